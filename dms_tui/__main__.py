@@ -1,0 +1,3 @@
+from dms_tui.cli import main
+
+raise SystemExit(main())

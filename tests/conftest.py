@@ -1,0 +1,64 @@
+"""Shared fixtures: real PostgreSQL clusters (started once per test session) and an isolated app home."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from dms_tui.sandbox.postgres import LocalPostgres, PostgresBinariesNotFound
+
+
+@dataclass(frozen=True)
+class PgServer:
+    """A running test cluster with a password login over TCP (password kept in memory only)."""
+
+    cluster: LocalPostgres
+    password: str
+
+    def url(self, dbname: str = "postgres") -> str:
+        return self.cluster.url(dbname, password=self.password)
+
+    def fresh_database(self, name: str) -> str:
+        """Drop and create ``name``; returns a URL with the password."""
+        self.cluster.drop_database(name)
+        self.cluster.create_database(name)
+        return self.url(name)
+
+
+def _start(root: Path, logical: bool) -> PgServer:
+    try:
+        cluster = LocalPostgres(root, logical_replication=logical)
+    except PostgresBinariesNotFound as exc:  # printed by -ra as the skip reason
+        pytest.skip(str(exc))
+    cluster.start()
+    password = secrets.token_urlsafe(16)
+    cluster.set_password(cluster.superuser, password)
+    return PgServer(cluster, password)
+
+
+@pytest.fixture(scope="session")
+def pg_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """The "on-premises source" test cluster (wal_level=logical)."""
+    server = _start(tmp_path_factory.mktemp("pg-source"), logical=True)
+    yield server
+    server.cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def pg_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+    """The "Aurora target" test cluster."""
+    server = _start(tmp_path_factory.mktemp("pg-target"), logical=False)
+    yield server
+    server.cluster.remove()
+
+
+@pytest.fixture(autouse=True)
+def dms_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own state/log directories; nothing touches the real XDG dirs."""
+    home = tmp_path / "dms-home"
+    monkeypatch.setenv("DMS_TUI_HOME", str(home))
+    return home
