@@ -1,24 +1,102 @@
-"""Welcome: which mode this run is in and which environment to work on."""
+"""Welcome: the mode (AWS account or sandbox), who and where, and the environment to create or resume."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Button, Footer, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
+
+from dms_tui.journey import Journey
+from dms_tui.modes import ModeProgress, ModeReady
+from dms_tui.widgets.step_bar import StepBar
+
+if TYPE_CHECKING:
+    from dms_tui.app import DmsTuiApp
+
+INTRO = (
+    "Migrate an on-premises PostgreSQL to Amazon Aurora PostgreSQL when the networks cannot be peered: three VPCs "
+    "(their CIDRs may overlap), two Network Load Balancers and endpoint services, interface endpoints (AWS "
+    "PrivateLink), two Aurora clusters, Secrets Manager, and an AWS DMS replication instance."
+)
 
 
 class WelcomeScreen(Screen[None]):
-    def __init__(self, *, sandbox: bool, env: str) -> None:
+    BINDINGS = [Binding("enter,f5", "start", "Start", priority=False)]
+
+    def __init__(self, journey: Journey) -> None:
         super().__init__()
-        self.sandbox = sandbox
-        self.env = env
+        self.journey = journey
+        self.ready: ModeReady | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
-        mode = "Embedded sandbox (no AWS account needed)" if self.sandbox else "AWS account (boto3 default chain)"
+        yield StepBar(self.journey.state, id="step-bar")
         with Vertical(id="welcome"):
-            yield Static("On-premises PostgreSQL → Aurora PostgreSQL through AWS PrivateLink", id="welcome-title")
-            yield Static(f"Mode: {mode}", id="welcome-mode")
-            yield Static(f"Environment: {self.env}", id="welcome-env")
+            yield Static("dms-tui · on-premises PostgreSQL → Aurora PostgreSQL through PrivateLink", id="welcome-title")
+            yield Static(INTRO, id="welcome-intro", markup=False)
+            mode = "Embedded sandbox — no AWS account needed" if self.journey.mode == "sandbox" else "AWS account"
+            yield Static(Text.assemble(("Mode        ", "bold"), mode), id="welcome-mode")
+            resume = (
+                f"resuming at {self.journey.state.current.title}" if self.journey.resumed else "new environment"
+            )
+            yield Static(Text.assemble(("Environment ", "bold"), f"{self.journey.env} · {resume}"), id="welcome-env")
+            yield Static(Text.assemble(("Identity    ", "bold"), ("looking…", "dim")), id="welcome-identity")
+            yield LoadingIndicator(id="welcome-loading")
+            yield Static("", id="welcome-progress")
+            with Horizontal(classes="nav-row"):
+                yield Button("Start ›", id="start", variant="primary", disabled=True)
         yield Footer()
+
+    @property
+    def wizard(self) -> DmsTuiApp:
+        return cast("DmsTuiApp", self.app)
+
+    def on_mount(self) -> None:
+        self.progress_lines: list[str] = []
+        self.get_ready()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="mode")
+    def get_ready(self) -> ModeReady:
+        return self.wizard.mode_preparer(self.journey, lambda p: self.app.call_from_thread(self._progress, p))
+
+    def _progress(self, progress: ModeProgress) -> None:
+        self.progress_lines = (self.progress_lines + [progress.text])[-4:]
+        self.query_one("#welcome-progress", Static).update(Text("\n".join(self.progress_lines), style="dim"))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "mode":
+            return
+        if event.state is WorkerState.SUCCESS:
+            ready = cast(ModeReady, event.worker.result)
+            self.ready = ready
+            self.wizard.target = ready.target
+            if ready.outputs is not None and self.journey.state.outputs is None and self.journey.mode == "sandbox":
+                self.journey.update(outputs=ready.outputs.to_json())
+            self.query_one("#welcome-identity", Static).update(
+                Text.assemble(("Identity    ", "bold"), (ready.identity, "green"))
+            )
+            if ready.note:
+                self._progress(ModeProgress(ready.note))
+            self.query_one("#welcome-loading").display = False
+            start = self.query_one("#start", Button)
+            start.disabled = False
+            start.label = f"Continue: {self.journey.state.current.title} ›"
+            start.focus()
+        elif event.state is WorkerState.ERROR:
+            self.query_one("#welcome-loading").display = False
+            message = str(event.worker.error) or type(event.worker.error).__name__
+            self.query_one("#welcome-identity", Static).update(
+                Text.assemble(("Identity    ", "bold"), (message, "red"))
+            )
+
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        if self.ready is None:
+            return
+        self.wizard.goto(self.journey.state.current)
