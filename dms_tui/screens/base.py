@@ -50,7 +50,9 @@ class WizardScreen(Screen[None]):
         yield from ()
 
     def equivalent_command(self) -> str:
-        return ""
+        import shlex
+
+        return shlex.join(["dms-tui", "config", "check", str(self.journey.config_path)])
 
     def set_command(self, command: str) -> None:
         self.query_one(CommandHint).command = command

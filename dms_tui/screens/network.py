@@ -75,8 +75,9 @@ class NetworkScreen(WizardScreen):
                             ("azs", "AZs", ", ".join(vpc.azs)),
                             ("private_subnets", "Subnets", ", ".join(vpc.private_subnets)),
                         ):
-                            yield Label(label, classes="field-label")
-                            yield Input(value, id=_input_id(f"vpcs.{role}.{field}"), compact=True)
+                            with Horizontal(classes="field-row"):
+                                yield Label(label, classes="field-label")
+                                yield Input(value, id=_input_id(f"vpcs.{role}.{field}"), compact=True)
                         yield Static("", classes="problems", id=f"problems-{role}")
             with Horizontal(id="network-explain"):
                 yield Static(network_diagram(config), id="network-diagram")
@@ -113,7 +114,9 @@ class NetworkScreen(WizardScreen):
             for problem in mine:
                 text.append("✗ ", style="bold red")
                 text.append(f"{problem.field.split('.', 2)[-1]}: {problem.message}\n")
-            self.query_one(f"#problems-{role}", Static).update(text)
+            box = self.query_one(f"#problems-{role}", Static)
+            box.update(text)
+            box.display = bool(mine)
             self.query_one(f"#vpc-{role}").set_class(bool(mine), "invalid")
         status = Text()
         region_problems = [p for p in problems if p.field.startswith("aws_region")]

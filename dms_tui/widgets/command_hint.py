@@ -13,7 +13,7 @@ class CommandHint(Static):
     DEFAULT_CSS = """
     CommandHint {
         height: auto;
-        max-height: 6;
+        max-height: 4;
         border: round $primary 40%;
         border-title-color: $text-muted;
         padding: 0 1;

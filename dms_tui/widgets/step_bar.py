@@ -30,10 +30,10 @@ class StepBar(Static):
     def render(self) -> Text:
         state = self.state
         text = Text(no_wrap=True, overflow="ellipsis")
-        compact = self.size.width and self.size.width < 96
+        compact = bool(self.size.width) and self.size.width < 72
         for index, step in enumerate(STEPS):
             if index:
-                text.append(" › " if not compact else "›", style="dim")
+                text.append(" › " if not compact else "›", style="dim")  # one cell: no double-width glyphs
             label = step.title if not compact else step.title[:4]
             if step is self.showing:
                 text.append(f"● {label}", style="bold reverse")
