@@ -1,0 +1,161 @@
+"""`dms-tui sandbox up|status|down`: the embedded sandbox, headless.
+
+Exit codes: 0 done / everything running; 1 failed, or (status) something is stopped or crashed; 3 (status) no
+sandbox exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from rich.text import Text
+
+from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
+from dms_tui.sandbox.lifecycle import (
+    PieceRestarted,
+    PieceReused,
+    PieceStarted,
+    PieceStopped,
+    ProvisionPathChosen,
+    Sandbox,
+    SandboxError,
+    SandboxEvent,
+)
+from dms_tui.sandbox.postgres import PostgresBinariesNotFound, PostgresStartError
+from dms_tui.sandbox.provisioner import ForwarderBound, ResourceCreated
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_ABSENT = 3
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("sandbox", help="start, inspect or stop the embedded sandbox (no AWS account)")
+    actions = parser.add_subparsers(dest="sandbox_action", metavar="ACTION", required=True)
+    up = actions.add_parser("up", help="start the sandbox (reuses a running one)")
+    add_common_options(up)
+    up.add_argument("--region", default="us-east-1", help="region the sandbox pretends to be (default: us-east-1)")
+    up.add_argument(
+        "--provision",
+        choices=("auto", "terraform", "api"),
+        default="api",
+        help="how to create the AWS objects: api = boto3 (seconds, the default); auto = the terraform bundle when "
+        "terraform and the provider are available (minutes), else boto3; terraform = the bundle or fail",
+    )
+    up.set_defaults(func=run_up)
+    status = actions.add_parser("status", help="show what runs")
+    add_common_options(status)
+    status.set_defaults(func=run_status)
+    down = actions.add_parser("down", help="stop everything the sandbox started")
+    add_common_options(down)
+    down.add_argument("--keep-data", action="store_true", help="keep the clusters' data for the next `up`")
+    down.set_defaults(func=run_down)
+
+
+def _event_line(event: SandboxEvent) -> Text | None:
+    """One human line per event; resource creations are summarised instead (there are dozens)."""
+    if isinstance(event, PieceStarted):
+        return Text.assemble(("started ", "green"), f"{event.piece}: ", event.detail)
+    if isinstance(event, PieceReused):
+        return Text.assemble(("reused  ", "cyan"), f"{event.piece}: ", event.detail)
+    if isinstance(event, PieceRestarted):
+        return Text.assemble(("restarted ", "yellow"), f"{event.piece}: ", event.reason)
+    if isinstance(event, ProvisionPathChosen):
+        return Text.assemble(("provisioning ", "bold"), f"({event.path}): ", event.reason)
+    if isinstance(event, ForwarderBound):
+        return Text(
+            f"forwarder {event.side}: {event.dns_name} -> 127.0.0.1:{event.listen_port} "
+            f"-> PostgreSQL :{event.cluster_port}"
+        )
+    if isinstance(event, PieceStopped):
+        return Text(f"stopped {event.piece} (pid {event.pid}): {event.detail}")
+    return None
+
+
+def run_up(args: argparse.Namespace) -> int:
+    console = stderr_console()
+    created = 0
+
+    def on_event(event: SandboxEvent) -> None:
+        nonlocal created
+        if isinstance(event, ResourceCreated):
+            created += 1
+            # One line each, cut at the terminal's width: ARNs would otherwise wrap over several lines at 80x24.
+            console.print(
+                Text(f"  created {event.kind} {event.identifier}", style="dim", no_wrap=True, overflow="ellipsis")
+            )
+            return
+        line = _event_line(event)
+        if line is not None:
+            console.print(line)
+
+    started = time.monotonic()
+    try:
+        sandbox = Sandbox(region=args.region, env=getattr(args, "env", "dev"), provision=args.provision)
+        info = sandbox.up(on_event)
+    except (SandboxError, PostgresBinariesNotFound, PostgresStartError) as exc:
+        console.print(Text(f"sandbox up failed: {exc}", style="red"))
+        return EXIT_FAILED
+    document = info.to_json() | {"seconds": round(time.monotonic() - started, 2), "resources_created": created}
+    if args.json:
+        print_json(document)
+        return EXIT_OK
+    out = stdout_console()
+    if created:
+        out.print(Text(f"created {created} AWS objects in the sandbox"))
+    for key in ("source_url", "target_url", "aws_endpoint_url", "region", "workdir", "provision_path"):
+        out.print(Text.assemble((f"{key:17}", "bold"), str(document[key])))
+    out.print(
+        Text(
+            "passwords are in Secrets Manager: aws --endpoint-url "
+            + info.aws_endpoint_url
+            + " secretsmanager get-secret-value --secret-id "
+            + info.outputs.source.secret_arn
+        )
+    )
+    return EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    status = Sandbox().status()
+    code = {"running": EXIT_OK, "absent": EXIT_ABSENT}.get(status.overall, EXIT_FAILED)
+    if args.json:
+        print_json(status.to_json())
+        return code
+    out = stdout_console()
+    out.print(Text.assemble(("sandbox ", "bold"), status.overall, f"  ({status.workdir})"))
+    for piece in status.pieces:
+        style = "green" if piece.state == "running" else "yellow"
+        pid = f" pid {piece.pid}" if piece.pid else ""
+        out.print(Text.assemble(f"  {piece.piece:8}", (piece.state, style), pid, f"  {piece.detail}"))
+    for fwd in status.forwarders:
+        out.print(
+            Text(
+                f"  forwarder {fwd['name']}: {fwd['dns_name']} -> :{fwd['listen_port']} -> "
+                f":{fwd['target_port']} ({fwd['active_connections']} open, latency {fwd['latency']}s"
+                f"{', refusing' if fwd['refusing'] else ''})"
+            )
+        )
+    return code
+
+
+def run_down(args: argparse.Namespace) -> int:
+    console = stderr_console()
+
+    def on_event(event: SandboxEvent) -> None:
+        line = _event_line(event)
+        if line is not None and not args.json:
+            console.print(line)
+
+    report = Sandbox().down(keep_data=args.keep_data, on_event=on_event)
+    if args.json:
+        print_json(report.to_json())
+    elif report.leftover_pids:
+        console.print(
+            Text(f"these processes did not stop: {list(report.leftover_pids)}; stop them with kill -9", style="red")
+        )
+    else:
+        stdout_console().print(Text(f"sandbox stopped, data {'removed' if report.data_removed else 'kept'}"))
+    return EXIT_FAILED if report.leftover_pids else EXIT_OK

@@ -1,0 +1,546 @@
+"""Create the sandbox's AWS objects in moto and bind the local databases and forwarders to them.
+
+Two paths, and the sandbox always says which one it took:
+
+- ``terraform``: the real bundle applied against the daemon through an override file (needs terraform, the AWS
+  provider mirror and the project's workspace/runner modules).
+- ``api``: without terraform, boto3 creates the objects later steps read — VPCs and subnets, NLBs with target groups
+  and listeners, endpoint services, interface endpoints in the DMS VPC, Aurora cluster records, the two secrets, the
+  DMS access role, replication instance and endpoints, a bastion instance — and returns the same
+  :class:`EnvironmentOutputs` terraform would.
+
+Either way, :func:`bind_databases` then makes the local clusters match the secrets (password set through the
+cluster's private admin socket, database created) and starts one forwarder per interface endpoint DNS name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, cast
+
+from dms_tui import paths
+from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
+from dms_tui.sandbox.postgres import LocalPostgres
+from dms_tui.target import TargetEnvironment
+
+ProvisionPath = Literal["terraform", "api"]
+Side = Literal["source", "target"]
+SIDES: tuple[Side, Side] = ("source", "target")
+
+# Characters RDS refuses in master passwords, and DMS in endpoint passwords.
+_PASSWORD_EXCLUDED = "/@\"' \\:;?&=+%#"
+
+
+#: An image moto ships by default. Listing images instead (describe_images) makes moto load ~1,300 of them:
+#: seconds of a cold `up`. On AWS the bundle looks the bastion's image up itself.
+SANDBOX_BASTION_AMI = "ami-03cf127a"
+
+
+@dataclass(frozen=True)
+class SideLayout:
+    """One side's names and network as the tfvars contract's defaults describe them."""
+
+    cluster_name: str
+    vpc_name: str
+    cidr: str
+    subnets: tuple[str, str] = ("10.0.1.0/24", "10.0.2.0/24")
+    database_name: str = "demo_db"
+    master_username: str = "postgres"
+    port: int = 5432
+    engine: str = "postgres"  # the DMS endpoint's engine name
+
+
+@dataclass(frozen=True)
+class SandboxLayout:
+    """What the sandbox creates: the contract's defaults (three overlapping 10.0.0.0/16 VPCs, demo_db)."""
+
+    env: str = "dev"
+    source: SideLayout = SideLayout("onprem-source", "onprem-source", "10.0.0.0/16")
+    target: SideLayout = SideLayout("aurora-target", "aurora-target", "10.0.0.0/16", engine="aurora-postgresql")
+    dms_vpc_name: str = "dms"
+    dms_cidr: str = "10.0.0.0/16"
+    azs_suffixes: tuple[str, str] = ("a", "b")
+    replication_instance_class: str = "dms.t3.medium"
+    allocated_storage: int = 50
+    tags: Mapping[str, str] = field(default_factory=lambda: {"Project": "dms-tui", "Environment": "dev"})
+
+    def side(self, side: Side) -> SideLayout:
+        return self.source if side == "source" else self.target
+
+    def name(self, suffix: str) -> str:
+        return f"dms-tui-{self.env}-{suffix}"
+
+
+# -- events ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceCreated:
+    """One AWS object now exists in the sandbox (``kind`` as terraform would name its type)."""
+
+    kind: str
+    identifier: str
+
+
+@dataclass(frozen=True)
+class ForwarderBound:
+    """An interface endpoint's DNS name now leads, through a forwarder, to a local cluster."""
+
+    side: Side
+    dns_name: str
+    listen_port: int
+    cluster_port: int
+
+
+ProvisionEvent = ResourceCreated | ForwarderBound
+EventSink = Callable[[ProvisionEvent], None]
+
+
+def _ignore(_: ProvisionEvent) -> None:
+    return None
+
+
+class ForwarderControl(Protocol):
+    """What binding needs from the daemon's control API (see dms_tui.sandbox.lifecycle.DaemonControl)."""
+
+    def ensure_forwarder(self, name: str, dns_name: str, target_host: str, target_port: int) -> Mapping[str, Any]: ...
+
+
+# -- the no-terraform path ---------------------------------------------------------------------------------------
+
+
+def _clients(target: TargetEnvironment, services: tuple[str, ...]) -> list[Any]:
+    """Clients sharing one boto3 session: each new session reloads botocore's data, a second per client here."""
+    session = target.session()
+    client = cast(Callable[..., Any], session.client)
+    if target.mode == "sandbox":
+        return [client(name, endpoint_url=target.aws_endpoint_url) for name in services]
+    return [target.client(name) for name in services]
+
+
+def _tags(layout: SandboxLayout, name: str) -> list[dict[str, str]]:
+    return [{"Key": "Name", "Value": name}, *({"Key": k, "Value": v} for k, v in layout.tags.items())]
+
+
+class _ApiProvisioner:
+    """Creates the objects one call at a time; each call is what the bundle's matching resource would do."""
+
+    def __init__(self, target: TargetEnvironment, layout: SandboxLayout, emit: EventSink) -> None:
+        self.target = target
+        self.layout = layout
+        self.emit = emit
+        self.region = target.region
+        self.ec2, self.elbv2, self.rds, self.secrets, self.iam, self.dms = _clients(
+            target, ("ec2", "elbv2", "rds", "secretsmanager", "iam", "dms")
+        )
+
+    def _azs(self) -> list[str]:
+        return [f"{self.region}{suffix}" for suffix in self.layout.azs_suffixes]
+
+    def vpc(self, name: str, cidr: str, subnets: tuple[str, str]) -> tuple[str, list[str], str]:
+        vpc_id = self.ec2.create_vpc(
+            CidrBlock=cidr, TagSpecifications=[{"ResourceType": "vpc", "Tags": _tags(self.layout, name)}]
+        )["Vpc"]["VpcId"]
+        self.emit(ResourceCreated("aws_vpc", vpc_id))
+        subnet_ids = []
+        for az, subnet_cidr in zip(self._azs(), subnets, strict=True):
+            subnet_id = self.ec2.create_subnet(VpcId=vpc_id, CidrBlock=subnet_cidr, AvailabilityZone=az)["Subnet"][
+                "SubnetId"
+            ]
+            subnet_ids.append(subnet_id)
+            self.emit(ResourceCreated("aws_subnet", subnet_id))
+        sg_id = self.ec2.create_security_group(
+            GroupName=self.layout.name(f"{name}-sg"), Description=f"{name} traffic", VpcId=vpc_id
+        )["GroupId"]
+        self.emit(ResourceCreated("aws_security_group", sg_id))
+        return vpc_id, subnet_ids, sg_id
+
+    def random_password(self) -> str:
+        # The same generator the bundle's ephemeral aws_secretsmanager_random_password uses; never leaves memory.
+        return str(
+            self.secrets.get_random_password(PasswordLength=32, ExcludeCharacters=_PASSWORD_EXCLUDED)["RandomPassword"]
+        )
+
+    def aurora_cluster(self, side: SideLayout, subnet_ids: list[str], sg_id: str, password: str) -> str:
+        group = self.layout.name(f"{side.cluster_name}-subnets")
+        self.rds.create_db_subnet_group(
+            DBSubnetGroupName=group, DBSubnetGroupDescription=f"{side.cluster_name} subnets", SubnetIds=subnet_ids
+        )
+        cluster = self.rds.create_db_cluster(
+            DBClusterIdentifier=side.cluster_name,
+            Engine="aurora-postgresql",
+            EngineVersion="16.6",
+            DatabaseName=side.database_name,
+            MasterUsername=side.master_username,
+            MasterUserPassword=password,
+            Port=side.port,
+            DBSubnetGroupName=group,
+            VpcSecurityGroupIds=[sg_id],
+            StorageEncrypted=True,
+        )["DBCluster"]
+        self.emit(ResourceCreated("aws_rds_cluster", cluster["DBClusterIdentifier"]))
+        return str(cluster["DBClusterIdentifier"])
+
+    def privatelink(self, side: SideLayout, vpc_id: str, subnet_ids: list[str]) -> tuple[str, str, str, str]:
+        """NLB -> target group -> listener -> endpoint service: (nlb_arn, tg_arn, service_id, service_name)."""
+        nlb_arn = self.elbv2.create_load_balancer(
+            Name=f"{side.cluster_name}-nlb"[:32], Type="network", Scheme="internal", Subnets=subnet_ids
+        )["LoadBalancers"][0]["LoadBalancerArn"]
+        self.emit(ResourceCreated("aws_lb", nlb_arn))
+        tg_arn = self.elbv2.create_target_group(
+            Name=f"{side.cluster_name}-tg"[:32],
+            Protocol="TCP",
+            Port=side.port,
+            VpcId=vpc_id,
+            TargetType="ip",
+            HealthCheckProtocol="TCP",
+        )["TargetGroups"][0]["TargetGroupArn"]
+        self.emit(ResourceCreated("aws_lb_target_group", tg_arn))
+        # The writer's address inside its VPC; the real one follows the Aurora writer endpoint.
+        writer_ip = side_writer_ip(side)
+        self.elbv2.register_targets(TargetGroupArn=tg_arn, Targets=[{"Id": writer_ip, "Port": side.port}])
+        self.elbv2.create_listener(
+            LoadBalancerArn=nlb_arn,
+            Protocol="TCP",
+            Port=side.port,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}],
+        )
+        service = self.ec2.create_vpc_endpoint_service_configuration(
+            NetworkLoadBalancerArns=[nlb_arn], AcceptanceRequired=False
+        )["ServiceConfiguration"]
+        self.emit(ResourceCreated("aws_vpc_endpoint_service", service["ServiceId"]))
+        return nlb_arn, tg_arn, str(service["ServiceId"]), str(service["ServiceName"])
+
+    def interface_endpoint(self, service_name: str, vpc_id: str, subnet_ids: list[str], sg_id: str) -> tuple[str, str]:
+        endpoint = self.ec2.create_vpc_endpoint(
+            VpcEndpointType="Interface",
+            VpcId=vpc_id,
+            ServiceName=service_name,
+            SubnetIds=subnet_ids,
+            SecurityGroupIds=[sg_id],
+        )["VpcEndpoint"]
+        self.emit(ResourceCreated("aws_vpc_endpoint", endpoint["VpcEndpointId"]))
+        dns_name = str(endpoint["DnsEntries"][0]["DnsName"]).lower()
+        return str(endpoint["VpcEndpointId"]), dns_name
+
+    def secret(self, side_name: Side, side: SideLayout, dns_name: str, password: str) -> str:
+        value = {
+            "username": side.master_username,
+            "password": password,
+            "host": dns_name,
+            "port": side.port,
+            "dbname": side.database_name,
+            "engine": "postgres",
+        }
+        arn = self.secrets.create_secret(
+            Name=self.layout.name(f"{side_name}-db-credentials"),
+            Description=f"{side.cluster_name} credentials for DMS (host is the interface endpoint DNS name)",
+            SecretString=json.dumps(value),
+            Tags=[{"Key": k, "Value": v} for k, v in self.layout.tags.items()],
+        )["ARN"]
+        self.emit(ResourceCreated("aws_secretsmanager_secret", arn))
+        return str(arn)
+
+    def dms_access_role(self, secret_arns: list[str]) -> str:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"dms.{self.region}.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        name = self.layout.name("dms-secrets-access")
+        role_arn = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arns}],
+        }
+        self.iam.put_role_policy(RoleName=name, PolicyName="read-db-secrets", PolicyDocument=json.dumps(policy))
+        self.emit(ResourceCreated("aws_iam_role", role_arn))
+        return str(role_arn)
+
+    def replication_instance(self, subnet_ids: list[str], sg_id: str) -> str:
+        group = self.layout.name("dms-subnets")
+        self.dms.create_replication_subnet_group(
+            ReplicationSubnetGroupIdentifier=group,
+            ReplicationSubnetGroupDescription="DMS replication instance subnets",
+            SubnetIds=subnet_ids,
+        )
+        arn = self.dms.create_replication_instance(
+            ReplicationInstanceIdentifier=self.layout.name("replication"),
+            ReplicationInstanceClass=self.layout.replication_instance_class,
+            AllocatedStorage=self.layout.allocated_storage,
+            ReplicationSubnetGroupIdentifier=group,
+            VpcSecurityGroupIds=[sg_id],
+            PubliclyAccessible=False,
+        )["ReplicationInstance"]["ReplicationInstanceArn"]
+        self.emit(ResourceCreated("aws_dms_replication_instance", arn))
+        return str(arn)
+
+    def dms_endpoint(self, side_name: Side, side: SideLayout, secret_arn: str, role_arn: str) -> str:
+        arn = self.dms.create_endpoint(
+            EndpointIdentifier=self.layout.name(f"{side_name}-endpoint"),
+            EndpointType=side_name,
+            EngineName=side.engine,
+            DatabaseName=side.database_name,
+            # The sandbox clusters have no TLS; on AWS the bundle requires it (ssl_mode = "require").
+            SslMode="none",
+            PostgreSQLSettings={
+                "SecretsManagerSecretId": secret_arn,
+                "SecretsManagerAccessRoleArn": role_arn,
+                "DatabaseName": side.database_name,
+            },
+        )["Endpoint"]["EndpointArn"]
+        self.emit(ResourceCreated("aws_dms_endpoint", arn))
+        return str(arn)
+
+    def bastion(self, subnet_id: str, sg_id: str) -> str:
+        instance_id = self.ec2.run_instances(
+            ImageId=SANDBOX_BASTION_AMI,
+            InstanceType="t3.micro",
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=subnet_id,
+            SecurityGroupIds=[sg_id],
+            TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(self.layout, self.layout.name("bastion"))}],
+        )["Instances"][0]["InstanceId"]
+        self.emit(ResourceCreated("aws_instance", instance_id))
+        return str(instance_id)
+
+
+def side_writer_ip(side: SideLayout) -> str:
+    """A stand-in private address for the Aurora writer inside the side's first subnet."""
+    first = side.subnets[0].split("/")[0].rsplit(".", 1)[0]
+    return f"{first}.10"
+
+
+def provision_with_api(
+    target: TargetEnvironment, layout: SandboxLayout | None = None, on_event: EventSink = _ignore
+) -> EnvironmentOutputs:
+    """Create every object later steps need with boto3 (the path taken when terraform is unavailable)."""
+    layout = layout or SandboxLayout()
+    api = _ApiProvisioner(target, layout, on_event)
+    dms_vpc, dms_subnets, dms_sg = api.vpc(layout.dms_vpc_name, layout.dms_cidr, ("10.0.1.0/24", "10.0.2.0/24"))
+    built: dict[Side, dict[str, Any]] = {}
+    for side_name in SIDES:
+        side = layout.side(side_name)
+        vpc_id, subnets, sg_id = api.vpc(side.vpc_name, side.cidr, side.subnets)
+        password = api.random_password()
+        cluster_id = api.aurora_cluster(side, subnets, sg_id, password)
+        nlb_arn, tg_arn, service_id, service_name = api.privatelink(side, vpc_id, subnets)
+        endpoint_id, dns_name = api.interface_endpoint(service_name, dms_vpc, dms_subnets, dms_sg)
+        secret_arn = api.secret(side_name, side, dns_name, password)
+        del password  # from here on it lives only in Secrets Manager (moto's memory)
+        built[side_name] = {
+            "vpc_id": vpc_id,
+            "vpc_cidr": side.cidr,
+            "cluster_identifier": cluster_id,
+            "database_name": side.database_name,
+            "port": side.port,
+            "secret_arn": secret_arn,
+            "nlb_arn": nlb_arn,
+            "target_group_arn": tg_arn,
+            "endpoint_service_id": service_id,
+            "vpc_endpoint_id": endpoint_id,
+            "endpoint_dns_name": dns_name,
+        }
+    role_arn = api.dms_access_role([built[s]["secret_arn"] for s in SIDES])
+    instance_arn = api.replication_instance(dms_subnets, dms_sg)
+    for side_name in SIDES:
+        built[side_name]["dms_endpoint_arn"] = api.dms_endpoint(
+            side_name, layout.side(side_name), built[side_name]["secret_arn"], role_arn
+        )
+    bastion_id = api.bastion(dms_subnets[0], dms_sg)
+    return EnvironmentOutputs(
+        source=SideOutputs(**built["source"]),
+        target=SideOutputs(**built["target"]),
+        dms_vpc_id=dms_vpc,
+        dms_vpc_cidr=layout.dms_cidr,
+        dms_replication_instance_arn=instance_arn,
+        dms_access_role_arn=role_arn,
+        bastion_instance_id=bastion_id,
+        region=target.region,
+    )
+
+
+# -- the terraform path --------------------------------------------------------------------------------------------
+
+
+def terraform_override_for(endpoint_url: str, region: str) -> str | None:
+    """The provider override HCL for the sandbox, when the workspace module (which owns its text) is present."""
+    import importlib.util
+
+    if importlib.util.find_spec("dms_tui.provision.workspace") is None:
+        return None
+    from dms_tui.provision import workspace
+
+    override = getattr(workspace, "sandbox_override", None)
+    return str(override(endpoint_url, region)) if callable(override) else None
+
+
+#: Seconds each terraform step (init, plan, apply) may take against the sandbox before `up` gives up on it.
+TERRAFORM_STEP_TIMEOUT = 600.0
+
+
+class TerraformPathUnavailable(RuntimeError):
+    """The terraform path cannot run here; the message says why (shown as the reason for the boto3 path)."""
+
+
+class TerraformApplyFailed(RuntimeError):
+    """terraform init/plan/apply/output failed against the sandbox; the message carries the first error."""
+
+
+def terraform_path_problem() -> str | None:
+    """Why the terraform path cannot run on this machine, or None when it can."""
+    import importlib.util
+
+    missing = [
+        name
+        for name in ("dms_tui.provision.workspace", "dms_tui.provision.runner")
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        return "terraform not wired yet: this build lacks " + ", ".join(missing)
+    from dms_tui.provision.workspace import WorkspaceError, find_terraform, plugin_mirror
+
+    try:
+        find_terraform()
+    except WorkspaceError as exc:
+        return f"terraform is not usable here: {exc}"
+    if plugin_mirror() is None and os.environ.get("DMS_TUI_TF_ONLINE") != "1":
+        return "no local mirror of the hashicorp/aws provider (set DMS_TUI_TF_PLUGIN_DIR, or DMS_TUI_TF_ONLINE=1)"
+    return None
+
+
+def provision_with_terraform(
+    target: TargetEnvironment, *, fresh_moto: bool, on_event: EventSink = _ignore, timeout: float | None = None
+) -> EnvironmentOutputs:
+    """Apply the real bundle against the sandbox daemon (through the provider override) and read its outputs.
+
+    ``fresh_moto``: the daemon's memory is empty, so a state file left by an earlier daemon describes objects that
+    no longer exist; it is moved aside (never deleted) before planning.
+    """
+    import asyncio
+
+    from dms_tui.provision.events import ApplyComplete, Diagnostic
+    from dms_tui.provision.runner import TerraformError, TerraformRunner
+    from dms_tui.provision.workspace import find_terraform, prepare_workspace
+
+    timeout = timeout or float(os.environ.get("DMS_TUI_SANDBOX_TF_TIMEOUT", TERRAFORM_STEP_TIMEOUT))
+    if not target.terraform_override:
+        raise TerraformPathUnavailable("no provider override for the sandbox (dms_tui.provision.workspace lacks it)")
+    state_file = paths.environment_dir(target.env) / "terraform" / "provisioning" / "terraform.tfstate"
+    override_file = state_file.parent / "sandbox_override.tf"
+    if state_file.exists() and not override_file.exists():
+        # The working copy was last used against AWS: its state tracks real resources and must not be touched.
+        raise TerraformPathUnavailable(
+            f"the {target.env!r} environment's working copy holds state from an AWS run ({state_file})"
+        )
+    workspace = prepare_workspace(target.env, target)
+    if fresh_moto and state_file.exists():
+        state_file.rename(state_file.with_name(f"terraform.tfstate.stale-{int(time.time())}"))
+    runner = TerraformRunner.for_workspace(workspace, find_terraform())
+    errors: list[str] = []
+
+    def forward(event: object) -> None:
+        if isinstance(event, Diagnostic) and event.is_error:
+            errors.append(f"{event.summary}: {event.detail}".strip(": ")[:500])
+        elif isinstance(event, ApplyComplete) and event.action == "create" and ".data." not in f".{event.address}":
+            on_event(ResourceCreated(event.resource_type, event.address))
+
+    async def run_step(process: Any, seconds: float) -> int:
+        async def drive() -> int:
+            async for event in process:
+                forward(event)
+            return int(process.returncode if process.returncode is not None else -1)
+
+        # Cancelling the iteration makes the runner interrupt terraform (SIGINT, then SIGTERM/SIGKILL): a moto gap
+        # that makes the provider retry for many minutes must not hang `up`.
+        return await asyncio.wait_for(drive(), timeout=seconds)
+
+    for step, make_process in (
+        ("init", runner.init),
+        ("plan", lambda: runner.plan("sandbox.tfplan")),
+        ("apply", lambda: runner.apply("sandbox.tfplan")),
+    ):
+        try:
+            code = asyncio.run(run_step(make_process(), timeout))
+        except TimeoutError as exc:
+            raise TerraformApplyFailed(
+                f"terraform {step} against the sandbox did not finish within {timeout:.0f}s "
+                f"(a moto gap makes the provider retry?); its log is under {paths.log_dir()}"
+            ) from exc
+        if code != 0:
+            first = errors[0] if errors else "see the terraform log under " + str(paths.log_dir())
+            raise TerraformApplyFailed(f"terraform {step} failed against the sandbox: {first}")
+    try:
+        raw = asyncio.run(runner.output())
+    except TerraformError as exc:
+        raise TerraformApplyFailed(str(exc)) from exc
+    return EnvironmentOutputs.from_terraform(raw)
+
+
+# -- binding the local data plane to what was provisioned ---------------------------------------------------------
+
+
+class SecretShapeError(ValueError):
+    """A database secret lacks a field DMS needs."""
+
+
+SECRET_FIELDS = ("username", "password", "host", "port", "dbname")
+
+
+def read_secret(target: TargetEnvironment, secret_arn: str) -> dict[str, Any]:
+    """The secret's JSON value, checked for the fields DMS needs (kept in memory by the caller only)."""
+    raw = target.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    value = json.loads(raw)
+    missing = [name for name in SECRET_FIELDS if not value.get(name)]
+    if missing:
+        raise SecretShapeError(
+            f"secret {secret_arn} lacks {', '.join(missing)}; DMS needs username, password, host, port and dbname. "
+            "Re-provision the sandbox (`dms-tui sandbox down` then `up`)."
+        )
+    return dict(value)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where each interface endpoint DNS name now leads, and each side's login name (from its secret)."""
+
+    host_map: dict[str, tuple[str, int]]
+    usernames: dict[str, str]
+
+
+def bind_databases(
+    target: TargetEnvironment,
+    outputs: EnvironmentOutputs,
+    clusters: Mapping[Side, LocalPostgres],
+    control: ForwarderControl,
+    on_event: EventSink = _ignore,
+) -> Binding:
+    """Make each cluster accept the secret's credentials, create its database, and start its forwarder.
+
+    Idempotent: run after every ``up`` (a restarted cluster or daemon is re-bound the same way).
+    """
+    host_map: dict[str, tuple[str, int]] = {}
+    usernames: dict[str, str] = {}
+    for side_name in SIDES:
+        side = outputs.source if side_name == "source" else outputs.target
+        cluster = clusters[side_name]
+        secret = read_secret(target, side.secret_arn)
+        cluster.set_password(str(secret["username"]), str(secret["password"]))
+        cluster.create_database(str(secret["dbname"]))
+        dns_name = str(secret["host"]).lower().rstrip(".")
+        forwarder = control.ensure_forwarder(f"{side_name}-endpoint", dns_name, "127.0.0.1", cluster.port)
+        listen = (str(forwarder["listen_host"]), int(forwarder["listen_port"]))
+        host_map[dns_name] = listen
+        usernames[side_name] = str(secret["username"])
+        on_event(ForwarderBound(side_name, dns_name, listen[1], cluster.port))
+    return Binding(host_map, usernames)

@@ -1,0 +1,275 @@
+"""The sandbox's story: `up` starts a daemon and two clusters, both databases accept the secrets' credentials through
+their forwarders, a second `up` reuses everything, crashed pieces come back, and `down` leaves no process behind.
+
+One sandbox for the whole module (cold `up` takes seconds); the tests run in file order and the last one takes it
+down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from dms_tui.cli import main as cli_main
+from dms_tui.sandbox.environment import running_sandbox, sandbox_target
+from dms_tui.sandbox.lifecycle import (
+    DAEMON_MODULE,
+    DaemonControl,
+    PieceRestarted,
+    PieceReused,
+    ProvisionPathChosen,
+    Sandbox,
+    SandboxError,
+    SandboxInfo,
+    process_alive,
+)
+from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
+from dms_tui.sandbox.provisioner import SandboxLayout, SideLayout, provision_with_api, read_secret
+from dms_tui.target import TargetEnvironment
+
+
+@pytest.fixture(scope="module")
+def sandbox_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sandbox-home")
+
+
+@pytest.fixture(scope="module")
+def sandbox(sandbox_home: Path) -> Iterator[Sandbox]:
+    try:
+        find_server_bindir()
+    except PostgresBinariesNotFound as exc:
+        pytest.skip(str(exc))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DMS_TUI_HOME", str(sandbox_home))  # the daemon's log goes under this module's home
+        box = Sandbox(sandbox_home / "state" / "sandbox", region="us-east-1", provision="api")
+        yield box
+        box.down(keep_data=False)
+
+
+@pytest.fixture(scope="module")
+def first_up(sandbox: Sandbox) -> tuple[SandboxInfo, list[Any]]:
+    events: list[Any] = []
+    return sandbox.up(events.append), events
+
+
+@pytest.fixture
+def home(sandbox_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the CLI's default sandbox directory at this module's sandbox."""
+    monkeypatch.setenv("DMS_TUI_HOME", str(sandbox_home))
+    return sandbox_home
+
+
+def _login(target: TargetEnvironment, secret_arn: str) -> tuple[Any, ...]:
+    secret = read_secret(target, secret_arn)
+    host, port = target.resolve(secret["host"], int(secret["port"]))
+    with psycopg.connect(
+        host=host,
+        port=port,
+        user=secret["username"],
+        password=secret["password"],
+        dbname=secret["dbname"],
+        connect_timeout=5,
+    ) as conn:
+        row = conn.execute("SELECT current_database(), inet_server_port()").fetchone()
+        assert row is not None
+        return tuple(row)
+
+
+def _sandbox_pids(info: SandboxInfo, sandbox: Sandbox) -> list[int]:
+    pids = [info.daemon_pid]
+    for side in ("source", "target"):
+        pid = sandbox.cluster(side).pid()
+        assert pid is not None
+        pids.append(pid)
+    return pids
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if text in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(proc.name))
+    return found
+
+
+def test_up_starts_everything_and_both_databases_accept_the_secrets_through_the_forwarders(
+    first_up: tuple[SandboxInfo, list[Any]], sandbox: Sandbox
+) -> None:
+    info, events = first_up
+    assert process_alive(info.daemon_pid, DAEMON_MODULE)
+    assert any(isinstance(e, ProvisionPathChosen) for e in events)
+    target = sandbox_target(info)
+    control = DaemonControl(info.aws_endpoint_url)
+    before = {f["name"]: f["connections_accepted"] for f in control.forwarders()}
+    for side, outputs in (("source", info.outputs.source), ("target", info.outputs.target)):
+        dbname, server_port = _login(target, outputs.secret_arn)
+        assert dbname == outputs.database_name == "demo_db"
+        assert server_port == info.cluster_ports[side]
+        assert target.resolve(outputs.endpoint_dns_name, 5432)[1] != info.cluster_ports[side]
+    after = {f["name"]: f["connections_accepted"] for f in control.forwarders()}
+    assert {name: after[name] - before[name] for name in after} == {"source-endpoint": 1, "target-endpoint": 1}
+    with sandbox.cluster("source").admin_connection() as conn:
+        assert conn.execute("SHOW wal_level").fetchone() == ("logical",)
+
+
+def test_a_second_up_reuses_the_running_sandbox(first_up: tuple[SandboxInfo, list[Any]], sandbox: Sandbox) -> None:
+    info, _ = first_up
+    events: list[Any] = []
+    started = time.monotonic()
+    again = sandbox.up(events.append)
+    assert time.monotonic() - started < 5
+    assert sorted(e.piece for e in events if isinstance(e, PieceReused)) == ["daemon", "source", "target"]
+    assert not any(isinstance(e, ProvisionPathChosen) for e in events)
+    assert again.daemon_pid == info.daemon_pid and again.outputs == info.outputs and again.host_map == info.host_map
+
+
+def test_commands_see_the_running_sandbox(
+    first_up: tuple[SandboxInfo, list[Any]], home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    info, _ = first_up
+    target, outputs = running_sandbox()
+    assert target.mode == "sandbox" and target.aws_endpoint_url == info.aws_endpoint_url
+    assert outputs == info.outputs and dict(target.host_map) == dict(info.host_map)
+
+    assert cli_main(["sandbox", "up", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert {"source_url", "target_url", "aws_endpoint_url", "region", "workdir"} <= document.keys()
+    assert document["workdir"] == str(info.workdir) and document["aws_endpoint_url"] == info.aws_endpoint_url
+    passwords = [read_secret(target, s.secret_arn)["password"] for s in (outputs.source, outputs.target)]
+    assert not any(p in json.dumps(document) for p in passwords)
+
+    assert cli_main(["sandbox", "status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["status"] == "running" and len(status["forwarders"]) == 2
+
+
+def test_forwarder_faults_through_the_daemon_control_api(first_up: tuple[SandboxInfo, list[Any]]) -> None:
+    info, _ = first_up
+    target = sandbox_target(info)
+    control = DaemonControl(info.aws_endpoint_url)
+    arn = info.outputs.target.secret_arn
+    try:
+        control.set_latency("target-endpoint", 0.1)
+        started = time.monotonic()
+        _login(target, arn)
+        assert time.monotonic() - started >= 0.5  # a login is several round trips, each slowed twice
+        control.set_latency("target-endpoint", 0)
+        control.set_refusing("target-endpoint", True)
+        with pytest.raises(psycopg.OperationalError):
+            _login(target, arn)
+    finally:
+        control.set_refusing("target-endpoint", False)
+        control.set_latency("target-endpoint", 0)
+    secret = read_secret(target, arn)
+    host, port = target.resolve(secret["host"], 5432)
+    with psycopg.connect(
+        host=host,
+        port=port,
+        user=secret["username"],
+        password=secret["password"],
+        dbname=secret["dbname"],
+        connect_timeout=5,
+    ) as conn:
+        control.drop_connections("target-endpoint")
+        with pytest.raises(psycopg.OperationalError):
+            conn.execute("SELECT 1")
+    with pytest.raises(SandboxError, match="no forwarder named"):
+        control.drop_connections("nope")
+
+
+def test_crashed_pieces_are_reported_then_restarted(first_up: tuple[SandboxInfo, list[Any]], sandbox: Sandbox) -> None:
+    info, _ = first_up
+    old_daemon = info.daemon_pid
+    old_postmaster = sandbox.cluster("target").pid()
+    assert old_postmaster is not None
+    os.kill(old_daemon, signal.SIGKILL)
+    # The postmaster runs as another user, but we are root here (see conftest); a crash is a SIGKILL.
+    os.kill(old_postmaster, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while (process_alive(old_daemon) or process_alive(old_postmaster)) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(old_daemon, os.WNOHANG)
+        time.sleep(0.05)
+    states = {p.piece: p.state for p in sandbox.status().pieces}
+    assert states == {"daemon": "crashed", "source": "running", "target": "crashed"}
+
+    events: list[Any] = []
+    restarted = sandbox.up(events.append)
+    assert sorted(e.piece for e in events if isinstance(e, PieceRestarted)) == ["daemon", "target"]
+    assert restarted.daemon_pid != old_daemon
+    # moto's memory went with the old daemon: new objects, new secrets, and the clusters follow them.
+    assert restarted.outputs.source.secret_arn != info.outputs.source.secret_arn
+    target = sandbox_target(restarted)
+    for outputs in (restarted.outputs.source, restarted.outputs.target):
+        assert _login(target, outputs.secret_arn)[0] == "demo_db"
+    assert sandbox.status().overall == "running"
+
+
+def test_outputs_provisioned_outside_up_are_adopted(first_up: Any, sandbox: Sandbox) -> None:
+    # As when the wizard's provisioning step applies the bundle against the running daemon: new objects, new
+    # secrets, new interface endpoint names; the sandbox re-binds its clusters and forwarders to them.
+    before = sandbox.info()
+    layout = SandboxLayout(
+        env="adopted",
+        source=SideLayout("adopted-source", "adopted-source", "10.0.0.0/16"),
+        target=SideLayout("adopted-target", "adopted-target", "10.0.0.0/16", engine="aurora-postgresql"),
+    )
+    outputs = provision_with_api(sandbox_target(before), layout)
+    assert outputs.source.endpoint_dns_name not in before.host_map
+    adopted = sandbox.adopt_outputs(outputs, reason="applied outside up")
+    assert adopted.provision_path == "terraform" and adopted.provision_reason == "applied outside up"
+    assert sandbox.info().outputs == outputs
+    target = sandbox_target(adopted)
+    for side in (outputs.source, outputs.target):
+        assert side.endpoint_dns_name in adopted.host_map
+        assert _login(target, side.secret_arn)[0] == "demo_db"
+    # The forwarders were re-pointed in place: same listening ports, new names.
+    assert sorted(adopted.host_map.values()) == sorted(before.host_map.values())
+
+
+def test_no_password_reaches_the_disk(first_up: Any, sandbox: Sandbox, sandbox_home: Path) -> None:
+    # Everything the sandbox wrote (state, daemon log, server logs) is under its home; the clusters' data files
+    # hold only scram verifiers, so they are left out.
+    info = sandbox.info()
+    target = sandbox_target(info)
+    passwords = [
+        read_secret(target, s.secret_arn)["password"].encode() for s in (info.outputs.source, info.outputs.target)
+    ]
+    written = [p for p in sandbox_home.rglob("*") if p.is_file() and "data" not in p.relative_to(sandbox_home).parts]
+    written += [sandbox.cluster(side).logfile for side in ("source", "target")]
+    assert {"sandbox.json", "daemon.json", "sandbox-daemon.log"} <= {p.name for p in written}
+    leaks = [str(p) for p in written if p.exists() and any(pw in p.read_bytes() for pw in passwords)]
+    assert leaks == []
+
+
+def test_down_leaves_no_process_behind_and_keeps_or_removes_data(sandbox: Sandbox, first_up: Any) -> None:
+    info = sandbox.info()
+    pids = _sandbox_pids(info, sandbox)
+    report = sandbox.down(keep_data=True)
+    assert report.leftover_pids == () and not report.data_removed
+    assert not any(process_alive(pid) for pid in pids)
+    assert _processes_mentioning(str(sandbox.workdir)) == []
+    assert sandbox.status().overall == "stopped"
+    with pytest.raises(SandboxError, match="sandbox up"):
+        sandbox.info()
+
+    # Data was kept: a later `up` starts again from it (and re-provisions the empty moto).
+    again = sandbox.up()
+    with sandbox.cluster("source").admin_connection("demo_db") as conn:
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+    pids = _sandbox_pids(again, sandbox)
+    assert sandbox.down(keep_data=False).data_removed
+    assert not any(process_alive(pid) for pid in pids)
+    assert not sandbox.workdir.exists()
+    assert sandbox.status().overall == "absent"
