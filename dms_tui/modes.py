@@ -64,3 +64,26 @@ def _describe(event: object) -> str:
     detail = getattr(event, "detail", None) or getattr(event, "reason", None) or ""
     kind = type(event).__name__.replace("Piece", "").lower()
     return f"{piece}: {kind} · {detail}".strip(" ·:")
+
+
+def adopt_provisioned(journey: Journey, target: TargetEnvironment, outputs: EnvironmentOutputs) -> TargetEnvironment:
+    """After an apply: in the sandbox, bind the databases and forwarders to what terraform created (secrets,
+    endpoint DNS names) and return the refreshed target; on AWS nothing changes."""
+    if journey.mode != "sandbox":
+        return target
+    from dms_tui.sandbox.environment import sandbox_target
+    from dms_tui.sandbox.lifecycle import Sandbox
+
+    info = Sandbox(region=target.region, env=journey.env).adopt_outputs(outputs)
+    return sandbox_target(info)
+
+
+def terraform_available() -> str | None:
+    """None when a usable terraform is installed, else the reason (which says how to install it)."""
+    from dms_tui.provision.workspace import WorkspaceError, find_terraform
+
+    try:
+        find_terraform()
+    except WorkspaceError as exc:
+        return str(exc)
+    return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from rich.text import Text
@@ -13,7 +14,8 @@ from textual.widgets import Button, Collapsible, DataTable, ProgressBar, RichLog
 
 from dms_tui.journey import Step
 from dms_tui.provision import flow
-from dms_tui.provision.architecture import box_states
+from dms_tui.modes import adopt_provisioned, terraform_available
+from dms_tui.provision.architecture import BOXES, box_states
 from dms_tui.provision.events import CommandFinished, CommandStarted, Diagnostic, LogLine, TerraformEvent
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.provision.progress import ProvisionProgress, reduce_event
@@ -105,6 +107,10 @@ class ProvisionScreen(WizardScreen):
     async def run_apply(self) -> None:
         target = self.wizard.target
         assert target is not None, "the Welcome screen sets the target environment before any step"
+        missing = terraform_available()
+        if missing is not None:
+            self.without_terraform(missing)
+            return
         self.wizard.busy.add("terraform apply")
         try:
             if not (self.journey.workdir / "provisioning" / flow.PLAN_FILE).exists():
@@ -123,6 +129,9 @@ class ProvisionScreen(WizardScreen):
                 return
             self._result(Text("Apply complete. Reading outputs…", style="green"))
             outputs = await flow.read_outputs(self.journey, target)
+            if self.journey.mode == "sandbox":
+                self._result(Text("Binding the sandbox databases and forwarders to terraform's outputs…"))
+                self.wizard.target = await asyncio.to_thread(adopt_provisioned, self.journey, target, outputs)
             self.outputs = outputs
             self.journey.update(outputs=outputs.to_json())
             self._result(Text.assemble(("✓ Apply complete.\n", "bold green"), render_outputs(outputs)))
@@ -132,6 +141,22 @@ class ProvisionScreen(WizardScreen):
         finally:
             self.wizard.busy.discard("terraform apply")
             self.query_one("#cancel", Button).disabled = True
+
+    def without_terraform(self, reason: str) -> None:
+        """No terraform here: the sandbox already created the objects with boto3; AWS needs terraform."""
+        if self.journey.mode == "sandbox" and self.journey.state.outputs:
+            self.outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
+            self._result(
+                Text.assemble(
+                    ("terraform is not available, so the sandbox created the AWS objects later steps need with "
+                     "boto3 instead of applying the bundle.\n", "yellow"),
+                    render_outputs(self.outputs),
+                )
+            )
+            self.query_one(ArchitectureDiagram).states = {box.id: "ready" for box in BOXES}
+            self.query_one("#next", Button).disabled = False
+        else:
+            self._result(Text(f"✗ {reason}", style="red"))
 
     def on_terraform_event(self, event: TerraformEvent) -> None:
         self.progress = reduce_event(self.progress, event)

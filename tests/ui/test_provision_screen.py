@@ -63,7 +63,7 @@ async def test_apply_shows_the_right_counts_states_and_outputs(
     make_app: Callable[..., DmsTuiApp], fake_streams: Path, size: tuple[int, int]
 ) -> None:
     planned, completed = _apply_stream_counts()
-    app = make_app()
+    app = make_app(mode="aws")  # the fake terraform stands in for AWS; the sandbox path has its own test
     async with app.run_test(size=size) as pilot:
         screen = await _open_provision(app, pilot)
         await app.workers.wait_for_complete()
@@ -85,7 +85,7 @@ async def test_cancel_asks_then_sends_sigint_and_terraform_is_gone(
     make_app: Callable[..., DmsTuiApp], fake_streams: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_TERRAFORM_DELAY", "0.5")  # slow enough to cancel mid-stream
-    app = make_app()
+    app = make_app(mode="aws")  # the fake terraform stands in for AWS; the sandbox path has its own test
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_provision(app, pilot)
         pidfile = tmp_path / "fake.pid"
