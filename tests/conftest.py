@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ class PgServer:
     """A running test cluster with a password login over TCP (password kept in memory only)."""
 
     cluster: LocalPostgres
-    password: str
+    password: str = field(repr=False)  # never in a failing test's printed arguments
 
     def url(self, dbname: str = "postgres") -> str:
         return self.cluster.url(dbname, password=self.password)

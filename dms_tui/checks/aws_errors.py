@@ -1,0 +1,78 @@
+"""Turn boto3/botocore failures into check outcomes a person can act on."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
+
+from dms_tui.checks.runner import ClientFactory, Outcome, fail
+from dms_tui.target import TargetEnvironment
+
+_ACCESS_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AccessDeniedFault"}
+_NOT_FOUND_HINT = (
+    "The ARN or id comes from terraform's outputs and no longer exists: the environment was destroyed or "
+    "re-created. Run `dms-tui provision apply` (or `terraform output` in the working copy) and verify again."
+)
+
+
+def aws_failure(exc: Exception, action: str) -> Outcome:
+    """A failed outcome for an AWS API call ``action`` (e.g. "secretsmanager:GetSecretValue")."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        message = str(error.get("Message", ""))
+        detail = f"{action} failed: {code}: {message}".rstrip(": ")
+        if code in _ACCESS_CODES:
+            return fail(detail, f"The identity running dms-tui is not allowed {action}; add it to its IAM policy.")
+        if "NotFound" in code or code in {"InvalidVpcEndpointId.NotFound", "ResourceNotFoundFault"}:
+            return fail(detail, _NOT_FOUND_HINT)
+        if code in {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}:
+            return fail(detail, "The credentials expired: refresh them (aws sso login, or new keys) and verify again.")
+        if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"}:
+            return fail(detail, "AWS does not accept these credentials; check the profile and the machine's clock.")
+        return fail(detail, "AWS refused the call; the message above says why.")
+    if isinstance(exc, NoCredentialsError):
+        return fail(
+            f"{action}: no AWS credentials found",
+            "Configure credentials (aws configure / aws sso login, or the bastion's instance role) and verify again.",
+        )
+    if isinstance(exc, NoRegionError):
+        return fail(f"{action}: no region configured", "Set AWS_REGION or choose the region in the wizard.")
+    if isinstance(exc, EndpointConnectionError):
+        return fail(
+            f"{action}: cannot reach the AWS API endpoint ({exc})",
+            "The bastion needs a route to the AWS API (NAT gateway or VPC interface endpoints for this service); "
+            "in the sandbox, check that it is running: dms-tui sandbox status.",
+        )
+    if isinstance(exc, BotoCoreError):
+        return fail(f"{action}: {exc}", "The AWS SDK could not complete the call; the message above says why.")
+    raise exc
+
+
+def caching_client_factory(target: TargetEnvironment) -> ClientFactory:
+    """One boto3 client per service for the whole run (clients are thread-safe once made).
+
+    One lock per service: creating a client loads its service model (EC2's is large), and checks of different
+    services should not queue behind each other's loading.
+    """
+    guard = threading.Lock()
+    locks: dict[str, threading.Lock] = {}
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        with guard:
+            lock = locks.setdefault(service, threading.Lock())
+        with lock:
+            if service not in clients:
+                clients[service] = target.client(service)
+            return clients[service]
+
+    return client

@@ -1,0 +1,154 @@
+"""Check 4: log in to PostgreSQL through the endpoint with the secret's credentials; server version; database.
+
+On AWS the login uses ``sslmode=require`` as the seed's psql commands do. The sandbox's local clusters have no TLS,
+so there the login uses ``sslmode=prefer`` (which falls back to an unencrypted connection) and says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from dms_tui.checks.result import Side
+from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
+from dms_tui.checks.secret import credentials_key
+from dms_tui.data.connect import DatabaseCredentials, connect, default_sslmode, describe_route, psql_command
+from dms_tui.provision.outputs import SideOutputs
+from dms_tui.target import TargetEnvironment
+
+MAINTENANCE_DB = "postgres"
+
+
+def _databases_key(side: Side) -> str:
+    return f"{side}.databases"
+
+
+def login_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+    def run(ctx: CheckContext) -> Outcome:
+        credentials: DatabaseCredentials = ctx.facts.get(credentials_key(side))
+        command = psql_command(credentials, target, dbname=credentials.dbname, sql="select version()")
+        try:
+            conn = _login(credentials, target, ctx)
+        except psycopg.OperationalError as exc:
+            return _login_failure(str(exc), credentials, target, command)
+        with conn:
+            version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+            tls_row = conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+            wanted = sorted({credentials.dbname, outputs.database_name})
+            present = {
+                str(row[0])
+                for row in conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", (wanted,))
+            }
+            ctx.facts.set(_databases_key(side), (credentials.dbname, present))
+        tls = bool(tls_row and tls_row[0])
+        route = describe_route(credentials, target)
+        detail = f"logged in as {credentials.username} via {route}; PostgreSQL {version}"
+        if tls:
+            return ok(detail + "; TLS in use", command=command)
+        if target.mode == "sandbox":
+            return ok(
+                detail + "; without TLS: the sandbox's local clusters have no TLS, so the sandbox connects with "
+                "sslmode=prefer (on AWS this check requires TLS)",
+                command=command,
+            )
+        return warn(detail + "; but the session is not encrypted", "Use sslmode=require.", command=command)
+
+    return Check(
+        id=f"{side}.login",
+        side=side,
+        title="PostgreSQL login with the secret",
+        run=run,
+        timeout=timeout,
+        needs=(f"{side}.secret", f"{side}.tcp"),
+        command=f'psql "host={outputs.endpoint_dns_name} port={outputs.port} sslmode={default_sslmode(target)}" '
+        "-c 'select version()'",
+        timeout_remedy="The login did not finish in time: the path is slow (NLB target, security group, or a "
+        "sandbox forwarder's latency) or the server is overloaded.",
+    )
+
+
+def _login(credentials: DatabaseCredentials, target: TargetEnvironment, ctx: CheckContext) -> psycopg.Connection[Any]:
+    """Connect to the secret's database, or to the maintenance database when that one is missing."""
+    try:
+        return connect(credentials, target, connect_timeout=ctx.remaining())
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc) or "database" not in str(exc):
+            raise
+    # The secret's database is missing: log in to the maintenance database so the database check can say so,
+    # instead of blaming the credentials.
+    return connect(credentials, target, dbname=MAINTENANCE_DB, connect_timeout=ctx.remaining())
+
+
+def _login_failure(message: str, credentials: DatabaseCredentials, target: TargetEnvironment, command: str) -> Outcome:
+    first_line = message.strip().splitlines()[-1] if message.strip() else "connection failed"
+    detail = f"login as {credentials.username} failed: {first_line}"
+    if "password authentication failed" in message:
+        remedy = (
+            "The secret's password is not the database user's password. Set one from the other: re-run provision "
+            "(it sets both from one generated value), or ALTER ROLE … PASSWORD from an admin session, or "
+            "put-secret-value with the right password."
+        )
+    elif "does not exist" in message and "role" in message:
+        remedy = f"The user {credentials.username} does not exist on this server: fix the secret's username."
+    elif "SSL" in message or "ssl" in message:
+        remedy = (
+            "TLS negotiation failed: Aurora offers TLS, so the endpoint may reach another server; check the NLB "
+            "target group's registered IP. In the sandbox, TLS is not available (use sslmode=prefer)."
+        )
+    elif "timeout" in message or "timed out" in message:
+        remedy = "The login timed out: the path is slow or stalls (security group, NLB target health, latency)."
+    elif "closed the connection" in message or "Connection refused" in message or "reset" in message:
+        remedy = (
+            "The connection was cut during login: the NLB has no healthy target, or the sandbox forwarder is "
+            "refusing or dropping connections."
+        )
+    elif "pg_hba" in message:
+        remedy = "The server's pg_hba.conf rejects this client address or user; allow the NLB's subnets."
+    else:
+        remedy = f"Run the command shown to see the full error: {command}"
+    return fail(detail, remedy, command=command)
+
+
+def database_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+    def run(ctx: CheckContext) -> Outcome:
+        dbname, present = ctx.facts.get(_databases_key(side))
+        credentials: DatabaseCredentials = ctx.facts.get(credentials_key(side))
+        command = psql_command(
+            credentials,
+            target,
+            dbname=MAINTENANCE_DB,
+            sql=_exists_query(dbname),
+        )
+        if dbname not in present:
+            if side == "target":
+                remedy = (
+                    f"DMS does not create databases: create {dbname} on the target (`dms-tui seed` does, as the "
+                    f"seed's \"Create the target database\" step), or fix the secret's dbname."
+                )
+            else:
+                remedy = f"Create {dbname} on the source (`dms-tui seed` does) or fix the secret's dbname."
+            return fail(f"database {dbname} does not exist on the {side} server", remedy, command=command)
+        if outputs.database_name != dbname:
+            return warn(
+                f"database {dbname} exists; terraform's outputs name {outputs.database_name} instead",
+                "Make the secret's dbname and the provisioned database name agree, or DMS and the diff will "
+                "look at different databases.",
+                command=command,
+            )
+        return ok(f"database {dbname} exists", command=command)
+
+    return Check(
+        id=f"{side}.database",
+        side=side,
+        title="Migration database exists",
+        run=run,
+        timeout=timeout,
+        needs=(f"{side}.login",),
+    )
+
+
+def _exists_query(dbname: str) -> str:
+    """The query a person runs by hand to see the database; psycopg.sql quotes the name as a literal."""
+    return sql.SQL("select datname from pg_database where datname = {}").format(sql.Literal(dbname)).as_string()
