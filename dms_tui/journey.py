@@ -11,14 +11,14 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from dms_tui import paths
 
 
-class Step(str, Enum):
+class Step(StrEnum):
     CONFIGURE = "configure"
     PROVISION = "provision"
     VERIFY = "verify"

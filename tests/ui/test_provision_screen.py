@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, DataTable, Static
 
-from dms_tui.app import DmsTuiApp, ConfirmScreen
+from dms_tui.app import ConfirmScreen, DmsTuiApp
 from dms_tui.journey import Step
 from dms_tui.provision.outputs import OUTPUT_NAMES
 from dms_tui.screens.provision import ProvisionScreen
