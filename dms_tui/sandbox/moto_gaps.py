@@ -1,0 +1,115 @@
+"""In-process fixes for the moto gaps that stop the Terraform bundle from applying against moto 5.2.5.
+
+The sandbox daemon (and the terraform tests) call :func:`apply_moto_gap_fixes` once before serving requests. Each
+fix names the symptom terraform showed without it. Fixes are idempotent and only touch moto, never botocore, so the
+app's own boto3 clients see AWS-shaped answers either way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+#: AWS managed policies the bundle attaches. moto knows them, but only loads its ~1,000 managed policies when
+#: MOTO_IAM_LOAD_MANAGED_POLICIES=true, which costs seconds per IAM backend; we load just these.
+BUNDLE_MANAGED_POLICIES: tuple[str, ...] = (
+    "AmazonDMSVPCManagementRole",
+    "AmazonDMSCloudWatchLogsRole",
+    "AmazonSSMManagedInstanceCore",
+)
+
+_APPLIED_MARKER = "_dms_tui_gap_fix"
+
+
+def _already_patched(function: Any) -> bool:
+    return bool(getattr(function, _APPLIED_MARKER, False))
+
+
+def _mark(function: Callable[..., Any]) -> Callable[..., Any]:
+    setattr(function, _APPLIED_MARKER, True)
+    return function
+
+
+def _fix_iam_managed_policies() -> None:
+    """Symptom: `NoSuchEntity: Policy arn:aws:iam::aws:policy/service-role/AmazonDMSVPCManagementRole does not
+    exist or is not attachable` from aws_iam_role_policy_attachment (moto loads no AWS managed policy by default)."""
+    from moto.iam import models as iam_models
+
+    original = iam_models.IAMBackend._init_aws_policies
+    if _already_patched(original):
+        return
+
+    def _init_aws_policies(self: Any) -> list[Any]:
+        policies = list(original(self))
+        known = {policy.name for policy in policies}
+        catalogue = json.loads(iam_models.aws_managed_policies_data)
+        for name in BUNDLE_MANAGED_POLICIES:
+            if name not in known and name in catalogue:
+                policies.append(
+                    iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, catalogue[name])
+                )
+        return policies
+
+    iam_models.IAMBackend._init_aws_policies = _mark(_init_aws_policies)  # type: ignore[method-assign]
+
+
+def _fix_dms_instance_create_time() -> None:
+    """Symptom: `creating DMS Replication Instance ... deserialization failed, failed to decode response body,
+    expected TStamp to be a JSON Number, got string instead`: moto returns InstanceCreateTime as an ISO string
+    where the AWS JSON protocol sends epoch seconds, which the provider's Go SDK refuses."""
+    from moto.dms import models as dms_models
+
+    original = dms_models.FakeReplicationInstance.to_dict
+    if _already_patched(original):
+        return
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        document: dict[str, Any] = original(self)
+        created = getattr(self, "creation_date", None)
+        if created is not None and hasattr(created, "timestamp"):
+            document["InstanceCreateTime"] = created.timestamp()
+        return document
+
+    dms_models.FakeReplicationInstance.to_dict = _mark(to_dict)  # type: ignore[method-assign]
+
+
+def _fix_ec2_detailed_monitoring() -> None:
+    """Symptom: `aws_instance` with `monitoring = true` never finishes creating: moto answers MonitorInstances with
+    HTTP 500 (NotImplementedError) and the provider retries it until its timeout."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.monitoring import Monitoring
+
+    if _already_patched(Monitoring.monitor_instances):
+        return
+
+    def _set_monitoring(response: Any, state: str) -> ActionResult:
+        response.error_on_dryrun()
+        monitorings = []
+        for instance_id in response._get_param("InstanceIds", []):
+            instance = response.ec2_backend.get_instance(instance_id)
+            instance.monitoring_state = state
+            monitorings.append({"InstanceId": instance_id, "Monitoring": {"State": state}})
+        return ActionResult({"InstanceMonitorings": monitorings})
+
+    def monitor_instances(self: Any) -> ActionResult:
+        return _set_monitoring(self, "enabled")
+
+    def unmonitor_instances(self: Any) -> ActionResult:
+        return _set_monitoring(self, "disabled")
+
+    Monitoring.monitor_instances = _mark(monitor_instances)  # type: ignore[method-assign,assignment]
+    Monitoring.unmonitor_instances = _mark(unmonitor_instances)  # type: ignore[method-assign,assignment]
+
+
+_FIXES: tuple[Callable[[], None], ...] = (
+    _fix_iam_managed_policies,
+    _fix_dms_instance_create_time,
+    _fix_ec2_detailed_monitoring,
+)
+
+
+def apply_moto_gap_fixes() -> None:
+    """Patch the in-process moto for every gap the bundle hits; safe to call more than once."""
+    for fix in _FIXES:
+        fix()

@@ -1,0 +1,9 @@
+output "instance_id" {
+  description = "ID of the bastion instance (aws ssm start-session --target <id>)."
+  value       = aws_instance.bastion.id
+}
+
+output "role_arn" {
+  description = "ARN of the bastion's IAM role."
+  value       = aws_iam_role.bastion.arn
+}
