@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dms_tui.journey import Journey
+from dms_tui.provision.detached import DetachedRun, RunRecord, load_record, start_detached
 from dms_tui.provision.events import ChangeSummary, CommandFinished, Diagnostic, PlannedChange, TerraformEvent
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.provision.runner import TerraformError, TerraformProcess, TerraformRunner
@@ -103,13 +104,24 @@ async def run_plan(journey: Journey, target: TargetEnvironment) -> PlanReview:
     )
 
 
-def apply_process(journey: Journey, target: TargetEnvironment) -> TerraformProcess:
-    """The apply of the saved plan (iterate it for events; ``interrupt()`` cancels gracefully)."""
-    return runner_for(journey, target).apply(PLAN_FILE)
+def _detached(journey: Journey, label: str, process: TerraformProcess) -> DetachedRun:
+    # The runner builds the exact argv and environment; the supervisor runs it out of the terminal's session.
+    record = start_detached(journey.env, label, process.argv, cwd=process.cwd, process_env=process.env)
+    return DetachedRun(record)
 
 
-def destroy_process(journey: Journey, target: TargetEnvironment) -> TerraformProcess:
-    return runner_for(journey, target).destroy()
+def apply_process(journey: Journey, target: TargetEnvironment) -> DetachedRun:
+    """The apply of the saved plan, detached from the terminal (iterate for events; ``interrupt()`` cancels)."""
+    return _detached(journey, "apply", runner_for(journey, target).apply(PLAN_FILE))
+
+
+def destroy_process(journey: Journey, target: TargetEnvironment) -> DetachedRun:
+    return _detached(journey, "destroy", runner_for(journey, target).destroy())
+
+
+def attachable_run(journey: Journey) -> RunRecord | None:
+    """The environment's last detached run, when there is one to re-attach to or to show the result of."""
+    return load_record(journey.env)
 
 
 async def read_outputs(journey: Journey, target: TargetEnvironment) -> EnvironmentOutputs:

@@ -12,14 +12,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Collapsible, DataTable, ProgressBar, RichLog, Static
 
-from dms_tui.journey import Step
-from dms_tui.provision import flow
+from dms_tui.journey import Journey, Step
 from dms_tui.modes import adopt_provisioned, terraform_available
+from dms_tui.provision import flow
 from dms_tui.provision.architecture import BOXES, box_states
 from dms_tui.provision.events import CommandFinished, CommandStarted, Diagnostic, LogLine, TerraformEvent
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.provision.progress import ProvisionProgress, reduce_event
-from dms_tui.provision.runner import TerraformProcess
+from dms_tui.provision.detached import DetachedRun, RunRecord, forget_record
 from dms_tui.screens.base import WizardScreen
 from dms_tui.widgets.architecture import ArchitectureDiagram
 
@@ -70,6 +70,10 @@ class ProvisionScreen(WizardScreen):
         Binding("f5", "next", "Next"),
     ]
 
+    def __init__(self, journey: Journey, *, attach: RunRecord | None = None) -> None:
+        super().__init__(journey)
+        self.attach = attach  # a detached run to follow (re-attach after a dropped terminal)
+
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="provision-top"):
             yield ProgressBar(total=None, show_eta=False, id="provision-bar")
@@ -91,7 +95,7 @@ class ProvisionScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.progress = ProvisionProgress()
-        self.process: TerraformProcess | None = None
+        self.process: DetachedRun | None = None
         self.outputs: EnvironmentOutputs | None = None
         self._dirty = False
         table = self.query_one("#provision-table", DataTable)
@@ -107,23 +111,28 @@ class ProvisionScreen(WizardScreen):
     async def run_apply(self) -> None:
         target = self.wizard.target
         assert target is not None, "the Welcome screen sets the target environment before any step"
-        missing = terraform_available()
+        missing = None if self.attach is not None else terraform_available()
         if missing is not None:
             self.without_terraform(missing)
             return
         self.wizard.busy.add("terraform apply")
         try:
-            if not (self.journey.workdir / "provisioning" / flow.PLAN_FILE).exists():
+            if self.attach is not None:
+                self._result(Text(f"Re-attached to {self.attach.command_line}", style="yellow"))
+                self.process = DetachedRun(self.attach)
+            elif not (self.journey.workdir / "provisioning" / flow.PLAN_FILE).exists():
                 self._result(Text("No reviewed plan found: planning first…", style="yellow"))
                 review = await flow.run_plan(self.journey, target)
                 if review.errors:
                     self._result(Text.assemble(*[render_diagnostic(d) for d in review.errors]))
                     return
-            self.process = flow.apply_process(self.journey, target)
+            if self.process is None:
+                self.process = flow.apply_process(self.journey, target)
             self.query_one("#cancel", Button).disabled = False
             async for event in self.process:
                 self.on_terraform_event(event)
             finished = self.progress.finished
+            forget_record(self.journey.env)  # seen through to its end: nothing left to re-attach to
             if finished is None or not finished.ok:
                 self._finished_badly(finished)
                 return

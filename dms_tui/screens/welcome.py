@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from dms_tui.journey import Journey
 from dms_tui.modes import ModeProgress, ModeReady
+from dms_tui.provision.flow import attachable_run
 from dms_tui.widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ class WelcomeScreen(Screen[None]):
             yield LoadingIndicator(id="welcome-loading")
             yield Static("", id="welcome-progress")
             with Horizontal(classes="nav-row"):
+                yield Button("Re-attach", id="reattach", variant="warning", disabled=True)
                 yield Button("Start ›", id="start", variant="primary", disabled=True)
         yield Footer()
 
@@ -59,6 +62,13 @@ class WelcomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.progress_lines: list[str] = []
+        self.run_record = attachable_run(self.journey)
+        reattach = self.query_one("#reattach", Button)
+        reattach.display = self.run_record is not None and self.run_record.label == "apply"
+        if self.run_record is not None and reattach.display:
+            since = time.strftime("%H:%M", time.localtime(self.run_record.started_at))
+            state = "running since" if self.run_record.finished() is None and self.run_record.alive() else "ended, started"
+            reattach.label = f"Re-attach: terraform {self.run_record.label} ({state} {since})"
         self.get_ready()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mode")
@@ -86,6 +96,13 @@ class WelcomeScreen(Screen[None]):
             self.query_one("#welcome-loading").display = False
             start = self.query_one("#start", Button)
             start.disabled = False
+            reattach = self.query_one("#reattach", Button)
+            reattach.disabled = False
+            if reattach.display:
+                reattach.focus()
+                self._progress(ModeProgress("A terraform run of this environment can be re-attached (its progress "
+                                            "is rebuilt from its log)."))
+                return
             start.label = f"Continue: {self.journey.state.current.title} ›"
             start.focus()
         elif event.state is WorkerState.ERROR:
@@ -94,6 +111,14 @@ class WelcomeScreen(Screen[None]):
             self.query_one("#welcome-identity", Static).update(
                 Text.assemble(("Identity    ", "bold"), (message, "red"))
             )
+
+    @on(Button.Pressed, "#reattach")
+    def reattach(self) -> None:
+        if self.ready is None or self.run_record is None:
+            return
+        from dms_tui.screens.provision import ProvisionScreen
+
+        self.app.push_screen(ProvisionScreen(self.journey, attach=self.run_record))
 
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:

@@ -1,0 +1,264 @@
+"""Story: after provisioning, the person watches every hop being checked, reads why one failed, fixes it, runs the
+checks again and goes on.
+
+The environment is real: moto (in-process) holds the AWS objects, the session's two PostgreSQL clusters are the
+databases, and real TCP forwarders stand in for NLB + PrivateLink (tests/checks/moto_environment.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Button, Static
+
+from dms_tui.app import DmsTuiApp
+from dms_tui.checks.plan import build_checks
+from dms_tui.checks.result import CheckFinished, CheckResult, ChecksPlanned, CheckStarted, VerifyReport
+from dms_tui.checks.runner import EventSink
+from dms_tui.journey import Journey, Step
+from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
+from dms_tui.screens.verify import Verifier, VerifyScreen
+from dms_tui.target import TargetEnvironment
+from dms_tui.widgets.checklist import Checklist
+from dms_tui.widgets.command_hint import CommandHint
+from tests.checks.moto_environment import FAST, REGION, Environment, moto_environment
+from tests.ui.conftest import instant_mode
+from tests.ui.test_snapshots import freeze
+
+
+@pytest.fixture
+def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with moto_environment({"source": pg_source, "target": pg_target}) as env:
+        yield env
+
+
+async def _open_verify(app: DmsTuiApp, pilot: Pilot, environment: Environment) -> VerifyScreen:  # type: ignore[type-arg]
+    await app.workers.wait_for_complete()  # the Welcome screen's instant mode
+    app.journey.update(outputs=environment.outputs.to_json())
+    app.journey.complete(Step.CONFIGURE)
+    app.journey.complete(Step.PROVISION)
+    screen = VerifyScreen(app.journey, options=FAST)
+    await app.push_screen(screen)
+    await _settle(app, pilot)
+    return screen
+
+
+async def _settle(app: DmsTuiApp, pilot: Pilot) -> None:  # type: ignore[type-arg]
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.05)  # the last posted events and the report are handled
+    await pilot.pause()
+
+
+def _forget_dms_connection_tests() -> None:
+    """moto 5.2.5 gap: a second TestConnection for the same instance/endpoint pair raises UnboundLocalError inside
+    moto (its backend only binds the connection when none exists). The sandbox's data plane answers TestConnection
+    itself, so only this in-process moto needs its record cleared before the checks run again."""
+    from moto.dms.models import dms_backends
+
+    dms_backends["123456789012"][REGION].connections.clear()
+
+
+def _detail(screen: VerifyScreen) -> str:
+    return str(screen.query_one("#verify-detail-text", Static).render())
+
+
+async def _highlight(pilot: Pilot, screen: VerifyScreen, check_id: str) -> None:  # type: ignore[type-arg]
+    checklist = screen.query_one(Checklist)
+    checklist.highlighted = checklist.get_option_index(check_id)
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_healthy_environment_settles_every_row_and_lets_the_person_go_on(
+    make_app: Callable[..., DmsTuiApp], environment: Environment, size: tuple[int, int]
+) -> None:
+    app = make_app(target=environment.target)
+    async with app.run_test(size=size) as pilot:
+        screen = await _open_verify(app, pilot, environment)
+        assert screen.report is not None and screen.report.passed
+        checklist = screen.query_one(Checklist)
+        settled = checklist.settled()
+        assert len(settled) == len(screen.report.results) >= 20
+        assert all(r.status in ("ok", "warn") for r in settled)
+        # grouped by side: source rows, then target rows, then the general ones, each under a header
+        ids = [o.id for o in checklist.options]
+        assert ids[0] == "group:source" and ids.index("group:target") < ids.index("group:environment")
+        assert all(i.startswith("source.") for i in ids[1 : ids.index("group:target")])
+        summary = str(screen.query_one("#verify-summary", Static).render())
+        assert f"✓ {screen.report.counts()['ok']} " in summary and f"in {screen.report.seconds:.1f} s" in summary
+        assert not screen.query_one("#next", Button).disabled
+        assert "verify" not in app.busy
+
+        # the detail pane and the equivalent command follow the highlighted row
+        await _highlight(pilot, screen, "target.login")
+        assert "PostgreSQL 15" in _detail(screen)
+        assert screen.query_one(CommandHint).command.startswith("psql ")
+        await pilot.press("down")
+        assert screen.query_one(Checklist).highlighted_id == "target.database"
+        assert "target.database" != "target.login" and "Migration database exists" in _detail(screen)
+
+        moved_to: list[Step] = []
+        app.goto = moved_to.append  # type: ignore[method-assign]  # the Prepare screen is tested on its own
+        await pilot.press("f5")
+        assert app.journey.state.is_done(Step.VERIFY) and moved_to == [Step.PREPARE]
+        assert app.journey.state.extra["verify"]["passed"] is True
+
+
+async def test_a_wrong_password_fails_the_login_explains_it_and_run_again_passes_after_the_fix(
+    make_app: Callable[..., DmsTuiApp], environment: Environment
+) -> None:
+    environment.rewrite_secret("source", password="not-the-password")
+    app = make_app(target=environment.target)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_verify(app, pilot, environment)
+        assert screen.report is not None and not screen.report.passed
+        checklist = screen.query_one(Checklist)
+        assert checklist.result("source.login").status == "fail"  # type: ignore[union-attr]
+        assert checklist.result("source.database").status == "skipped"  # type: ignore[union-attr]
+        assert screen.query_one("#next", Button).disabled
+        summary = str(screen.query_one("#verify-summary", Static).render())
+        assert "✗ 1 " in summary and "– 1 " in summary and "fix the ✗ rows" in summary
+
+        await _highlight(pilot, screen, "source.login")
+        detail = _detail(screen)
+        assert "password authentication failed" in detail and "what to do" in detail
+        assert "secret's password is not the database user's password" in detail
+        for password in environment.passwords.values():
+            assert password not in detail and password not in screen.query_one(CommandHint).command
+        await pilot.press("f5")  # refused: a check failed
+        assert not app.journey.state.is_done(Step.VERIFY) and app.screen is screen
+
+        environment.rewrite_secret("source", password=environment.passwords["source"])
+        _forget_dms_connection_tests()
+        await pilot.press("r")
+        await _settle(app, pilot)
+        assert screen.report is not None
+        assert screen.report.passed, {r.id: r.detail for r in screen.report.results if not r.passed}
+        assert screen.query_one(Checklist).result("source.login").status == "ok"  # type: ignore[union-attr]
+        assert not screen.query_one("#next", Button).disabled
+
+
+async def test_a_forwarder_that_refuses_shows_the_tcp_row_failed_with_its_remedy(
+    make_app: Callable[..., DmsTuiApp], environment: Environment
+) -> None:
+    environment.forwarders["target"].set_refusing(True)
+    app = make_app(target=environment.target)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _open_verify(app, pilot, environment)
+        tcp = screen.query_one(Checklist).result("target.tcp")
+        assert tcp is not None and tcp.status == "fail"
+        await _highlight(pilot, screen, "target.tcp")
+        detail = _detail(screen)
+        assert tcp.detail.splitlines()[0] in detail and tcp.remedy.splitlines()[0] in detail
+        assert screen.query_one("#next", Button).disabled
+
+
+async def test_without_outputs_the_screen_says_to_provision_first(make_app: Callable[..., DmsTuiApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        screen = VerifyScreen(app.journey)
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert "provision first" in str(screen.query_one("#verify-summary", Static).render())
+        assert screen.query_one("#next", Button).disabled
+
+
+# -- snapshots: injected results, so durations, details and the total time are the same on every run ----------------
+
+SNAPSHOT_HOME = Path("/tmp/dms-tui-snapshot-home")
+
+
+def _fixed_outputs() -> EnvironmentOutputs:
+    def side(name: str, number: int) -> SideOutputs:
+        return SideOutputs(
+            vpc_id=f"vpc-0{number}aa",
+            vpc_cidr="10.0.0.0/16",
+            cluster_identifier=f"{name}-cluster",
+            database_name="demo_db",
+            port=5432,
+            secret_arn=f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-db-AbCdEf",
+            nlb_arn=f"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/{name}/0{number}",
+            target_group_arn=f"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{name}-db/0{number}",
+            endpoint_service_id=f"vpce-svc-0{number}",
+            vpc_endpoint_id=f"vpce-0{number}",
+            endpoint_dns_name=f"vpce-0{number}-abc.vpce-svc-0{number}.us-east-1.vpce.amazonaws.com",
+            dms_endpoint_arn=f"arn:aws:dms:us-east-1:123456789012:endpoint:{name.upper()}",
+        )
+
+    return EnvironmentOutputs(
+        source=side("source", 1),
+        target=side("target", 2),
+        dms_vpc_id="vpc-0dms",
+        dms_vpc_cidr="10.0.0.0/16",
+        dms_replication_instance_arn="arn:aws:dms:us-east-1:123456789012:rep:DMSDEMO",
+        dms_access_role_arn="arn:aws:iam::123456789012:role/dms-access",
+        bastion_instance_id="i-0123456789abcdef0",
+        region="us-east-1",
+    )
+
+
+def _scripted_verifier(failing: bool) -> Verifier:
+    """Emits the real checklist's events with fixed outcomes (the real checks' titles and commands)."""
+
+    def run(target: TargetEnvironment, outputs: EnvironmentOutputs, on_event: EventSink, cancel: Any) -> VerifyReport:
+        checks = build_checks(target, outputs)
+        on_event(ChecksPlanned(tuple(c.info for c in checks)))
+        results = []
+        for index, check in enumerate(checks):
+            on_event(CheckStarted(check.id, check.side, check.title))
+            status, detail, remedy = "ok", f"{check.title}: as expected", ""
+            if check.id == "environment.clock":
+                status, detail, remedy = "warn", "the clock is 2.1 s ahead of AWS", "Run chronyc makestep."
+            if failing and check.id == "source.login":
+                status = "fail"
+                detail = 'connection failed: FATAL: password authentication failed for user "postgres"'
+                remedy = "The secret's password is not the database user's password: re-run provisioning."
+            if failing and check.id == "source.database":
+                status, detail = "skipped", "skipped: because “PostgreSQL login with the secret” (source) did not pass"
+            duration = 0.0 if status == "skipped" else 0.05 + (index % 7) * 0.11
+            result = CheckResult(check.id, check.side, check.title, status, duration, detail, remedy, check.command)
+            on_event(CheckFinished(result))
+            results.append(result)
+        return VerifyReport(tuple(results), seconds=1.37)
+
+    return run
+
+
+def _snapshot_app(failing: bool, monkeypatch: pytest.MonkeyPatch) -> DmsTuiApp:
+    import shutil
+
+    shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
+    monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
+    journey = Journey.resume_or_start("dev", "sandbox")
+    journey.update(outputs=_fixed_outputs().to_json(), done=(Step.CONFIGURE, Step.PROVISION), current=Step.VERIFY)
+    target = TargetEnvironment(mode="sandbox", region="us-east-1", env="dev")
+    app = DmsTuiApp(journey, mode_preparer=instant_mode(target))
+
+    async def open_verify(pilot: Pilot) -> None:  # type: ignore[type-arg]
+        await freeze(pilot)
+        await app.push_screen(VerifyScreen(app.journey, verifier=_scripted_verifier(failing)))
+        await freeze(pilot)
+        await pilot.pause(0.1)
+
+    app._snapshot_setup = open_verify  # type: ignore[attr-defined]
+    return app
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_snapshot_a_passing_run(snap_compare, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = _snapshot_app(False, monkeypatch)
+    assert snap_compare(app, terminal_size=size, run_before=app._snapshot_setup)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_snapshot_a_failing_run(snap_compare, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = _snapshot_app(True, monkeypatch)
+    assert snap_compare(app, terminal_size=size, run_before=app._snapshot_setup)
