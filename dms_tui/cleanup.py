@@ -105,11 +105,18 @@ def plan_cleanup(journey: Journey) -> CleanupPlan:
         f"{config.target_db.instance_class}), DMS {config.dms_replication_instance_class}, 2 NLBs, endpoint services "
         f"and endpoints, 2 secrets, bastion {config.bastion_instance_type}"
     )
-    items.append(CleanupItem("terraform", what, infra_cost if journey.mode == "aws" else 0.0,
-                             flow.destroy_command_line(journey)))
+    items.append(
+        CleanupItem("terraform", what, infra_cost if journey.mode == "aws" else 0.0, flow.destroy_command_line(journey))
+    )
     if journey.mode == "sandbox":
-        items.append(CleanupItem("sandbox", "the local sandbox: moto daemon, two PostgreSQL clusters, forwarders, data",
-                                 0.0, "dms-tui sandbox down"))
+        items.append(
+            CleanupItem(
+                "sandbox",
+                "the local sandbox: moto daemon, two PostgreSQL clusters, forwarders, data",
+                0.0,
+                "dms-tui sandbox down",
+            )
+        )
     return CleanupPlan(tuple(items))
 
 
@@ -124,8 +131,9 @@ def _delete_task(journey: Journey, target: TargetEnvironment) -> CleanupStepFini
     except TaskNotFoundError:
         return CleanupStepFinished("task", True, "the task was already gone")
     except DmsTaskError as exc:
-        return CleanupStepFinished("task", False, str(exc), runner.command_for(
-            "delete_replication_task", {"ReplicationTaskArn": arn}).text)
+        return CleanupStepFinished(
+            "task", False, str(exc), runner.command_for("delete_replication_task", {"ReplicationTaskArn": arn}).text
+        )
     journey.update(task_arn=None)
     return CleanupStepFinished("task", True, "deleted (DescribeReplicationTasks no longer lists it)")
 
@@ -159,8 +167,10 @@ async def run_cleanup(journey: Journey, target: TargetEnvironment, plan: Cleanup
             else:
                 ok = finished is not None and finished.ok
                 yield CleanupStepFinished(
-                    "terraform", ok, "destroyed" if ok else f"terraform destroy failed; log: "
-                    f"{finished.log_path if finished else '?'}", "" if ok else item.command
+                    "terraform",
+                    ok,
+                    "destroyed" if ok else f"terraform destroy failed; log: {finished.log_path if finished else '?'}",
+                    "" if ok else item.command,
                 )
     if "sandbox" in by_key:
         yield CleanupStepStarted("sandbox", by_key["sandbox"].what)
@@ -172,7 +182,11 @@ async def run_cleanup(journey: Journey, target: TargetEnvironment, plan: Cleanup
             yield CleanupStepFinished("sandbox", False, str(exc), "dms-tui sandbox down")
         else:
             if report.leftover_pids:
-                yield CleanupStepFinished("sandbox", False, f"processes still running: {report.leftover_pids}",
-                                          "kill " + " ".join(str(p) for p in report.leftover_pids))
+                yield CleanupStepFinished(
+                    "sandbox",
+                    False,
+                    f"processes still running: {report.leftover_pids}",
+                    "kill " + " ".join(str(p) for p in report.leftover_pids),
+                )
             else:
                 yield CleanupStepFinished("sandbox", True, f"stopped {len(report.stopped)} piece(s); data removed")

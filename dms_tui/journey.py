@@ -28,7 +28,7 @@ class Step(StrEnum):
     CLEANUP = "cleanup"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # the step's label, not str.title()
         return self.value.capitalize()
 
 

@@ -56,7 +56,7 @@ class TargetEnvironment:
         merged = _RETRY_CONFIG.merge(config) if config is not None else _RETRY_CONFIG
         if self.aws_endpoint_url:
             kwargs.setdefault("endpoint_url", self.aws_endpoint_url)
-        return self.session().client(service, config=merged, **kwargs)
+        return self.session().client(service, config=merged, **kwargs)  # type: ignore[call-overload]
 
     def resolve(self, host: str, port: int) -> tuple[str, int]:
         """Where a connection to ``host:port`` really goes (a forwarder in the sandbox; unchanged on AWS)."""

@@ -29,7 +29,9 @@ def test_the_plan_lists_what_goes_and_a_rough_cost_on_aws() -> None:
     assert "destroy" in plan.items[1].command
 
 
-def test_cleanup_without_confirmation_and_without_a_terminal_removes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cleanup_without_confirmation_and_without_a_terminal_removes_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["cleanup", "--sandbox"]) == 2
     assert "--yes" in capsys.readouterr().err
 

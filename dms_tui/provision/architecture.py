@@ -29,7 +29,12 @@ class Box:
 
 
 _SECRET_TYPES = ("aws_secretsmanager_secret", "aws_secretsmanager_secret_version")
-_AURORA_TYPES = ("aws_rds_cluster", "aws_rds_cluster_instance", "aws_db_subnet_group", "aws_rds_cluster_parameter_group")
+_AURORA_TYPES = (
+    "aws_rds_cluster",
+    "aws_rds_cluster_instance",
+    "aws_db_subnet_group",
+    "aws_rds_cluster_parameter_group",
+)
 
 BOXES: tuple[Box, ...] = (
     Box("vpc-source", "source VPC", 'module.vpc["source"]'),

@@ -133,8 +133,21 @@ def start_detached(
     exit_file.parent.mkdir(parents=True, exist_ok=True)
     log_path.touch()
     process = subprocess.Popen(  # noqa: S603 - our own supervisor module
-        [sys.executable, "-m", SUPERVISOR_MODULE, "--log", str(log_path), "--exit-file", str(exit_file),
-         "--lock", str(cwd / LOCK_FILE), "--cwd", str(cwd), "--", *argv],
+        [
+            sys.executable,
+            "-m",
+            SUPERVISOR_MODULE,
+            "--log",
+            str(log_path),
+            "--exit-file",
+            str(exit_file),
+            "--lock",
+            str(cwd / LOCK_FILE),
+            "--cwd",
+            str(cwd),
+            "--",
+            *argv,
+        ],
         cwd=cwd,
         env=dict(process_env) if process_env is not None else None,
         stdin=subprocess.DEVNULL,
@@ -206,8 +219,13 @@ class DetachedRun:
 
     async def _events(self) -> AsyncIterator[TerraformEvent]:
         record = self.record
-        yield CommandStarted(argv=record.argv, cwd=record.cwd, log_path=record.log_path,
-                             message="$ " + record.command_line, at=record.started_at)
+        yield CommandStarted(
+            argv=record.argv,
+            cwd=record.cwd,
+            log_path=record.log_path,
+            message="$ " + record.command_line,
+            at=record.started_at,
+        )
         with open(record.log_path, "rb") as log:
             pending = b""
             while True:
@@ -229,12 +247,20 @@ class DetachedRun:
                     break
                 if not record.alive():
                     self.returncode = -1  # the supervisor died without recording an exit code (machine rebooted?)
-                    yield LogLine(text="the terraform run ended without recording its exit code; check the log",
-                                  message="the terraform run ended without recording its exit code")
+                    yield LogLine(
+                        text="the terraform run ended without recording its exit code; check the log",
+                        message="the terraform run ended without recording its exit code",
+                    )
                     break
                 await asyncio.sleep(self.poll)
-        yield CommandFinished(argv=record.argv, returncode=self.returncode, interrupted=self.interrupted,
-                              log_path=record.log_path, message=f"exit {self.returncode}", at=time.time())
+        yield CommandFinished(
+            argv=record.argv,
+            returncode=self.returncode,
+            interrupted=self.interrupted,
+            log_path=record.log_path,
+            message=f"exit {self.returncode}",
+            at=time.time(),
+        )
 
 
 def _parse(line: bytes) -> TerraformEvent:

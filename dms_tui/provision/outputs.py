@@ -70,7 +70,7 @@ class EnvironmentOutputs:
             kwargs: dict[str, Any] = {}
             for f in fields(SideOutputs):
                 value = values[f"{prefix}_{f.name}"]
-                kwargs[f.name] = int(value) if f.name == "port" else str(value)
+                kwargs[f.name] = int(str(value)) if f.name == "port" else str(value)
             return SideOutputs(**kwargs)
 
         return cls(
@@ -80,8 +80,14 @@ class EnvironmentOutputs:
         )
 
 
-_TOP_LEVEL = ("dms_vpc_id", "dms_vpc_cidr", "dms_replication_instance_arn", "dms_access_role_arn",
-              "bastion_instance_id", "region")
+_TOP_LEVEL = (
+    "dms_vpc_id",
+    "dms_vpc_cidr",
+    "dms_replication_instance_arn",
+    "dms_access_role_arn",
+    "bastion_instance_id",
+    "region",
+)
 
 #: Every output name outputs.tf must declare: source_<field>, target_<field> for each SideOutputs field, and the rest.
 OUTPUT_NAMES: tuple[str, ...] = tuple(

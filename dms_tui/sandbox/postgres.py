@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -210,7 +211,7 @@ class LocalPostgres:
                 os.chown(sub, self.user.uid, self.user.gid)
 
     def _run(self, args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, Any] = {}
         if not self.user.is_self:
             kwargs = {"user": self.user.uid, "group": self.user.gid, "extra_groups": []}
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -223,7 +224,7 @@ class LocalPostgres:
             env=env,
             cwd=self.home,
             check=False,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     @property
@@ -353,7 +354,9 @@ class LocalPostgres:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             verb = sql.SQL("ALTER ROLE") if exists else sql.SQL("CREATE ROLE")
             conn.execute(
-                sql.SQL("{} {} WITH LOGIN SUPERUSER PASSWORD {}").format(verb, sql.Identifier(role), sql.Literal(password))
+                sql.SQL("{} {} WITH LOGIN SUPERUSER PASSWORD {}").format(
+                    verb, sql.Identifier(role), sql.Literal(password)
+                )
             )
 
     def create_database(self, dbname: str) -> bool:
@@ -372,11 +375,21 @@ class LocalPostgres:
         with self.admin_connection() as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname)))
 
-    def url(self, dbname: str, user: str | None = None, password: str | None = None, host: str = "127.0.0.1",
-            port: int | None = None) -> str:
+    def url(
+        self,
+        dbname: str,
+        user: str | None = None,
+        password: str | None = None,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+    ) -> str:
         """A libpq URL over TCP; the password is included only when given."""
         return psycopg.conninfo.make_conninfo(
-            "", host=host, port=port or self.port, user=user or self.superuser, dbname=dbname,
+            "",
+            host=host,
+            port=port or self.port,
+            user=user or self.superuser,
+            dbname=dbname,
             **({"password": password} if password else {}),
         )
 

@@ -104,14 +104,18 @@ class CleanupScreen(WizardScreen):
                     if isinstance(event.event, CommandStarted):
                         self.set_command(event.event.command_line)
                     if progress.planned:
-                        self._status("terraform", Text(f"destroying {progress.done}/{progress.planned}",
-                                                       style="yellow"))
+                        self._status(
+                            "terraform", Text(f"destroying {progress.done}/{progress.planned}", style="yellow")
+                        )
                 elif isinstance(event, CleanupStepFinished):
                     results.append(event)
-                    self._status(event.key, Text("✓ removed" if event.ok else "✗ failed",
-                                                 style="green" if event.ok else "bold red"))
-                    line = Text(f"{'✓' if event.ok else '✗'} {event.key}: {event.message}",
-                                style="green" if event.ok else "red")
+                    self._status(
+                        event.key,
+                        Text("✓ removed" if event.ok else "✗ failed", style="green" if event.ok else "bold red"),
+                    )
+                    line = Text(
+                        f"{'✓' if event.ok else '✗'} {event.key}: {event.message}", style="green" if event.ok else "red"
+                    )
                     if event.manual_command:
                         line.append(f"\n   finish by hand: {event.manual_command}", style="")
                     self._log(line)

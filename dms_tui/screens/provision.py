@@ -16,10 +16,10 @@ from dms_tui.journey import Journey, Step
 from dms_tui.modes import adopt_provisioned, terraform_available
 from dms_tui.provision import flow
 from dms_tui.provision.architecture import BOXES, box_states
+from dms_tui.provision.detached import DetachedRun, RunRecord, forget_record
 from dms_tui.provision.events import CommandFinished, CommandStarted, Diagnostic, LogLine, TerraformEvent
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.provision.progress import ProvisionProgress, reduce_event
-from dms_tui.provision.detached import DetachedRun, RunRecord, forget_record
 from dms_tui.screens.base import WizardScreen
 from dms_tui.widgets.architecture import ArchitectureDiagram
 
@@ -157,8 +157,11 @@ class ProvisionScreen(WizardScreen):
             self.outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
             self._result(
                 Text.assemble(
-                    ("terraform is not available, so the sandbox created the AWS objects later steps need with "
-                     "boto3 instead of applying the bundle.\n", "yellow"),
+                    (
+                        "terraform is not available, so the sandbox created the AWS objects later steps need with "
+                        "boto3 instead of applying the bundle.\n",
+                        "yellow",
+                    ),
                     render_outputs(self.outputs),
                 )
             )
@@ -182,8 +185,10 @@ class ProvisionScreen(WizardScreen):
     def _finished_badly(self, finished: CommandFinished | None) -> None:
         text = Text()
         if finished is not None and finished.interrupted:
-            text.append("Run cancelled. Terraform stopped gracefully; state is consistent. Re-run to continue.\n",
-                        style="yellow")
+            text.append(
+                "Run cancelled. Terraform stopped gracefully; state is consistent. Re-run to continue.\n",
+                style="yellow",
+            )
         for diagnostic in self.progress.errors:
             text.append_text(render_diagnostic(diagnostic))
         if finished is not None:
@@ -237,8 +242,11 @@ class ProvisionScreen(WizardScreen):
                 self._result(Text("Stopping terraform gracefully (SIGINT)…", style="yellow"))
 
         self.app.push_screen(
-            ConfirmScreen("Cancel the apply? Terraform stops gracefully; re-run later to finish.", yes="Cancel run",
-                          no="Keep going"),
+            ConfirmScreen(
+                "Cancel the apply? Terraform stops gracefully; re-run later to finish.",
+                yes="Cancel run",
+                no="Keep going",
+            ),
             answer,
         )
 

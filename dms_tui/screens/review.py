@@ -27,7 +27,9 @@ class ReviewScreen(WizardScreen):
                 yield Static(Syntax(self.journey.config.to_json(), "json", theme="ansi_dark", word_wrap=True))
             with VerticalScroll(id="review-plan") as scroll:
                 scroll.border_title = "terraform plan"
-                yield Static(Text("Press p (or Plan) to see what terraform will create.", style="dim"), id="plan-summary")
+                yield Static(
+                    Text("Press p (or Plan) to see what terraform will create.", style="dim"), id="plan-summary"
+                )
                 yield Tree("resources by module", id="plan-tree")
         with Horizontal(classes="nav-row"):
             yield Button("‹ Back", id="back")

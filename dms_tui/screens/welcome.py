@@ -44,9 +44,7 @@ class WelcomeScreen(Screen[None]):
             yield Static(INTRO, id="welcome-intro", markup=False)
             mode = "Embedded sandbox — no AWS account needed" if self.journey.mode == "sandbox" else "AWS account"
             yield Static(Text.assemble(("Mode        ", "bold"), mode), id="welcome-mode")
-            resume = (
-                f"resuming at {self.journey.state.current.title}" if self.journey.resumed else "new environment"
-            )
+            resume = f"resuming at {self.journey.state.current.title}" if self.journey.resumed else "new environment"
             yield Static(Text.assemble(("Environment ", "bold"), f"{self.journey.env} · {resume}"), id="welcome-env")
             yield Static(Text.assemble(("Identity    ", "bold"), ("looking…", "dim")), id="welcome-identity")
             yield LoadingIndicator(id="welcome-loading")
@@ -67,7 +65,9 @@ class WelcomeScreen(Screen[None]):
         reattach.display = self.run_record is not None and self.run_record.label == "apply"
         if self.run_record is not None and reattach.display:
             since = time.strftime("%H:%M", time.localtime(self.run_record.started_at))
-            state = "running since" if self.run_record.finished() is None and self.run_record.alive() else "ended, started"
+            state = (
+                "running since" if self.run_record.finished() is None and self.run_record.alive() else "ended, started"
+            )
             reattach.label = f"Re-attach: terraform {self.run_record.label} ({state} {since})"
         self.get_ready()
 
@@ -100,8 +100,11 @@ class WelcomeScreen(Screen[None]):
             reattach.disabled = False
             if reattach.display:
                 reattach.focus()
-                self._progress(ModeProgress("A terraform run of this environment can be re-attached (its progress "
-                                            "is rebuilt from its log)."))
+                self._progress(
+                    ModeProgress(
+                        "A terraform run of this environment can be re-attached (its progress is rebuilt from its log)."
+                    )
+                )
                 return
             start.label = f"Continue: {self.journey.state.current.title} ›"
             start.focus()

@@ -23,8 +23,9 @@ def instant_mode(target: TargetEnvironment, outputs: Any = None) -> Callable[...
 
 @pytest.fixture
 def make_app() -> Callable[..., DmsTuiApp]:
-    def build(env: str = "dev", mode: str = "sandbox", target: TargetEnvironment | None = None,
-              outputs: Any = None) -> DmsTuiApp:
+    def build(
+        env: str = "dev", mode: str = "sandbox", target: TargetEnvironment | None = None, outputs: Any = None
+    ) -> DmsTuiApp:
         journey = Journey.resume_or_start(env, mode)
         target = target or TargetEnvironment(mode="sandbox", region="us-east-1", env=env)
         return DmsTuiApp(journey, mode_preparer=instant_mode(target, outputs))

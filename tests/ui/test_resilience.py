@@ -63,8 +63,10 @@ def slow_fake_terraform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 
 def _apply_counts() -> tuple[int, int]:
     lines = [json.loads(x) for x in (PROVISION_TESTS / "streams" / "apply.jsonl").read_text().splitlines() if x]
-    return (sum(1 for o in lines if o.get("type") == "planned_change"),
-            sum(1 for o in lines if o.get("type") == "apply_complete"))
+    return (
+        sum(1 for o in lines if o.get("type") == "planned_change"),
+        sum(1 for o in lines if o.get("type") == "apply_complete"),
+    )
 
 
 async def test_killing_the_app_mid_apply_leaves_terraform_running_and_the_next_start_reattaches(
@@ -105,8 +107,15 @@ async def test_killing_the_app_mid_apply_leaves_terraform_running_and_the_next_s
 
 def test_sighup_checkpoints_and_exits_cleanly(tmp_path: Path, dms_home: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-                "AWS_EC2_METADATA_DISABLED": "true", "TERM": "xterm-256color", "DMS_TUI_HOME": str(dms_home)})
+    env.update(
+        {
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "TERM": "xterm-256color",
+            "DMS_TUI_HOME": str(dms_home),
+        }
+    )
     pid, fd = pty.fork()
     if pid == 0:  # the child: the real app in a real terminal
         os.execve(sys.executable, [sys.executable, "-m", "dms_tui", "--env", "hup"], env)
