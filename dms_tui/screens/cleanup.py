@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from rich import box
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, DataTable, Static
+from textual.widgets import Button, Static
 
 from dms_tui.cleanup import (
     CleanupPlan,
@@ -30,7 +32,7 @@ class CleanupScreen(WizardScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="cleanup-body"):
-            yield DataTable(id="cleanup-table", cursor_type="row")
+            yield Static("", id="cleanup-table")
             yield Static("", id="cleanup-cost")
             yield Static("", id="cleanup-log")
         with Horizontal(classes="nav-row"):
@@ -39,13 +41,8 @@ class CleanupScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.plan: CleanupPlan = plan_cleanup(self.journey)
-        table = self.query_one("#cleanup-table", DataTable)
-        table.add_column("what", key="what")
-        table.add_column("≈ USD/h", key="cost")
-        table.add_column("status", key="status")
-        for item in self.plan.items:
-            cost = "—" if item.hourly_usd is None else f"{item.hourly_usd:.2f}"
-            table.add_row(Text(item.what), cost, Text("will be removed", style="dim"), key=item.key)
+        self.statuses: dict[str, Text] = {item.key: Text("will be removed", style="dim") for item in self.plan.items}
+        self._render_table()
         self.query_one("#cleanup-cost", Static).update(
             Text(
                 f"Keeping it all running costs roughly ${self.plan.rough_hourly_usd:.2f} per hour "
@@ -79,10 +76,20 @@ class CleanupScreen(WizardScreen):
             ConfirmScreen("Remove everything listed? This cannot be undone.", yes="Remove", no="Keep"), answer
         )
 
+    def _render_table(self) -> None:
+        table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False)
+        table.add_column("what will be removed", ratio=1)
+        table.add_column("≈ USD/h", justify="right", width=8)
+        table.add_column("status", width=16)
+        for item in self.plan.items:
+            cost = "—" if item.hourly_usd is None else f"{item.hourly_usd:.2f}"
+            table.add_row(Text(item.what), cost, self.statuses[item.key])
+        self.query_one("#cleanup-table", Static).update(table)
+
     def _status(self, key: str, text: Text) -> None:
-        table = self.query_one("#cleanup-table", DataTable)
-        if key in table.rows:
-            table.update_cell(key, "status", text)
+        if key in self.statuses:
+            self.statuses[key] = text
+            self._render_table()
 
     def _log(self, text: Text) -> None:
         self.log_lines = (self.log_lines + [text])[-12:]

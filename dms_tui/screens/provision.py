@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Collapsible, DataTable, ProgressBar, RichLog, Static
 
 from dms_tui.journey import Journey, Step
@@ -67,6 +67,7 @@ class ProvisionScreen(WizardScreen):
     BINDINGS = [
         Binding("x", "cancel_run", "Cancel run"),
         Binding("l", "toggle_log", "Log"),
+        Binding("a", "toggle_diagram", "Diagram"),
         Binding("f5", "next", "Next"),
     ]
 
@@ -81,7 +82,7 @@ class ProvisionScreen(WizardScreen):
         with Horizontal(id="provision-body"):
             table: DataTable[Text] = DataTable(id="provision-table", cursor_type="row", zebra_stripes=True)
             yield table
-            with Vertical(id="provision-side"):
+            with VerticalScroll(id="provision-side"):
                 yield ArchitectureDiagram(id="provision-diagram")
                 yield Static("", id="provision-result")
         with Collapsible(title="raw terraform log", collapsed=True, id="provision-log-box"):
@@ -249,6 +250,10 @@ class ProvisionScreen(WizardScreen):
             ),
             answer,
         )
+
+    def action_toggle_diagram(self) -> None:
+        """At 80 columns the diagram and the table share the space: `a` swaps them."""
+        self.toggle_class("show-diagram")
 
     def action_toggle_log(self) -> None:
         box = self.query_one("#provision-log-box", Collapsible)
