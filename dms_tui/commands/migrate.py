@@ -25,6 +25,7 @@ from dms_tui.aws.dms import (
     TaskStatusSeen,
     run_task,
 )
+from dms_tui.aws.migration_run import check_definition
 from dms_tui.aws.task_poller import PollFailed, PollSchedule, ReplicationTaskSnapshot, TaskGone
 from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
 from dms_tui.dmstask.mappings import MappingsFormatError, TableMappings, default_mappings
@@ -96,13 +97,9 @@ def _definition(args: argparse.Namespace) -> tuple[TaskDefinition, list[str]]:
         problems.append(str(exc))
     if args.prep_mode:
         settings = settings.with_prep_mode(args.prep_mode)
-    problems += [f"task settings: {p}" for p in settings.validate()]
-    problems += [f"table mappings: {p}" for p in mappings.validate()]
-    definition = TaskDefinition(
-        args.task_id, args.migration_type, mappings.to_json(indent=None), settings.to_json(indent=None)
-    )
-    problems += definition.problems()
-    return definition, problems
+    # The same check the Migrate screen runs (one source of truth for what a valid definition is).
+    definition, found = check_definition(args.task_id, args.migration_type, settings, mappings)
+    return definition, problems + found
 
 
 def _environment(args: argparse.Namespace) -> tuple[TargetEnvironment, EnvironmentOutputs]:

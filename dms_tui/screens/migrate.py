@@ -1,0 +1,800 @@
+"""Migrate: define the DMS task in a form with live validation, then create, start and watch it live.
+
+Two panes. Before the task exists: the task settings a person decides (migration type, TargetTablePrepMode,
+MaxFullLoadSubTasks), the table mappings JSON with messages naming rule id and field, the preview of which source tables
+are selected and what they become, and the settings JSON as DMS will get it. Once the task exists: its header, overall
+progress, counters, a per-table table, a throughput sparkline and an event strip, with keys to stop, resume, reload a
+table, open the diff for a table and delete the task.
+
+All AWS and database work happens in thread workers calling the Textual-free core (:mod:`dms_tui.aws.migration_run`);
+this screen renders the typed events they post. Events for the strip come from :mod:`dms_tui.aws.task_events`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
+from textual.message import Message
+from textual.widgets import (
+    Button,
+    ContentSwitcher,
+    DataTable,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    RichLog,
+    Sparkline,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.worker import Worker, WorkerState
+
+from dms_tui.aws.dms import CommandIssued, DmsResult, OldTaskRemoved, ReplicationTaskState, TaskStatusSeen
+from dms_tui.aws.migration_run import (
+    DEFAULT_TASK_ID,
+    DraftCheck,
+    LaunchEvent,
+    TaskControl,
+    TaskCreated,
+    TaskDraft,
+    TaskLaunched,
+    all_tables_completed,
+    read_source_tables,
+    start_type_for,
+)
+from dms_tui.aws.task_events import (
+    TableCompleted,
+    TableFailed,
+    TaskActivity,
+    TaskFailed,
+    TaskStarted,
+    TaskStopped,
+    activity_between,
+    describe_activity,
+    elapsed_seconds,
+    format_elapsed,
+    qualified_name,
+    table_rates,
+    throughput,
+)
+from dms_tui.aws.task_poller import PollEvent, PollFailed, ReplicationTaskSnapshot, TableStatistics, TaskGone
+from dms_tui.dmstask.mappings import TableMappings
+from dms_tui.dmstask.migration import MigrationType
+from dms_tui.dmstask.preview import SourceTable, plan_tables
+from dms_tui.dmstask.settings import MAX_FULL_LOAD_SUBTASKS, TargetTablePrepMode
+from dms_tui.journey import Step
+from dms_tui.provision.outputs import EnvironmentOutputs
+from dms_tui.screens.base import WizardScreen
+
+THROUGHPUT_POINTS = 60  # samples kept for the sparkline (two minutes at the running poll interval)
+
+STATUS_STYLE = {
+    "creating": "cyan",
+    "ready": "cyan",
+    "starting": "yellow",
+    "running": "bold green",
+    "stopping": "yellow",
+    "stopped": "bold",
+    "failed": "bold red",
+    "deleting": "yellow",
+    "modifying": "yellow",
+}
+
+TABLE_STATE_STYLE = {
+    "Table completed": "green",
+    "Before load": "dim",
+    "Full load": "yellow",
+    "Table error": "bold red",
+    "Error": "bold red",
+    "Table cancelled": "yellow",
+}
+
+ACTIVITY_STYLE: dict[type, str] = {
+    TaskStarted: "green",
+    TaskStopped: "bold",
+    TaskFailed: "bold red",
+    TableCompleted: "green",
+    TableFailed: "red",
+}
+
+TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("table", "table"),
+    ("state", "state"),
+    ("rows", "rows"),
+    ("ins/upd/del", "iud"),
+    ("valid.", "validation"),
+    ("rows/s", "rate"),
+)
+COLUMN_WIDTHS = {"state": 15, "rows": 7, "iud": 11, "validation": 8, "rate": 6}
+
+
+class TaskEventArrived(Message):
+    """A launch or poll event from a worker (the only way worker results reach the screen)."""
+
+    def __init__(self, event: LaunchEvent | PollEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SourceTablesRead(Message):
+    def __init__(self, tables: Sequence[SourceTable]) -> None:
+        super().__init__()
+        self.tables = tables
+
+
+class ExistingTaskFound(Message):
+    """A task with the form's identifier already exists (an earlier run, or one whose ARN was never recorded)."""
+
+    def __init__(self, task: ReplicationTaskState) -> None:
+        super().__init__()
+        self.task = task
+
+
+class TaskActionDone(Message):
+    """stop / start / reload / delete answered."""
+
+    def __init__(self, action: str, result: DmsResult) -> None:
+        super().__init__()
+        self.action, self.result = action, result
+
+
+def status_text(status: str) -> Text:
+    return Text(status or "unknown", style=STATUS_STYLE.get(status, ""))
+
+
+def table_row(table: TableStatistics, rate: float) -> tuple[Text, ...]:
+    """One row of the per-table DataTable (names from DMS are plain text, never markup)."""
+    validation = table.validation_state or "–"
+    if table.validation_failed_records:
+        validation += f" ({table.validation_failed_records} failed)"
+    return (
+        Text(qualified_name(table)),
+        Text(table.table_state, style=TABLE_STATE_STYLE.get(table.table_state, "")),
+        Text(f"{table.full_load_rows:,}", justify="right"),
+        Text(f"{table.inserts}/{table.updates}/{table.deletes}", justify="right"),
+        Text(validation, style="dim" if validation == "–" else ""),
+        Text(f"{rate:,.0f}", justify="right"),
+    )
+
+
+def header_text(snapshot: ReplicationTaskSnapshot) -> Text:
+    """Task id, migration type, status in colour and elapsed time; then why it stopped or failed."""
+    text = Text.assemble(
+        ("task ", "dim"),
+        (snapshot.identifier, "bold"),
+        ("  ·  ", "dim"),
+        snapshot.migration_type,
+        ("  ·  ", "dim"),
+        status_text(snapshot.status),
+        ("  ·  elapsed ", "dim"),
+        format_elapsed(elapsed_seconds(snapshot)),
+    )
+    if snapshot.last_failure_message:
+        text.append("\n")
+        text.append(f"failure: {snapshot.last_failure_message}", style="red")
+    elif snapshot.stop_reason:
+        text.append("\n")
+        text.append(f"stop reason: {snapshot.stop_reason}", style="dim")
+    if snapshot.table_statistics_error:
+        text.append("\n")
+        text.append(f"table statistics unavailable: {snapshot.table_statistics_error}", style="yellow")
+    return text
+
+
+def counters_text(snapshot: ReplicationTaskSnapshot) -> Text:
+    s = snapshot.stats
+    return Text.assemble(
+        ("  loaded ", "dim"),
+        (str(s.tables_loaded), "green" if s.tables_loaded else ""),
+        ("  loading ", "dim"),
+        str(s.tables_loading),
+        ("  queued ", "dim"),
+        str(s.tables_queued),
+        ("  errored ", "dim"),
+        (str(s.tables_errored), "bold red" if s.tables_errored else ""),
+    )
+
+
+class MigrateScreen(WizardScreen):
+    STEP = Step.MIGRATE
+    TITLE = "Migrate · define the DMS task, run it and watch it live"
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("x", "stop_task", "Stop"),
+        Binding("r", "reload_table", "Reload"),
+        Binding("d", "diff_table", "Diff"),
+        Binding("delete", "delete_task", "Delete"),
+        Binding("f5", "next", "Next"),
+    ]
+
+    def __init__(
+        self,
+        journey: Any,
+        *,
+        control: TaskControl | None = None,
+        source_tables: Sequence[SourceTable] | None = None,
+    ) -> None:
+        """``control`` and ``source_tables`` replace the environment's DMS client and source catalog (tests)."""
+        super().__init__(journey)
+        self.control: TaskControl | None = control
+        self.outputs: EnvironmentOutputs | None = None
+        self.arn: str | None = journey.state.task_arn
+        self.last: ReplicationTaskSnapshot | None = None
+        self.check: DraftCheck | None = None
+        self.draft = TaskDraft()  # what the form held at the last change
+        self.source_tables: Sequence[SourceTable] | None = source_tables
+        self.throughput_history: list[float] = []
+        self._watch_stop: threading.Event | None = None
+        self._launching = False
+
+    # -- layout --------------------------------------------------------------------------------------------------------
+
+    def compose_body(self) -> ComposeResult:
+        draft = self._initial_draft()
+        with ContentSwitcher(initial="migrate-define", id="migrate-switcher"):
+            with Vertical(id="migrate-define"):
+                with TabbedContent(id="migrate-tabs"):
+                    with TabPane("task", id="tab-task"), VerticalScroll(id="migrate-form"):
+                        with Horizontal(classes="field-row"):
+                            yield Label("task identifier", classes="field-label")
+                            yield Input(draft.identifier, id="task-id", classes="migrate-input")
+                        with Horizontal(classes="field-row"):
+                            yield Label("MaxFullLoadSubTasks", classes="field-label")
+                            yield Input(
+                                draft.max_subtasks,
+                                id="max-subtasks",
+                                classes="migrate-input",
+                                tooltip=f"MaxFullLoadSubTasks: tables loaded in parallel, 1 to {MAX_FULL_LOAD_SUBTASKS}",
+                            )
+                        with Horizontal(id="migrate-choices"):
+                            with Vertical(classes="migrate-choice") as types:
+                                types.border_title = "migration type"
+                                with RadioSet(id="migration-type"):
+                                    for kind in MigrationType:
+                                        yield RadioButton(
+                                            kind.value, value=kind.value == draft.migration_type, id=f"type-{kind}"
+                                        )
+                                yield Static("", id="migration-type-help", classes="migrate-help")
+                            with Vertical(classes="migrate-choice") as modes:
+                                modes.border_title = "TargetTablePrepMode"
+                                with RadioSet(id="prep-mode"):
+                                    for mode in TargetTablePrepMode:
+                                        yield RadioButton(
+                                            mode.value, value=mode.value == draft.prep_mode, id=f"prep-{mode}"
+                                        )
+                                yield Static("", id="prep-mode-help", classes="migrate-help")
+                    with TabPane("table mappings", id="tab-mappings"):
+                        yield TextArea(draft.mappings_text, id="mappings-json", show_line_numbers=True, soft_wrap=False)
+                    with TabPane("preview", id="tab-preview"):
+                        yield Static(Text("Reading the source catalog…", style="dim"), id="preview-status")
+                        yield DataTable(id="preview-table", cursor_type="row", zebra_stripes=True)
+                    with TabPane("settings JSON", id="tab-settings"):
+                        yield TextArea("", id="settings-json", read_only=True, show_line_numbers=True, soft_wrap=False)
+                with Horizontal(id="migrate-define-bar"):
+                    yield Static("", id="draft-problems")
+                    yield Button("Create and start (s)", id="create-task", variant="primary")
+            with Vertical(id="migrate-watch"):
+                yield Static(Text("Looking for the task…", style="dim"), id="task-header")
+                with Horizontal(id="task-progress-row"):
+                    yield ProgressBar(total=100, show_eta=False, id="task-progress")
+                    yield Static("", id="task-counters")
+                with Horizontal(id="task-body"):
+                    yield DataTable(id="task-tables", cursor_type="row", zebra_stripes=True)
+                    with Vertical(id="task-side"):
+                        yield Static("", id="throughput-label")
+                        yield Sparkline([], id="task-throughput")
+                        yield RichLog(id="task-events", max_lines=200, markup=False, wrap=True, min_width=20)
+
+    def equivalent_command(self) -> str:
+        return "aws dms create-replication-task …"
+
+    def _initial_draft(self) -> TaskDraft:
+        """The form's starting point: the mappings saved by an earlier visit, else the seed's."""
+        saved = self.journey.state.extra.get("table_mappings")
+        draft = TaskDraft(identifier=self.journey.state.extra.get("task_identifier", DEFAULT_TASK_ID))
+        return TaskDraft(
+            identifier=draft.identifier, mappings_text=saved if isinstance(saved, str) else draft.mappings_text
+        )
+
+    def on_mount(self) -> None:
+        tables = self.query_one("#task-tables", DataTable)
+        for label, key in TABLE_COLUMNS:
+            # Fixed widths: a column sized by its first value ("Before load") would cut "Table completed" later.
+            tables.add_column(label, key=key, width=COLUMN_WIDTHS.get(key))
+        preview = self.query_one("#preview-table", DataTable)
+        for label in ("source table", "on the target", "columns", "est. rows"):
+            preview.add_column(label, key=label)
+        self.query_one("#task-events", RichLog).border_title = "events"
+        target = self.wizard.target
+        if self.control is None and target is not None:
+            self.control = TaskControl.for_target(target)
+        if self.journey.state.outputs:
+            self.outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
+        self.draft_changed()
+        if self.arn is not None:
+            self._show_pane("migrate-watch")
+            self.set_command(self._command_text("describe"))
+            self.start_watching()
+            return
+        if self.control is not None:
+            self.find_existing(self.query_one("#task-id", Input).value.strip())
+        if self.source_tables is not None:
+            self._render_preview_if_valid()
+        elif self.outputs is not None and target is not None:
+            self.read_catalog()
+        else:
+            self._preview_status(
+                Text("No terraform outputs are recorded: go back (Escape) and provision first.", "red")
+            )
+
+    # -- defining the task ---------------------------------------------------------------------------------------------
+
+    def current_draft(self) -> TaskDraft:
+        def pressed(radio_id: str, prefix: str, fallback: str) -> str:
+            button = self.query_one(f"#{radio_id}", RadioSet).pressed_button
+            return (button.id or "").removeprefix(prefix) if button is not None else fallback
+
+        return TaskDraft(
+            identifier=self.query_one("#task-id", Input).value,
+            migration_type=pressed("migration-type", "type-", MigrationType.FULL_LOAD.value),
+            prep_mode=pressed("prep-mode", "prep-", TargetTablePrepMode.TRUNCATE_BEFORE_LOAD.value),
+            max_subtasks=self.query_one("#max-subtasks", Input).value,
+            mappings_text=self.query_one("#mappings-json", TextArea).text,
+        )
+
+    @on(Input.Changed, "#task-id, #max-subtasks")
+    @on(RadioSet.Changed)
+    @on(TextArea.Changed, "#mappings-json")
+    def draft_changed(self) -> None:
+        """Live validation: every problem names the rule id or settings field; the preview follows valid mappings."""
+        draft = self.draft = self.current_draft()
+        check = self.check = draft.check()
+        problems = self.query_one("#draft-problems", Static)
+        if check.problems:
+            text = Text()
+            for problem in check.problems:
+                text.append(f"✗ {problem}\n", style="red")
+            text.rstrip()
+            problems.update(text)
+        else:
+            problems.update(Text("✓ settings and mappings are valid", style="green"))
+        self.query_one("#create-task", Button).disabled = not check.ok or self._launching
+        self.query_one("#settings-json", TextArea).text = check.settings.to_json()
+        kind = MigrationType(draft.migration_type) if draft.migration_type in set(MigrationType) else None
+        help_text = Text()
+        if kind is not None:
+            help_text.append(kind.summary + "\n")
+            for need in kind.needs:
+                help_text.append(f"• {need}\n", style="dim")
+        help_text.rstrip()
+        self.query_one("#migration-type-help", Static).update(help_text)
+        mode = check.settings.prep_mode
+        self.query_one("#prep-mode-help", Static).update(Text(mode.explanation if mode else ""))
+        if check.mappings is not None:
+            self._render_preview(check.mappings)
+        if self.arn is None:
+            self.set_command(self._create_command_text())
+
+    def _create_command_text(self) -> str:
+        check = self.check
+        if self.control is None or self.outputs is None or check is None or check.definition is None:
+            return "aws dms create-replication-task …  (fix the problems above first)"
+        return self.control.create_command(self.outputs, check.definition).text
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-catalog")
+    def read_catalog(self) -> None:
+        target, outputs = self.wizard.target, self.outputs
+        assert target is not None and outputs is not None
+        self.post_message(SourceTablesRead(read_source_tables(target, outputs)))
+
+    def on_source_tables_read(self, message: SourceTablesRead) -> None:
+        self.source_tables = message.tables
+        self._render_preview_if_valid()
+
+    def _render_preview_if_valid(self) -> None:
+        if self.check is not None and self.check.mappings is not None:
+            self._render_preview(self.check.mappings)
+
+    def _render_preview(self, mappings: TableMappings) -> None:
+        if self.source_tables is None:
+            return
+        plans = plan_tables(self.source_tables, mappings)
+        table = self.query_one("#preview-table", DataTable)
+        table.clear()
+        for plan in plans:
+            target = Text(str(plan.target), style="bold yellow" if plan.source != plan.target else "")
+            columns = Text(f"{len(plan.columns)}")
+            if plan.columns_removed:
+                columns.append(f" (−{', '.join(plan.columns_removed)})", style="yellow")
+            rows = plan.table.estimated_rows
+            table.add_row(Text(str(plan.source)), target, columns, Text("?" if rows < 0 else f"{rows:,}"))
+        renamed = sum(1 for p in plans if p.renamed)
+        summary = Text(f"{len(plans)} of {len(self.source_tables)} source tables selected", style="bold")
+        if renamed:
+            summary.append(f"; {renamed} renamed on the target", style="yellow")
+        if not plans:
+            summary.append(" — the mappings select nothing: check the schema-name and table-name", style="red")
+        self._preview_status(summary)
+
+    def _preview_status(self, text: Text) -> None:
+        self.query_one("#preview-status", Static).update(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-find")
+    def find_existing(self, identifier: str) -> None:
+        assert self.control is not None
+        found = self.control.find(identifier)
+        if found is not None:
+            self.post_message(ExistingTaskFound(found))
+
+    def on_existing_task_found(self, message: ExistingTaskFound) -> None:
+        """A moving task is watched again (its ARN was lost with a dropped terminal); an idle one is only mentioned."""
+        task = message.task
+        if self.arn is not None or self._launching:
+            return
+        if task.status in ("starting", "running", "stopping"):
+            self.arn = task.arn
+            self.journey.update(task_arn=task.arn)
+            self._show_pane("migrate-watch")
+            self.query_one("#task-events", RichLog).write(
+                Text(f"· found the {task.status} task {task.identifier} again")
+            )
+            self.set_command(self._command_text("describe"))
+            self.start_watching()
+        else:
+            self.notify(
+                f"A task named {task.identifier} already exists ({task.status}); Create and start replaces it.",
+                timeout=8,
+                markup=False,  # the name and status come from AWS
+            )
+
+    # -- launching -----------------------------------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#create-task")
+    def create_task(self) -> None:
+        check = self.check
+        if self.control is None or self.outputs is None:
+            self.notify("There is no environment to run in: go back and provision first.", severity="error")
+            return
+        if check is None or check.definition is None:
+            self.notify("Fix the problems listed under the form first.", severity="warning")
+            return
+        if self._launching:
+            return
+        self.remember_draft()
+        self._launching = True
+        self.wizard.busy.add("DMS task launch")
+        self.query_one("#create-task", Button).disabled = True
+        self.query_one("#draft-problems", Static).update(Text("Creating the task…", style="yellow"))
+        self.launch(check)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-launch")
+    def launch(self, check: DraftCheck) -> None:
+        assert self.control is not None and self.outputs is not None and check.definition is not None
+
+        def report(event: LaunchEvent) -> None:
+            self.post_message(TaskEventArrived(event))  # post_message is thread-safe
+
+        self.control.launch(self.outputs, check.definition, report)
+
+    # -- watching ------------------------------------------------------------------------------------------------------
+
+    def start_watching(self) -> None:
+        if self.arn is None or self.control is None:
+            return
+        self.stop_watching()
+        self._watch_stop = threading.Event()
+        self.watch_task(self.arn, self._watch_stop)
+
+    def stop_watching(self) -> None:
+        if self._watch_stop is not None:
+            self._watch_stop.set()
+            self._watch_stop = None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-watch")
+    def watch_task(self, arn: str, stop: threading.Event) -> None:
+        assert self.control is not None
+        for event in self.control.watch(arn, stop):
+            if stop.is_set():
+                return
+            self.post_message(TaskEventArrived(event))
+
+    def on_screen_suspend(self) -> None:
+        self.stop_watching()  # a modal on top or another step: nobody looks, so nothing polls
+        self.remember_draft()
+
+    def on_screen_resume(self) -> None:
+        if self.arn is not None and self._watch_stop is None and (self.last is None or not self.last.ended):
+            self.start_watching()
+
+    def on_unmount(self) -> None:
+        self.stop_watching()
+        self.remember_draft()
+
+    def remember_draft(self) -> None:
+        """Keep valid mappings (and the identifier) in the checkpoint, so Escape or a dropped terminal loses nothing."""
+        check = self.check
+        if check is None or check.mappings is None or check.mappings_problems:
+            return
+        remembered = {"table_mappings": check.mappings.to_json(), "task_identifier": self.draft.identifier.strip()}
+        extra = self.journey.state.extra
+        if any(extra.get(key) != value for key, value in remembered.items()):
+            self.journey.update(extra={**extra, **remembered})
+
+    def on_task_event_arrived(self, message: TaskEventArrived) -> None:
+        self.show_event(message.event)
+
+    def show_event(self, event: LaunchEvent | PollEvent) -> None:
+        """Render one event from the launch or the watch (also how tests inject snapshots)."""
+        log = self.query_one("#task-events", RichLog)
+        if isinstance(event, ReplicationTaskSnapshot):
+            self.show_snapshot(event)
+        elif isinstance(event, CommandIssued):
+            self.set_command(event.command.text)
+        elif isinstance(event, TaskCreated):
+            self.arn = event.arn
+            self.journey.update(task_arn=event.arn)  # at once: a dropped terminal finds the task again
+            self._show_pane("migrate-watch")
+            self.query_one("#task-header", Static).update(Text(f"task {event.identifier} created", style="cyan"))
+            log.write(Text(f"· task {event.identifier} created"))
+        elif isinstance(event, OldTaskRemoved):
+            log.write(Text(f"· replaced the task {event.identifier} an earlier run left ({event.status})"))
+        elif isinstance(event, TaskStatusSeen):
+            self.query_one("#task-header", Static).update(
+                Text(f"waiting for the task to be ready: {event.status} after {event.waited_s:.0f} s", style="cyan")
+            )
+        elif isinstance(event, TaskLaunched):
+            self._launch_finished()
+            log.write(Text(f"· task {event.task.identifier} {event.task.status}"))
+            self.start_watching()
+        elif isinstance(event, PollFailed):
+            note = "throttled" if event.throttled else "no answer"
+            log.write(Text(f"· poll {note}: {event.message}; retrying in {event.retry_in_s:.0f} s", style="yellow"))
+        elif isinstance(event, TaskGone):
+            self._task_gone("The task no longer exists (deleted elsewhere?). Define it again and start it.")
+
+    def show_snapshot(self, snapshot: ReplicationTaskSnapshot) -> None:
+        previous, self.last = self.last, snapshot
+        self._show_pane("migrate-watch")
+        log = self.query_one("#task-events", RichLog)
+        for activity in activity_between(previous, snapshot):
+            log.write(self._activity_line(activity))
+        self.query_one("#task-header", Static).update(header_text(snapshot))
+        self.query_one("#task-progress", ProgressBar).update(progress=snapshot.stats.full_load_progress_percent)
+        self.query_one("#task-counters", Static).update(counters_text(snapshot))
+        rates = table_rates(previous, snapshot)
+        table = self.query_one("#task-tables", DataTable)
+        for stats in snapshot.tables:
+            key = qualified_name(stats)
+            cells = table_row(stats, rates.get(key, 0.0))
+            if key in table.rows:
+                for (_, column), cell in zip(TABLE_COLUMNS, cells, strict=True):
+                    table.update_cell(key, column, cell)
+            else:
+                table.add_row(*cells, key=key)
+        if previous is not None:
+            self.throughput_history = [*self.throughput_history, throughput(previous, snapshot)][-THROUGHPUT_POINTS:]
+        self.query_one("#task-throughput", Sparkline).data = self.throughput_history or [0.0]
+        now = self.throughput_history[-1] if self.throughput_history else 0.0
+        peak = max(self.throughput_history, default=0.0)
+        self.query_one("#throughput-label", Static).update(
+            Text.assemble(("throughput ", "dim"), f"{now:,.0f} rows/s", ("  peak ", "dim"), f"{peak:,.0f}")
+        )
+        if all_tables_completed(snapshot):
+            self.query_one("#task-events", RichLog).border_subtitle = "all tables completed · F5 next"
+        self.refresh_bindings()
+
+    def _activity_line(self, activity: TaskActivity) -> Text:
+        stamp = activity.at.strftime("%H:%M:%S")
+        return Text.assemble(
+            (stamp + " ", "dim"), (describe_activity(activity), ACTIVITY_STYLE.get(type(activity), ""))
+        )
+
+    def _show_pane(self, pane: str) -> None:
+        switcher = self.query_one("#migrate-switcher", ContentSwitcher)
+        if switcher.current != pane:
+            switcher.current = pane
+            self.refresh_bindings()
+
+    def _launch_finished(self) -> None:
+        self._launching = False
+        self.wizard.busy.discard("DMS task launch")
+
+    def _task_gone(self, message: str) -> None:
+        self.stop_watching()
+        self.arn, self.last = None, None
+        self.throughput_history = []
+        self.journey.update(task_arn=None)
+        self.query_one("#task-tables", DataTable).clear()
+        self._show_pane("migrate-define")
+        self.query_one("#draft-problems", Static).update(Text(message, style="yellow"))
+        self.query_one("#create-task", Button).disabled = not (self.check and self.check.ok)
+        self.set_command(self._create_command_text())
+        if self.source_tables is None and self.outputs is not None and self.wizard.target is not None:
+            self.read_catalog()
+
+    # -- actions on the task -------------------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that act on the task are hidden while there is none (80 columns leave no room for dead keys)."""
+        watching = self.arn is not None
+        if action in ("stop_task", "delete_task"):
+            return watching
+        if action in ("reload_table", "diff_table"):
+            return watching and self.last is not None and bool(self.last.tables)
+        if action == "next":
+            return True if all_tables_completed(self.last) else None  # greyed: shows where the journey goes
+        return True
+
+    def _selected_table(self) -> tuple[str, str] | None:
+        if self.last is None or not self.last.tables:
+            return None
+        table = self.query_one("#task-tables", DataTable)
+        row = table.cursor_row
+        if row < 0 or row >= table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value or ""
+        for stats in self.last.tables:
+            if qualified_name(stats) == key:
+                return stats.schema_name, stats.table_name
+        return None
+
+    def action_start(self) -> None:
+        if self.arn is None:
+            self.create_task()
+            return
+        if self.control is None:
+            return
+        last = self.last
+        status = last.status if last is not None else ""
+        if status in ("running", "starting", "stopping", "deleting"):
+            self.notify(
+                f"The task is {status}; stop it (x) before starting it again.", severity="warning", markup=False
+            )
+            return
+        start_type = start_type_for(status, completed=all_tables_completed(last))
+        self.set_command(self._command_text("start", start_type=start_type))
+        self.act_on_task("start", start_type)
+
+    def action_stop_task(self) -> None:
+        if self.arn is None:
+            return
+        from dms_tui.app import ConfirmScreen
+
+        self.set_command(self._command_text("stop"))
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.act_on_task("stop")
+
+        self.app.push_screen(
+            ConfirmScreen("Stop the task? Tables not yet loaded stay incomplete until you resume (s).", yes="Stop"),
+            answer,
+        )
+
+    def action_reload_table(self) -> None:
+        selected = self._selected_table()
+        if self.arn is None or selected is None:
+            self.notify("Select a table in the list first.", severity="warning")
+            return
+        schema, table = selected
+        self.set_command(self._command_text("reload", schema=schema, table=table))
+        self.act_on_task("reload", schema, table)
+
+    def action_diff_table(self) -> None:
+        selected = self._selected_table()
+        if selected is None:
+            self.notify("Select a table in the list first.", severity="warning")
+            return
+        try:
+            from dms_tui.screens.diff import DiffScreen  # another step's screen: loaded only when asked for
+        except ImportError:
+            self.notify("The Diff screen is not available in this build.", severity="error")
+            return
+        self.app.push_screen(DiffScreen(self.journey, select_table=".".join(selected)))
+
+    def action_delete_task(self) -> None:
+        if self.arn is None:
+            return
+        from dms_tui.app import ConfirmScreen
+
+        self.set_command(self._command_text("delete"))
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.act_on_task("delete")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Delete the replication task? A running task is stopped first. The target tables keep their rows.",
+                yes="Delete",
+            ),
+            answer,
+        )
+
+    def _command_text(self, action: str, **details: str) -> str:
+        control, arn = self.control, self.arn
+        if control is None or arn is None:
+            return ""
+        match action:
+            case "start":
+                return control.start_command(arn, details["start_type"]).text  # type: ignore[arg-type]
+            case "stop":
+                return control.stop_command(arn).text
+            case "reload":
+                return control.reload_command(arn, details["schema"], details["table"]).text
+            case "delete":
+                return control.delete_command(arn).text
+        return control.describe_command(arn).text
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-action")
+    def act_on_task(self, action: str, *args: Any) -> None:
+        control, arn = self.control, self.arn
+        assert control is not None and arn is not None
+        if action == "start":
+            result = control.start(arn, args[0])
+        elif action == "stop":
+            result = control.stop(arn)
+        elif action == "reload":
+            result = control.reload(arn, args[0], args[1])
+        else:
+            result = control.delete(arn)
+        self.post_message(TaskActionDone(action, result))
+
+    def on_task_action_done(self, message: TaskActionDone) -> None:
+        log = self.query_one("#task-events", RichLog)
+        self.set_command(message.result.command.text)
+        if message.action == "delete":
+            log.write(Text("· task deleted"))
+            self._task_gone("The task was deleted. Define it again, or go back.")
+            return
+        state = message.result.task
+        log.write(Text(f"· {message.action}: task {state.status if state else '?'}"))
+        if message.action == "start" or self._watch_stop is None:
+            self.start_watching()  # the watcher ended with the task; a start or a resume needs a new one
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or not (event.worker.group or "").startswith("migrate-"):
+            return
+        message = Text(f"✗ {event.worker.error}", style="red")  # DmsTaskError / CatalogUnavailable say what to do
+        group = event.worker.group
+        if group == "migrate-catalog":
+            self._preview_status(message)
+        elif group == "migrate-find":  # only a courtesy: creating the task looks again and says what it finds
+            self.notify(f"Could not look for an earlier task: {event.worker.error}", severity="warning", markup=False)
+        elif group == "migrate-launch":
+            self._launch_finished()
+            if self.arn is None:
+                self.query_one("#draft-problems", Static).update(message)
+                self.query_one("#create-task", Button).disabled = not (self.check and self.check.ok)
+            else:
+                self.query_one("#task-events", RichLog).write(message)
+        else:
+            self.query_one("#task-events", RichLog).write(message)
+
+    @on(Button.Pressed, "#next")
+    def action_next(self) -> None:
+        last = self.last
+        if not all_tables_completed(last):
+            self.notify("Wait until every table is completed.", severity="warning")
+            return
+        assert last is not None
+        self.stop_watching()
+        summary = {
+            "identifier": last.identifier,
+            "status": last.status,
+            "tables": len(last.tables),
+            "rows": sum(t.full_load_rows for t in last.tables),
+        }
+        self.wizard.step_done(Step.MIGRATE, task_arn=self.arn, extra={**self.journey.state.extra, "migrate": summary})
