@@ -15,6 +15,7 @@ cluster's private admin socket, database created) and starts one forwarder per i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import time
@@ -543,4 +544,20 @@ def bind_databases(
         host_map[dns_name] = listen
         usernames[side_name] = str(secret["username"])
         on_event(ForwarderBound(side_name, dns_name, listen[1], cluster.port))
+        _ensure_writer_target(target, side)
     return Binding(host_map, usernames)
+
+
+def _ensure_writer_target(target: TargetEnvironment, side: SideOutputs) -> None:
+    """Give the side's NLB target group a stand-in writer when it has none.
+
+    The terraform path registers no writer in the sandbox (moto creates no network interfaces for Aurora, so the
+    override sets register_writer_targets = false); the boto3 path registers one. Either way the NLB health check
+    then has the one target it has on AWS, and the forwarder is what really carries the traffic.
+    """
+    elbv2 = target.client("elbv2")
+    health = elbv2.describe_target_health(TargetGroupArn=side.target_group_arn)
+    if health.get("TargetHealthDescriptions"):
+        return
+    writer_ip = str(ipaddress.ip_network(side.vpc_cidr, strict=False)[10])
+    elbv2.register_targets(TargetGroupArn=side.target_group_arn, Targets=[{"Id": writer_ip, "Port": side.port}])

@@ -45,6 +45,7 @@ def _typed(path: str, text: str) -> Any:
 class DatabasesScreen(WizardScreen):
     STEP = Step.CONFIGURE
     TITLE = "Configure · Databases, DMS and bastion"
+    AUTO_FOCUS = "#next"
     BINDINGS = [Binding("f5", "next", "Next")]
 
     def compose_body(self) -> ComposeResult:

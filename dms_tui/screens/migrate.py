@@ -209,6 +209,7 @@ def counters_text(snapshot: ReplicationTaskSnapshot) -> Text:
 
 class MigrateScreen(WizardScreen):
     STEP = Step.MIGRATE
+    AUTO_FOCUS = "#create-task"  # Enter creates and starts the task with the reviewed defaults
     TITLE = "Migrate · define the DMS task, run it and watch it live"
     BINDINGS = [
         Binding("s", "start", "Start"),
@@ -296,6 +297,7 @@ class MigrateScreen(WizardScreen):
                         yield Static("", id="throughput-label")
                         yield Sparkline([], id="task-throughput")
                         yield RichLog(id="task-events", max_lines=200, markup=False, wrap=True, min_width=20)
+                        yield Button("Next: diff ›", id="next", variant="primary", disabled=True, compact=True)
 
     def equivalent_command(self) -> str:
         return "aws dms create-replication-task …"
@@ -593,6 +595,10 @@ class MigrateScreen(WizardScreen):
         )
         if all_tables_completed(snapshot):
             self.query_one("#task-events", RichLog).border_subtitle = "all tables completed · F5 next"
+            next_button = self.query_one("#next", Button)
+            if next_button.disabled:
+                next_button.disabled = False
+                next_button.focus()  # Enter moves on: the journey works with Enter and arrows alone
         self.refresh_bindings()
 
     def _activity_line(self, activity: TaskActivity) -> Text:

@@ -57,6 +57,7 @@ def network_diagram(config: WizardConfig) -> Text:
 class NetworkScreen(WizardScreen):
     STEP = Step.CONFIGURE
     TITLE = "Configure · Network: three VPCs, joined only by PrivateLink"
+    AUTO_FOCUS = "#next"  # Enter accepts the defaults; Tab reaches the fields
     BINDINGS = [Binding("f5", "next", "Next")]
 
     def compose_body(self) -> ComposeResult:

@@ -185,6 +185,8 @@ class PrepareScreen(WizardScreen):
             box.display = False
         self._status(Text("Choose the rows, then Prepare (p).", style="dim"))
         self.query_one("#prepare", Button).disabled = False
+        if not box.display:
+            self.query_one("#prepare", Button).focus()  # nothing to decide: Enter prepares the seed's rows
         self._refresh_choice()
 
     def show_snapshot(self, snapshot: DemoSnapshot) -> None:
@@ -313,6 +315,7 @@ class PrepareScreen(WizardScreen):
         self.query_one("#existing-box").display = False
         self.query_one("#prepare", Button).disabled = False
         self.query_one("#next", Button).disabled = False
+        self.query_one("#next", Button).focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or event.worker.group not in ("prepare", "prepare-inspect"):

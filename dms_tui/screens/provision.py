@@ -146,6 +146,7 @@ class ProvisionScreen(WizardScreen):
             self.journey.update(outputs=outputs.to_json())
             self._result(Text.assemble(("✓ Apply complete.\n", "bold green"), render_outputs(outputs)))
             self.query_one("#next", Button).disabled = False
+            self.query_one("#next", Button).focus()
         except Exception as exc:  # the message is for a person; terraform's own output is in the log file
             self._result(Text(f"✗ {exc}", style="red"))
         finally:
@@ -168,6 +169,7 @@ class ProvisionScreen(WizardScreen):
             )
             self.query_one(ArchitectureDiagram).states = {box.id: "ready" for box in BOXES}
             self.query_one("#next", Button).disabled = False
+            self.query_one("#next", Button).focus()
         else:
             self._result(Text(f"✗ {reason}", style="red"))
 

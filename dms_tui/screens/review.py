@@ -18,6 +18,7 @@ from dms_tui.screens.base import WizardScreen
 class ReviewScreen(WizardScreen):
     STEP = Step.CONFIGURE
     TITLE = "Configure · Review the variables, then the plan"
+    AUTO_FOCUS = "#plan"
     BINDINGS = [Binding("p", "plan", "Plan"), Binding("f5", "apply", "Apply")]
 
     def compose_body(self) -> ComposeResult:
@@ -89,7 +90,10 @@ class ReviewScreen(WizardScreen):
             for address, action in addresses:
                 node.add_leaf(Text(f"{action:>7} {address}"))
         tree.display = True
-        self.query_one("#apply", Button).disabled = bool(review.errors)
+        apply = self.query_one("#apply", Button)
+        apply.disabled = bool(review.errors)
+        if not review.errors:
+            apply.focus()
 
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:

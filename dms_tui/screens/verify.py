@@ -150,6 +150,8 @@ class VerifyScreen(WizardScreen):
         self.wizard.busy.discard("verify")
         self.query_one("#rerun", Button).disabled = False
         self.query_one("#next", Button).disabled = not message.report.passed
+        if message.report.passed:
+            self.query_one("#next", Button).focus()
         self._update_summary()
         checklist = self.query_one(Checklist)
         failed = [r.id for r in message.report.results if r.status == "fail"]

@@ -71,6 +71,7 @@ def _detail(screen: VerifyScreen) -> str:
 
 async def _highlight(pilot: Pilot, screen: VerifyScreen, check_id: str) -> None:  # type: ignore[type-arg]
     checklist = screen.query_one(Checklist)
+    checklist.focus()  # after a passing run the focus is on Next (Enter moves on); the person tabs back to the list
     checklist.highlighted = checklist.get_option_index(check_id)
     await pilot.pause()
 

@@ -1,0 +1,115 @@
+"""Story: a newcomer runs the whole journey on the sandbox with nothing but Enter on the defaults.
+
+Real everything: the sandbox (moto daemon, two PostgreSQL clusters, forwarders, DMS engine), terraform against the
+sandbox when it is installed (else the sandbox's boto3 path, which the Provision screen explains), the checks, the
+seed data, the DMS task, the diff — and cleanup leaves no process, no file and no moto object behind.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from dms_tui.app import DmsTuiApp, build_app
+from dms_tui.journey import Step
+from dms_tui.sandbox.lifecycle import Sandbox
+
+pytestmark = pytest.mark.slow
+
+
+def _visible_text(screen: Screen[object]) -> str:
+    from textual.widgets import Static
+
+    return " | ".join(str(w.render())[:200] for w in screen.query(Static) if w.display)[:3000]
+
+
+async def _until(pilot: Pilot[int], what: str, condition, timeout: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; screen: {_visible_text(pilot.app.screen)}")
+        await pilot.pause(0.25)
+
+
+async def _on(pilot: Pilot[int], name: str, timeout: float = 60) -> Screen[object]:
+    await _until(pilot, f"the {name} screen", lambda: type(pilot.app.screen).__name__ == name, timeout)
+    return pilot.app.screen
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path) -> None:
+    app: DmsTuiApp = build_app(sandbox=True, env="dev")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _until(pilot, "the sandbox to come up", lambda: app.target is not None, 180)
+        await pilot.pause(0.5)
+        await pilot.press("enter")  # Welcome: Continue
+        await _on(pilot, "NetworkScreen")
+        await pilot.press("enter")  # defaults: three overlapping 10.0.0.0/16 VPCs
+        await _on(pilot, "DatabasesScreen")
+        await pilot.press("enter")
+        review = await _on(pilot, "ReviewScreen")
+        await pilot.press("enter")  # Plan
+        await _until(
+            pilot, "the plan", lambda: getattr(review, "review", None) is not None or "✗" in _visible_text(review), 300
+        )
+        assert review.review is not None and not review.review.errors, _visible_text(review)
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # Apply
+        provision = await _on(pilot, "ProvisionScreen")
+        await _until(pilot, "the apply", lambda: provision.outputs is not None or "✗" in _visible_text(provision), 600)
+        assert provision.outputs is not None, _visible_text(provision)
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # Next: verify
+        verify = await _on(pilot, "VerifyScreen")
+        await _until(pilot, "the checks", lambda: verify.report is not None and "verify" not in app.busy, 180)
+        assert verify.report is not None and verify.report.passed, _visible_text(verify)
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # Next: prepare
+        prepare = await _on(pilot, "PrepareScreen")
+        await _until(pilot, "the prepare button", lambda: app.focused is not None and app.focused.id == "prepare", 120)
+        await pilot.press("enter")  # Prepare the seed's four rows
+        await _until(pilot, "the seed data", lambda: app.focused is not None and app.focused.id == "next", 120)
+        assert "prepare" not in app.busy
+        await pilot.press("enter")  # Next: migrate
+        migrate = await _on(pilot, "MigrateScreen")
+        await _until(
+            pilot,
+            "the task form",
+            lambda: app.focused is not None and app.focused.id == "create-task" and not app.focused.disabled,
+            120,
+        )
+        await pilot.press("enter")  # Create and start
+        await _until(pilot, "the full load", lambda: app.focused is not None and app.focused.id == "next", 300)
+        await pilot.press("enter")  # Next: diff
+        diff = await _on(pilot, "DiffScreen")
+        await _until(pilot, "the diff", lambda: app.journey.state.last_diff is not None, 180)
+        assert app.journey.state.last_diff["identical"] is True, _visible_text(diff)
+        assert "Identical" in _visible_text(diff)
+        assert app.journey.state.done[:5] == (Step.CONFIGURE, Step.PROVISION, Step.VERIFY, Step.PREPARE, Step.MIGRATE)
+        del migrate, prepare
+
+        sandbox = Sandbox(region="us-east-1", env="dev")
+        pids = [p.pid for p in sandbox.status().pieces if p.pid]
+        assert pids and all(_alive(pid) for pid in pids)
+        await pilot.press("f5")  # Diff → Cleanup
+        cleanup = await _on(pilot, "CleanupScreen")
+        await pilot.press("d")
+        await pilot.pause(0.3)
+        await pilot.press("y")
+        await _until(
+            pilot, "the cleanup", lambda: app.journey.state.is_done(Step.CLEANUP) or "✗" in _visible_text(cleanup), 600
+        )
+        assert app.journey.state.is_done(Step.CLEANUP), _visible_text(cleanup)
+    assert not any(_alive(pid) for pid in pids), "cleanup left a sandbox process running"
+    assert not sandbox.workdir.exists() or not any(sandbox.workdir.iterdir()), "cleanup left sandbox files"
