@@ -60,10 +60,23 @@ def prepare_mode(journey: Journey, on_progress: Callable[[ModeProgress], None]) 
 
 
 def _describe(event: object) -> str:
-    piece = getattr(event, "piece", None) or getattr(event, "path", None) or ""
-    detail = getattr(event, "detail", None) or getattr(event, "reason", None) or ""
-    kind = type(event).__name__.replace("Piece", "").lower()
-    return f"{piece}: {kind} · {detail}".strip(" ·:")
+    """One calm line per sandbox event for the Welcome screen."""
+    from dms_tui.sandbox.lifecycle import PieceRestarted, PieceReused, PieceStarted, ProvisionPathChosen
+    from dms_tui.sandbox.provisioner import ForwarderBound, ResourceCreated
+
+    if isinstance(event, PieceStarted):
+        return f"started {event.piece}: {event.detail}"
+    if isinstance(event, PieceReused):
+        return f"reusing {event.piece}: {event.detail}"
+    if isinstance(event, PieceRestarted):
+        return f"restarted {event.piece}: {event.reason}"
+    if isinstance(event, ProvisionPathChosen):
+        return event.reason
+    if isinstance(event, ResourceCreated):
+        return f"created {event.kind} {event.identifier.rsplit(':', 1)[-1].rsplit('/', 1)[-1]}"
+    if isinstance(event, ForwarderBound):
+        return f"{event.side} endpoint {event.dns_name} → forwarder :{event.listen_port} → PostgreSQL :{event.cluster_port}"
+    return type(event).__name__
 
 
 def adopt_provisioned(journey: Journey, target: TargetEnvironment, outputs: EnvironmentOutputs) -> TargetEnvironment:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 
 from rich.text import Text
 from textual import on, work
@@ -22,6 +23,8 @@ from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.provision.progress import ProvisionProgress, reduce_event
 from dms_tui.screens.base import WizardScreen
 from dms_tui.widgets.architecture import ArchitectureDiagram
+
+LOG_LINES = 500  # the raw log on screen; the whole run is in the log file
 
 _STATE_STYLE = {
     "pending": "dim",
@@ -86,7 +89,7 @@ class ProvisionScreen(WizardScreen):
                 yield ArchitectureDiagram(id="provision-diagram")
                 yield Static("", id="provision-result")
         with Collapsible(title="raw terraform log", collapsed=True, id="provision-log-box"):
-            yield RichLog(id="provision-log", max_lines=2000, markup=False, wrap=False)
+            yield RichLog(id="provision-log", max_lines=LOG_LINES, markup=False, wrap=False)
         with Horizontal(classes="nav-row"):
             yield Button("Cancel run (x)", id="cancel", variant="error", disabled=True)
             yield Button("Next: verify ›", id="next", variant="primary", disabled=True)
@@ -99,6 +102,7 @@ class ProvisionScreen(WizardScreen):
         self.process: DetachedRun | None = None
         self.outputs: EnvironmentOutputs | None = None
         self._dirty = False
+        self._log_backlog: deque[Text] = deque(maxlen=LOG_LINES)
         table = self.query_one("#provision-table", DataTable)
         table.add_column("resource", key="address")
         table.add_column("state", key="state", width=22)
@@ -112,7 +116,8 @@ class ProvisionScreen(WizardScreen):
     async def run_apply(self) -> None:
         target = self.wizard.target
         assert target is not None, "the Welcome screen sets the target environment before any step"
-        missing = None if self.attach is not None else terraform_available()
+        # `terraform version` is a subprocess: keep it off the event loop so the screen draws at once.
+        missing = None if self.attach is not None else await asyncio.to_thread(terraform_available)
         if missing is not None:
             self.without_terraform(missing)
             return
@@ -128,10 +133,15 @@ class ProvisionScreen(WizardScreen):
                     self._result(Text.assemble(*[render_diagnostic(d) for d in review.errors]))
                     return
             if self.process is None:
-                self.process = flow.apply_process(self.journey, target)
+                self.process = await asyncio.to_thread(flow.apply_process, self.journey, target)
             self.query_one("#cancel", Button).disabled = False
+            turn = time.perf_counter()
             async for event in self.process:
                 self.on_terraform_event(event)
+                if time.perf_counter() - turn > 0.02:
+                    # Re-attaching replays a long log as fast as it can be read: give keys and redraws a turn.
+                    await asyncio.sleep(0.005)
+                    turn = time.perf_counter()
             finished = self.progress.finished
             forget_record(self.journey.env)  # seen through to its end: nothing left to re-attach to
             if finished is None or not finished.ok:
@@ -175,15 +185,21 @@ class ProvisionScreen(WizardScreen):
 
     def on_terraform_event(self, event: TerraformEvent) -> None:
         self.progress = reduce_event(self.progress, event)
-        log = self.query_one("#provision-log", RichLog)
+        # The raw log keeps only the latest lines (the whole run is in the log file) and is written in batches,
+        # and only while it is open: a closed RichLog would queue every write and render them all at once later.
         if isinstance(event, CommandStarted):
             self.set_command(event.command_line)
-            log.write(Text(event.message, style="bold"))
+            self._log_backlog.append(Text(event.message, style="bold"))
         elif isinstance(event, LogLine):
-            log.write(Text(event.text))
+            self._log_backlog.append(Text(event.text))
         elif event.message:
-            log.write(Text(event.message))
+            self._log_backlog.append(Text(event.message))
         self._dirty = True  # coalesce: a flood of events redraws at most four times a second
+
+    def _flush_log(self) -> None:
+        if self._log_backlog and not self.query_one("#provision-log-box", Collapsible).collapsed:
+            self.query_one("#provision-log", RichLog).write(Text("\n").join(self._log_backlog))
+            self._log_backlog.clear()
 
     def _finished_badly(self, finished: CommandFinished | None) -> None:
         text = Text()
@@ -207,6 +223,7 @@ class ProvisionScreen(WizardScreen):
         if self._dirty:
             self._dirty = False
             self.render_progress()
+            self._flush_log()
 
     def _tick(self) -> None:
         if self.progress.running:
@@ -260,6 +277,7 @@ class ProvisionScreen(WizardScreen):
     def action_toggle_log(self) -> None:
         box = self.query_one("#provision-log-box", Collapsible)
         box.collapsed = not box.collapsed
+        self._flush_log()
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:

@@ -69,6 +69,7 @@ class WelcomeScreen(Screen[None]):
                 "running since" if self.run_record.finished() is None and self.run_record.alive() else "ended, started"
             )
             reattach.label = f"Re-attach: terraform {self.run_record.label} ({state} {since})"
+            reattach.refresh(layout=True)
         self.get_ready()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mode")
@@ -107,6 +108,7 @@ class WelcomeScreen(Screen[None]):
                 )
                 return
             start.label = f"Continue: {self.journey.state.current.title} ›"
+            start.refresh(layout=True)  # the label grew: let the button grow with it
             start.focus()
         elif event.state is WorkerState.ERROR:
             self.query_one("#welcome-loading").display = False
