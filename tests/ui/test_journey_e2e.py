@@ -48,7 +48,14 @@ def _alive(pid: int) -> bool:
         return False
 
 
-async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path) -> None:
+@pytest.fixture
+def sandbox_teardown(dms_home: Path):  # type: ignore[no-untyped-def]
+    """Whatever happens in the journey, nothing of the sandbox outlives the test."""
+    yield
+    Sandbox(region="us-east-1", env="dev").down(keep_data=False)
+
+
+async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, sandbox_teardown: None) -> None:
     app: DmsTuiApp = build_app(sandbox=True, env="dev")
     async with app.run_test(size=(100, 32)) as pilot:
         await _until(pilot, "the sandbox to come up", lambda: app.target is not None, 180)
