@@ -7,16 +7,8 @@ import pytest
 from dms_tui.cleanup import plan_cleanup
 from dms_tui.cli import main
 from dms_tui.journey import Journey, Step
+from dms_tui.processes import process_alive
 from dms_tui.sandbox.lifecycle import Sandbox
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie that only waits for its parent to reap it is not running)."""
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_the_plan_lists_what_goes_and_a_rough_cost_on_aws() -> None:
@@ -42,11 +34,11 @@ def test_sandbox_cleanup_leaves_no_process_and_no_file(capsys: pytest.CaptureFix
     journey = Journey("dev", "sandbox")
     journey.complete(Step.CONFIGURE, outputs=info.outputs.to_json())
     pids = [info.daemon_pid] + [p.pid for p in sandbox.status().pieces if p.pid]
-    assert pids and all(_alive(pid) for pid in pids)
+    assert pids and all(process_alive(pid) for pid in pids)
 
     assert main(["cleanup", "--sandbox", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "sandbox" in out and "✗" not in out
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(process_alive(pid) for pid in pids)
     assert not sandbox.workdir.exists() or not any(sandbox.workdir.iterdir())
     assert Journey.resume_or_start("dev", "sandbox").state.outputs is None

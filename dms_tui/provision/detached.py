@@ -21,12 +21,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dms_tui import paths
+from dms_tui.processes import process_alive
 from dms_tui.provision.events import CommandFinished, CommandStarted, LogLine, TerraformEvent, parse_line
 from dms_tui.provision.runner import DEFAULT_GRACE_PERIOD, scrub
 
@@ -65,12 +67,8 @@ class RunRecord:
         return None
 
     def alive(self) -> bool:
-        try:
-            with open(f"/proc/{self.pid}/stat") as handle:
-                state = handle.read().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, IndexError):
-            return False
-        return state != "Z"
+        # The marker guards against pid reuse after a reboot: the pid must still be our supervisor.
+        return process_alive(self.pid, SUPERVISOR_MODULE)
 
 
 def _record_path(env: str) -> Path:
@@ -159,13 +157,11 @@ def start_detached(
     record = RunRecord(env, label, tuple(argv), str(cwd), str(log_path), str(exit_file), process.pid, time.time())
     _record_path(env).write_text(json.dumps(asdict(record)))
     # The supervisor is our child only until we exit; reap it in the background so it never lingers as a zombie.
-    asyncio_safe_reaper(process)
+    _reap_in_background(process)
     return record
 
 
-def asyncio_safe_reaper(process: subprocess.Popen[bytes]) -> None:
-    import threading
-
+def _reap_in_background(process: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=process.wait, daemon=True, name=f"reap-{process.pid}").start()
 
 

@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from dms_tui.app import DmsTuiApp, build_app
 from dms_tui.journey import Step
+from dms_tui.processes import process_alive
 from dms_tui.sandbox.lifecycle import Sandbox
 
 pytestmark = pytest.mark.slow
@@ -38,14 +39,6 @@ async def _until(pilot: Pilot[int], what: str, condition, timeout: float) -> Non
 async def _on(pilot: Pilot[int], name: str, timeout: float = 60) -> Screen[object]:
     await _until(pilot, f"the {name} screen", lambda: type(pilot.app.screen).__name__ == name, timeout)
     return pilot.app.screen
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 @pytest.fixture
@@ -108,7 +101,7 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
 
         sandbox = Sandbox(region="us-east-1", env="dev")
         pids = [p.pid for p in sandbox.status().pieces if p.pid]
-        assert pids and all(_alive(pid) for pid in pids)
+        assert pids and all(process_alive(pid) for pid in pids)
         await pilot.press("f5")  # Diff → Cleanup
         cleanup = await _on(pilot, "CleanupScreen")
         await pilot.press("d")
@@ -118,5 +111,5 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
             pilot, "the cleanup", lambda: app.journey.state.is_done(Step.CLEANUP) or "✗" in _visible_text(cleanup), 600
         )
         assert app.journey.state.is_done(Step.CLEANUP), _visible_text(cleanup)
-    assert not any(_alive(pid) for pid in pids), "cleanup left a sandbox process running"
+    assert not any(process_alive(pid) for pid in pids), "cleanup left a sandbox process running"
     assert not sandbox.workdir.exists() or not any(sandbox.workdir.iterdir()), "cleanup left sandbox files"
