@@ -67,13 +67,13 @@ def core_cost(tables: int, rounds: int) -> float:
 async def screen_cost(tables: int, rounds: int) -> tuple[float, float, float]:
     """(first snapshot ms: rows added, median later snapshot ms: cells updated, median settle with nothing new ms)."""
     from dms_tui.app import DmsTuiApp
+    from dms_tui.environment import Environment
     from dms_tui.journey import Journey
     from dms_tui.screens.migrate import MigrateScreen
-    from dms_tui.target import TargetEnvironment
-    from tests.ui.conftest import instant_mode
+    from tests.ui.conftest import instant_services
 
     journey = Journey.resume_or_start("bench", "sandbox")
-    app = DmsTuiApp(journey, mode_preparer=instant_mode(TargetEnvironment(mode="sandbox", region="us-east-1")))
+    app = DmsTuiApp(journey, services=instant_services(Environment(mode="sandbox", region="us-east-1")))
     async with app.run_test(size=(160, 48)) as pilot:
         await app.workers.wait_for_complete()
         screen = MigrateScreen(journey, source_tables=[])

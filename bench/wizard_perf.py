@@ -325,13 +325,14 @@ class ProvisionRun:
         return self.events / self.seconds if self.seconds else float("inf")
 
 
-def _instant_mode(target: Any) -> Callable[..., Any]:
-    from dms_tui.modes import ModeReady
+def _instant_services(target: Any) -> Any:
+    from dms_tui.environment import OpenedEnvironment
+    from dms_tui.steps.services import StepServices
 
-    def prepare(journey: Any, on_progress: Callable[[Any], None]) -> Any:
-        return ModeReady(target=target, identity="bench identity · us-east-1", outputs=None)
+    def open_environment(request: Any, on_progress: Callable[[Any], None]) -> Any:
+        return OpenedEnvironment(target, identity="bench identity · us-east-1")
 
-    return prepare
+    return StepServices(open_environment=open_environment)
 
 
 def _stream_directory(base: Path, lines: int, resources: int) -> Path:
@@ -406,9 +407,9 @@ async def provision_run(
     from textual.widgets import DataTable, RichLog, Static
 
     from dms_tui.app import DmsTuiApp
+    from dms_tui.environment import Environment
     from dms_tui.journey import Journey, Step
     from dms_tui.screens.provision import ProvisionScreen
-    from dms_tui.target import TargetEnvironment
 
     if lines < 3 * resources + 3:  # version, plan, summary, then start + complete per resource, final summary
         raise ValueError(f"{lines} lines cannot plan, start and complete {resources} resources; use more lines")
@@ -426,8 +427,8 @@ async def provision_run(
         probe.installed(),
     ):
         journey = Journey.resume_or_start("bench", "aws")
-        target = TargetEnvironment(mode="sandbox", region="us-east-1", env="bench")
-        app = DmsTuiApp(journey, mode_preparer=_instant_mode(target))
+        target = Environment(mode="sandbox", region="us-east-1", env="bench")
+        app = DmsTuiApp(journey, services=_instant_services(target))
         try:
             async with app.run_test(size=size) as pilot:
                 await app.workers.wait_for_complete()

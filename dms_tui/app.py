@@ -6,17 +6,24 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
+from textual.worker import Worker, WorkerState
 
 from dms_tui import __version__
+from dms_tui.applog import log_exception
+from dms_tui.environment import Environment, EnvironmentRequest
+from dms_tui.errors import StepError
 from dms_tui.journey import Journey, Step
-from dms_tui.modes import prepare_mode
 from dms_tui.resources import stylesheet_path
-from dms_tui.target import TargetEnvironment
+from dms_tui.steps.services import StepServices
+
+# Workers in groups named "job:<what>" are long jobs a person must be asked about before quitting.
+JOB_GROUP_PREFIX = "job:"
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -49,6 +56,37 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class ErrorScreen(ModalScreen[None]):
+    """What failed, why, and what to do next; the log's path for the rest. Enter or Escape closes it."""
+
+    BINDINGS = [Binding("escape,enter", "close", "Close")]
+
+    def __init__(self, error: StepError, log_path: str) -> None:
+        super().__init__()
+        self.error, self.log_path = error, log_path
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append(self.error.what + "\n", style="bold red")
+        if self.error.why:
+            text.append(self.error.why + "\n")
+        if self.error.next_step:
+            text.append("\n→ " + self.error.next_step + "\n", style="bold")
+        text.append(f"\nlog: {self.log_path}", style="dim")
+        with Vertical(id="error-dialog"):
+            yield Static(text, id="error-text")
+            yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 HELP_TEXT = """\
@@ -116,20 +154,45 @@ class DmsTuiApp(App[int]):
     def __init__(
         self,
         journey: Journey,
+        request: EnvironmentRequest | None = None,
         *,
-        target: TargetEnvironment | None = None,
-        mode_preparer: Callable[..., Any] | None = None,
+        services: StepServices | None = None,
     ) -> None:
         super().__init__()
         self.journey = journey
-        self.target = target  # set by the Welcome screen once the mode is ready (sandbox up / AWS identity)
-        # How the Welcome screen gets the mode ready; tests swap in a preparer for their own sandbox or moto.
-        self.mode_preparer = mode_preparer or prepare_mode
-        self.busy: set[str] = set()  # names of running jobs; quitting asks while any is running
+        self.request = request or EnvironmentRequest(sandbox=journey.mode == "sandbox", env=journey.env)
+        self.services = services or StepServices()
+        self.environment: Environment | None = None  # set by the Welcome screen once it is ready
+        self.busy: set[str] = set()  # legacy: jobs not yet in a "job:" worker group
 
     @property
-    def sandbox(self) -> bool:
-        return self.journey.mode == "sandbox"
+    def running_jobs(self) -> list[str]:
+        """Long jobs running now (workers in "job:" groups), for the quit question."""
+        jobs = {
+            str(w.group)[len(JOB_GROUP_PREFIX) :]
+            for w in self.workers
+            if str(w.group).startswith(JOB_GROUP_PREFIX) and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+        }
+        return sorted(jobs | self.busy)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker becomes something a person sees: an error modal (traceback in the log)."""
+        if event.state is not WorkerState.ERROR or event.worker.error is None:
+            return
+        self.show_error(event.worker.error, context=f"worker {event.worker.name or event.worker.group}")
+
+    def show_error(self, exc: BaseException, *, context: str = "") -> StepError:
+        """Show ``exc`` in the error modal (a StepError as it is; anything else as a bug) and log its traceback."""
+        error = (
+            exc
+            if isinstance(exc, StepError)
+            else StepError(
+                "Something went wrong.", f"{type(exc).__name__}: {exc}", "See the log; retry the step, or report it."
+            )
+        )
+        path = log_exception(context or "error", exc)
+        self.push_screen(ErrorScreen(error, str(path)))
+        return error
 
     def on_mount(self) -> None:
         from dms_tui.screens.welcome import WelcomeScreen
@@ -168,7 +231,7 @@ class DmsTuiApp(App[int]):
             self.push_screen(HelpScreen())
 
     def action_request_quit(self) -> None:
-        if not self.busy:
+        if not self.running_jobs:
             self.journey.checkpoint()
             self.exit(0)
             return
@@ -178,7 +241,7 @@ class DmsTuiApp(App[int]):
                 self.journey.checkpoint()
                 self.exit(0)
 
-        running = ", ".join(sorted(self.busy))
+        running = ", ".join(self.running_jobs)
         self.push_screen(
             ConfirmScreen(
                 f"{running} is still running. Quit anyway? (a terraform run keeps going and can be re-attached)",
@@ -189,12 +252,13 @@ class DmsTuiApp(App[int]):
         )
 
 
-def build_app(*, sandbox: bool, env: str) -> DmsTuiApp:
-    """The app for this run: the journey is resumed from its checkpoint when there is one."""
-    return DmsTuiApp(Journey.resume_or_start(env, "sandbox" if sandbox else "aws"))
+def build_app(request: EnvironmentRequest, services: StepServices | None = None) -> DmsTuiApp:
+    """The app for this run (the one factory `dms-tui` and the tests use): the journey is resumed from its
+    checkpoint when there is one; ``services`` replaces the outside world (tests)."""
+    return DmsTuiApp(Journey.resume_or_start(request.env, request.mode), request, services=services)
 
 
-def run_wizard(*, sandbox: bool, env: str) -> int:
+def run_wizard(request: EnvironmentRequest) -> int:
     """Start the wizard; returns the process exit code."""
-    result = build_app(sandbox=sandbox, env=env).run()
+    result = build_app(request).run()
     return int(result or 0)

@@ -11,10 +11,10 @@ import shlex
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey
 from dms_tui.provision import flow
 from dms_tui.provision.events import CommandFinished, TerraformEvent
-from dms_tui.target import TargetEnvironment
 
 # Rough on-demand list prices in us-east-1, USD per hour (AWS pricing pages, 2025). Shown marked as rough: prices
 # differ by region and change; data processing, storage and I/O are extra.
@@ -120,7 +120,7 @@ def plan_cleanup(journey: Journey) -> CleanupPlan:
     return CleanupPlan(tuple(items))
 
 
-def _delete_task(journey: Journey, target: TargetEnvironment) -> CleanupStepFinished:
+def _delete_task(journey: Journey, target: Environment) -> CleanupStepFinished:
     from dms_tui.aws.dms import DmsTaskError, ReplicationTaskRunner, TaskNotFoundError
 
     arn = journey.state.task_arn
@@ -134,11 +134,11 @@ def _delete_task(journey: Journey, target: TargetEnvironment) -> CleanupStepFini
         return CleanupStepFinished(
             "task", False, str(exc), runner.command_for("delete_replication_task", {"ReplicationTaskArn": arn}).text
         )
-    journey.update(task_arn=None)
+    journey.update_task(arn=None)
     return CleanupStepFinished("task", True, "deleted (DescribeReplicationTasks no longer lists it)")
 
 
-async def run_cleanup(journey: Journey, target: TargetEnvironment, plan: CleanupPlan) -> AsyncIterator[CleanupEvent]:
+async def run_cleanup(journey: Journey, target: Environment, plan: CleanupPlan) -> AsyncIterator[CleanupEvent]:
     """Remove each planned item in order, yielding progress; never stops at the first failure."""
     import asyncio
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from dms_tui import __version__, commands
+from dms_tui.environment import add_environment_options
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -28,12 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"dms-tui {__version__}")
-    parser.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="run against the embedded sandbox (moto + local PostgreSQL) instead of an AWS account",
-    )
-    parser.add_argument("--env", default="dev", help="environment name (default: dev)")
+    add_environment_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):
@@ -50,8 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         from dms_tui.app import run_wizard  # the UI is imported only when the wizard is asked for
+        from dms_tui.environment import request_from_args
 
-        return run_wizard(sandbox=args.sandbox, env=args.env)
+        return run_wizard(request_from_args(args))
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -36,17 +36,73 @@ STEPS: tuple[Step, ...] = tuple(Step)
 
 
 @dataclass(frozen=True)
+class VerifyRecord:
+    """The last verify run: whether every check passed, the counts by status, how long it took."""
+
+    passed: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class PrepareRecord:
+    """What the Prepare step left on the source."""
+
+    source_rows: int
+    primary_key: bool
+    target_database: str = ""
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """The DMS task of this journey: its identifier and mappings as the person wrote them, its ARN once created,
+    and the headline of its last run."""
+
+    identifier: str
+    table_mappings: str | None = None  # the JSON text, exactly as written (round-trips byte for byte)
+    arn: str | None = None
+    status: str | None = None
+    tables: int = 0
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class DiffRecord:
+    """The last diff: identical or not, how many tables, how many differences."""
+
+    identical: bool
+    tables: int = 0
+    differences: int = 0
+
+
+def _record(cls: type[Any], data: Any) -> Any:
+    """A record from its checkpoint JSON; None when absent or unreadable (a checkpoint never blocks a start)."""
+    if not isinstance(data, dict):
+        return None
+    names = {f.name for f in fields(cls)}
+    try:
+        return cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError:
+        return None
+
+
+@dataclass(frozen=True)
 class WizardState:
-    """Where a person is in the journey for one environment."""
+    """Where a person is in the journey for one environment: one typed record per finished step."""
 
     env: str
-    mode: str  # "aws" | "sandbox"
+    mode: str  # "aws" | "sandbox": which checkpoint file this is, never a branch in step logic
     current: Step = Step.CONFIGURE
     done: tuple[Step, ...] = ()
     outputs: dict[str, Any] | None = None  # EnvironmentOutputs.to_json(); ARNs and names only
-    task_arn: str | None = None
-    last_diff: dict[str, Any] | None = None  # {"identical": bool, "tables": int, "differences": int}
-    extra: dict[str, Any] = field(default_factory=dict)
+    verify: VerifyRecord | None = None
+    prepare: PrepareRecord | None = None
+    task: TaskRecord | None = None
+    diff: DiffRecord | None = None
+
+    @property
+    def task_arn(self) -> str | None:
+        return self.task.arn if self.task else None
 
     def is_done(self, step: Step) -> bool:
         return step in self.done
@@ -64,6 +120,11 @@ class WizardState:
         following = STEPS[index + 1] if index + 1 < len(STEPS) else step
         return replace(self, done=done, current=following)
 
+    def with_task(self, **changes: Any) -> WizardState:
+        """The task record with ``changes`` (created on first use with the given identifier)."""
+        task = self.task or TaskRecord(identifier=str(changes.get("identifier") or ""))
+        return replace(self, task=replace(task, **changes))
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["current"] = self.current.value
@@ -72,15 +133,25 @@ class WizardState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WizardState:
+        raw_extra = data.get("extra")  # checkpoints written before the typed records
+        extra: dict[str, Any] = raw_extra if isinstance(raw_extra, dict) else {}
+        task = _record(TaskRecord, data.get("task"))
+        if task is None and (data.get("task_arn") or extra.get("task_identifier")):
+            task = TaskRecord(
+                identifier=str(extra.get("task_identifier") or ""),
+                table_mappings=extra.get("table_mappings"),
+                arn=data.get("task_arn"),
+            )
         return cls(
             env=str(data["env"]),
             mode=str(data.get("mode", "aws")),
             current=Step(data.get("current", Step.CONFIGURE.value)),
             done=tuple(Step(s) for s in data.get("done", [])),
             outputs=data.get("outputs"),
-            task_arn=data.get("task_arn"),
-            last_diff=data.get("last_diff"),
-            extra=dict(data.get("extra", {})),
+            verify=_record(VerifyRecord, data.get("verify", extra.get("verify"))),
+            prepare=_record(PrepareRecord, data.get("prepare", extra.get("prepare"))),
+            task=task,
+            diff=_record(DiffRecord, data.get("diff", data.get("last_diff"))),
         )
 
 
@@ -127,9 +198,15 @@ class Journey:
         self.workdir = paths.environment_dir(env) / "terraform"
         self.config_path = tfvars_path(self.workdir, env)
         self.config = WizardConfig.default(env)
+        # An invalid file is kept and reported (Configure shows it), never silently replaced by the defaults:
+        # the first save moves it aside first.
+        self.config_error: ValueError | None = None
+        self.kept_invalid_config: Path | None = None
         if self.config_path.is_file():
-            with contextlib.suppress(ValueError):  # ConfigError: an invalid file is shown, not silently replaced
+            try:
                 self.config = WizardConfig.load(self.config_path)
+            except ValueError as exc:  # ConfigError
+                self.config_error = exc
 
     @classmethod
     def resume_or_start(cls, env: str, mode: str) -> Journey:
@@ -140,9 +217,23 @@ class Journey:
         return bool(self.state.done)
 
     def save_config(self, config: Any) -> Path:
-        """Validate and write the tfvars atomically (raises ConfigError, writing nothing, when invalid)."""
+        """Validate and write the tfvars atomically (raises ConfigError, writing nothing, when invalid).
+
+        A file that was invalid when the journey started is kept beside the new one as ``*.invalid-<time>``."""
+        from dms_tui.config import ConfigError, validate
+
+        problems = validate(config)
+        if problems:
+            raise ConfigError(problems)
+        if self.config_error is not None and self.config_path.is_file():
+            import time
+
+            aside = self.config_path.with_name(f"{self.config_path.name}.invalid-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(self.config_path, aside)
+            self.kept_invalid_config = aside
         config.save(self.config_path)
         self.config = config
+        self.config_error = None
         return self.config_path
 
     def complete(self, step: Step, **updates: Any) -> WizardState:
@@ -152,6 +243,18 @@ class Journey:
 
     def update(self, **updates: Any) -> WizardState:
         self.state = replace(self.state, **updates)
+        save_checkpoint(self.state)
+        return self.state
+
+    def update_task(self, **changes: Any) -> WizardState:
+        """Change the task record (created with ``identifier`` on first use) and checkpoint at once."""
+        self.state = self.state.with_task(**changes)
+        save_checkpoint(self.state)
+        return self.state
+
+    def reset(self) -> WizardState:
+        """After cleanup: back to the start, keeping the configuration (the tfvars file)."""
+        self.state = WizardState(env=self.env, mode=self.mode)
         save_checkpoint(self.state)
         return self.state
 

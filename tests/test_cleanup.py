@@ -13,7 +13,7 @@ from dms_tui.sandbox.lifecycle import Sandbox
 
 def test_the_plan_lists_what_goes_and_a_rough_cost_on_aws() -> None:
     journey = Journey("dev", "aws")
-    journey.update(task_arn="arn:aws:dms:us-east-1:123456789012:task:DEMO")
+    journey.update_task(arn="arn:aws:dms:us-east-1:123456789012:task:DEMO")
     plan = plan_cleanup(journey)
     assert [item.key for item in plan.items] == ["task", "terraform"]
     assert "delete-replication-task" in plan.items[0].command

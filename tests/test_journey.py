@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from dms_tui.journey import Step, WizardState, checkpoint_path, load_checkpoint, save_checkpoint
+from dms_tui.journey import (
+    DiffRecord,
+    PrepareRecord,
+    Step,
+    TaskRecord,
+    VerifyRecord,
+    WizardState,
+    checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 def test_a_new_journey_starts_at_configure_with_later_steps_blocked() -> None:
@@ -25,8 +35,10 @@ def test_checkpoint_round_trip_is_lossless() -> None:
     state = WizardState(
         env="demo",
         mode="aws",
-        task_arn="arn:aws:dms:us-east-1:123456789012:task:ABC",
-        last_diff={"identical": True, "tables": 1, "differences": 0},
+        task=TaskRecord(identifier="abc", table_mappings='{"rules": []}', arn="arn:aws:dms:us-east-1:1:task:ABC"),
+        diff=DiffRecord(identical=True, tables=1, differences=0),
+        verify=VerifyRecord(passed=True, counts={"ok": 22}, seconds=1.5),
+        prepare=PrepareRecord(source_rows=4, primary_key=True, target_database="demo_db"),
     ).complete(Step.CONFIGURE)
     path = save_checkpoint(state)
     assert path == checkpoint_path("demo", "aws")
@@ -37,3 +49,21 @@ def test_a_missing_or_corrupt_checkpoint_means_a_fresh_start() -> None:
     assert load_checkpoint("nothing", "aws") is None
     checkpoint_path("broken", "aws").write_text("{not json")
     assert load_checkpoint("broken", "aws") is None
+
+
+def test_a_checkpoint_written_before_typed_records_still_resumes() -> None:
+    """Given a checkpoint with the old string-keyed `extra`, the journey resumes with typed records."""
+    old = {
+        "env": "dev",
+        "mode": "sandbox",
+        "current": "diff",
+        "done": ["configure", "provision", "verify", "prepare", "migrate"],
+        "task_arn": "arn:task:OLD",
+        "last_diff": {"identical": False, "tables": 1, "differences": 3},
+        "extra": {"task_identifier": "demo-task", "table_mappings": "{}", "verify": {"passed": True}},
+    }
+    state = WizardState.from_json(old)
+    assert state.task == TaskRecord(identifier="demo-task", table_mappings="{}", arn="arn:task:OLD")
+    assert state.diff == DiffRecord(identical=False, tables=1, differences=3)
+    assert state.verify == VerifyRecord(passed=True)
+    assert state.current is Step.DIFF

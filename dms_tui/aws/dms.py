@@ -125,7 +125,7 @@ def is_aws_endpoint(endpoint_url: str | None) -> bool:
 
 @dataclass
 class ReplicationTaskRunner:
-    """Drives one environment's DMS tasks through a boto3 ``dms`` client (from ``TargetEnvironment.client``).
+    """Drives one environment's DMS tasks through a boto3 ``dms`` client (from ``Environment.client``).
 
     ``creating_is_terminal``: whether the control plane never moves a new task past ``creating``. moto 5.2.5 creates
     every task as ``creating`` and has no transition to ``ready`` (its ``FakeReplicationTask.ready()`` is never

@@ -42,8 +42,8 @@ from dms_tui.dmstask.settings import (
     TaskSettings,
     default_settings,
 )
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs
-from dms_tui.target import TargetEnvironment
 
 DEFAULT_TASK_ID = "dms-tui-demo-task"
 
@@ -198,7 +198,7 @@ class TaskControl:
         self._now = now
 
     @classmethod
-    def for_target(cls, target: TargetEnvironment, **kwargs: Any) -> TaskControl:
+    def for_target(cls, target: Environment, **kwargs: Any) -> TaskControl:
         """A control whose client reaches ``target``'s DMS API (moto's endpoint in the sandbox)."""
         return cls(target.client("dms", config=_WATCH_CLIENT_CONFIG), **kwargs)
 
@@ -322,7 +322,7 @@ class CatalogUnavailable(RuntimeError):
     """The source catalog could not be read for the preview; the message says why and what to do."""
 
 
-def read_source_tables(target: TargetEnvironment, outputs: EnvironmentOutputs) -> Sequence[SourceTable]:
+def read_source_tables(target: Environment, outputs: EnvironmentOutputs) -> Sequence[SourceTable]:
     """The source database's tables, read through the environment's path with the source secret (kept in memory)."""
     try:
         credentials = read_credentials(target, outputs.source.secret_arn)

@@ -30,13 +30,16 @@ class SessionInfo:
         return self.problem is None
 
 
-def discover_session_info(profile: str | None = None, *, session: Any = None) -> SessionInfo:
-    """Ask STS GetCallerIdentity with the default credential and region chain (``profile`` overrides it)."""
+def discover_session_info(
+    profile: str | None = None, *, region: str | None = None, fallback_region: str | None = None, session: Any = None
+) -> SessionInfo:
+    """Ask STS GetCallerIdentity with the default credential and region chain (``profile``/``region`` override it;
+    ``fallback_region`` applies when the chain names none)."""
     try:
-        session = session or boto3.Session(profile_name=profile)
+        session = session or boto3.Session(profile_name=profile, region_name=region)
     except BotoCoreError as exc:  # e.g. ProfileNotFound
         return SessionInfo(region=None, profile=profile, problem=f"{exc}; check `aws configure list-profiles`.")
-    region: str | None = session.region_name
+    region = session.region_name or fallback_region
     profile = profile or session.profile_name
     credentials = session.get_credentials()
     if credentials is None:

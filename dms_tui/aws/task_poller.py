@@ -4,7 +4,7 @@ A poll is DescribeReplicationTasks for the task plus, once the task has started,
 DescribeTableStatistics. The next poll is scheduled only after the answer arrives (like Dolphie's ``set_timer`` after
 success), so a slow API can never make polls pile up. The interval is short while the task moves, grows while it sits
 idle, and grows further when the API keeps failing or throttling; botocore's adaptive retry mode (configured in
-``TargetEnvironment.client``) already slows individual calls down on throttling, this adds the pause between polls.
+``Environment.client``) already slows individual calls down on throttling, this adds the pause between polls.
 
 Both forms serve the same events: :meth:`TaskPoller.events` (a blocking iterator for the headless CLI or a thread
 worker, stopped by a ``threading.Event``) and :meth:`TaskPoller.aevents` (an async generator, stopped by cancelling).

@@ -14,7 +14,7 @@ from botocore.exceptions import (
 )
 
 from dms_tui.checks.runner import ClientFactory, Outcome, fail
-from dms_tui.target import TargetEnvironment
+from dms_tui.environment import Environment
 
 _ACCESS_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AccessDeniedFault"}
 _NOT_FOUND_HINT = (
@@ -57,7 +57,7 @@ def aws_failure(exc: Exception, action: str) -> Outcome:
     raise exc
 
 
-def caching_client_factory(target: TargetEnvironment) -> ClientFactory:
+def caching_client_factory(target: Environment) -> ClientFactory:
     """One boto3 client per service for the whole run (clients are thread-safe once made).
 
     One lock per service: creating a client loads its service model (EC2's is large), and checks of different

@@ -15,8 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dms_tui.checks.aws_errors import aws_failure
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs
-from dms_tui.target import TargetEnvironment
 
 IDENTITY_CHECK_ID = "environment.identity"
 _SKEW_KEY = "environment.clock_skew"
@@ -26,7 +26,7 @@ SKEW_WARN_SECONDS = 30.0
 SKEW_FAIL_SECONDS = 240.0
 
 
-def identity_check(target: TargetEnvironment, timeout: float) -> Check:
+def identity_check(target: Environment, timeout: float) -> Check:
     def run(ctx: CheckContext) -> Outcome:
         before = time.time()
         try:
@@ -43,7 +43,7 @@ def identity_check(target: TargetEnvironment, timeout: float) -> Check:
             if server is not None:
                 # The header has whole-second resolution; compare with the middle of the round trip.
                 ctx.facts.set(_SKEW_KEY, (before + after) / 2 - server)
-        label = "the sandbox's emulated account" if target.mode == "sandbox" else "AWS"
+        label = target.emulator_note
         return ok(f"{response.get('Arn', '?')} in account {response.get('Account', '?')} ({label})")
 
     return Check(
@@ -57,7 +57,7 @@ def identity_check(target: TargetEnvironment, timeout: float) -> Check:
     )
 
 
-def region_check(outputs: EnvironmentOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def region_check(outputs: EnvironmentOutputs, target: Environment, timeout: float) -> Check:
     def run(ctx: CheckContext) -> Outcome:
         if outputs.region and outputs.region != target.region:
             return fail(
@@ -76,13 +76,13 @@ def region_check(outputs: EnvironmentOutputs, target: TargetEnvironment, timeout
     )
 
 
-def clock_check(target: TargetEnvironment, timeout: float) -> Check:
+def clock_check(target: Environment, timeout: float) -> Check:
     def run(ctx: CheckContext) -> Outcome:
         skew = ctx.facts.get(_SKEW_KEY)
         now = datetime.now(UTC).strftime("%H:%M:%S UTC")
         if skew is None:
-            if target.mode == "sandbox":
-                return ok(f"local clock {now}; the sandbox's emulator sends no Date header, so skew is not measured")
+            if not target.sends_date_header:
+                return ok(f"local clock {now}; {target.emulator_note} sends no Date header, so skew is not measured")
             return warn(f"local clock {now}; AWS sent no Date header, so skew was not measured", "")
         described = f"local clock {now}, {abs(skew):.1f} s {'ahead of' if skew > 0 else 'behind'} AWS"
         remedy = "Synchronise the clock (chrony / systemd-timesyncd, or the Amazon Time Sync Service 169.254.169.123)."

@@ -15,8 +15,8 @@ from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
 from dms_tui.checks.secret import credentials_key
 from dms_tui.data.connect import DatabaseCredentials, connect, default_sslmode, describe_route, psql_command
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import SideOutputs
-from dms_tui.target import TargetEnvironment
 
 MAINTENANCE_DB = "postgres"
 
@@ -25,7 +25,7 @@ def _databases_key(side: Side) -> str:
     return f"{side}.databases"
 
 
-def login_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def login_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     def run(ctx: CheckContext) -> Outcome:
         credentials: DatabaseCredentials = ctx.facts.get(credentials_key(side))
         command = psql_command(credentials, target, dbname=credentials.dbname, sql="select version()")
@@ -47,10 +47,10 @@ def login_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, tim
         detail = f"logged in as {credentials.username} via {route}; PostgreSQL {version}"
         if tls:
             return ok(detail + "; TLS in use", command=command)
-        if target.mode == "sandbox":
+        if target.no_tls_reason:
             return ok(
-                detail + "; without TLS: the sandbox's local clusters have no TLS, so the sandbox connects with "
-                "sslmode=prefer (on AWS this check requires TLS)",
+                detail + f"; without TLS: {target.no_tls_reason}, so it connects with "
+                f"sslmode={target.default_sslmode} (on AWS this check requires TLS)",
                 command=command,
             )
         return warn(detail + "; but the session is not encrypted", "Use sslmode=require.", command=command)
@@ -69,7 +69,7 @@ def login_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, tim
     )
 
 
-def _login(credentials: DatabaseCredentials, target: TargetEnvironment, ctx: CheckContext) -> psycopg.Connection[Any]:
+def _login(credentials: DatabaseCredentials, target: Environment, ctx: CheckContext) -> psycopg.Connection[Any]:
     """Connect to the secret's database, or to the maintenance database when that one is missing."""
     try:
         return connect(credentials, target, connect_timeout=ctx.remaining())
@@ -81,7 +81,7 @@ def _login(credentials: DatabaseCredentials, target: TargetEnvironment, ctx: Che
     return connect(credentials, target, dbname=MAINTENANCE_DB, connect_timeout=ctx.remaining())
 
 
-def _login_failure(message: str, credentials: DatabaseCredentials, target: TargetEnvironment, command: str) -> Outcome:
+def _login_failure(message: str, credentials: DatabaseCredentials, target: Environment, command: str) -> Outcome:
     first_line = message.strip().splitlines()[-1] if message.strip() else "connection failed"
     detail = f"login as {credentials.username} failed: {first_line}"
     if "password authentication failed" in message:
@@ -111,7 +111,7 @@ def _login_failure(message: str, credentials: DatabaseCredentials, target: Targe
     return fail(detail, remedy, command=command)
 
 
-def database_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def database_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     def run(ctx: CheckContext) -> Outcome:
         dbname, present = ctx.facts.get(_databases_key(side))
         credentials: DatabaseCredentials = ctx.facts.get(credentials_key(side))

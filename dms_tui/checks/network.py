@@ -14,8 +14,8 @@ import time
 
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import SideOutputs
-from dms_tui.target import TargetEnvironment
 
 #: PostgreSQL's SSLRequest: length 8, request code 80877103 (protocol 1234.5679).
 SSL_REQUEST = struct.pack("!II", 8, 80877103)
@@ -25,12 +25,12 @@ def addresses_key(side: Side) -> str:
     return f"{side}.addresses"
 
 
-def dns_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def dns_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     name = outputs.endpoint_dns_name
     port = outputs.port
 
     def run(ctx: CheckContext) -> Outcome:
-        if target.mode == "sandbox":
+        if target.resolves_locally:
             return _sandbox_resolution(ctx, side, name, port, target)
         try:
             infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
@@ -57,7 +57,7 @@ def dns_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeo
     )
 
 
-def _sandbox_resolution(ctx: CheckContext, side: Side, name: str, port: int, target: TargetEnvironment) -> Outcome:
+def _sandbox_resolution(ctx: CheckContext, side: Side, name: str, port: int, target: Environment) -> Outcome:
     host, local_port = target.resolve(name, port)
     if (host, local_port) == (name, port):
         return fail(
@@ -72,7 +72,7 @@ def _sandbox_resolution(ctx: CheckContext, side: Side, name: str, port: int, tar
     )
 
 
-def tcp_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def tcp_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     name = outputs.endpoint_dns_name
     port = outputs.port
 
@@ -105,7 +105,7 @@ _SLOW_REMEDY = (
 )
 
 
-def _probe(address: tuple[str, int], ctx: CheckContext, target: TargetEnvironment, port: int) -> Outcome:
+def _probe(address: tuple[str, int], ctx: CheckContext, target: Environment, port: int) -> Outcome:
     host, real_port = address
     where = f"{host}:{real_port}"
     started = time.monotonic()
@@ -145,10 +145,10 @@ def _probe(address: tuple[str, int], ctx: CheckContext, target: TargetEnvironmen
     if answer == b"S":
         return ok(f"PostgreSQL answered at {where} in {connect_ms:.0f} ms (TCP connect); it offers TLS")
     if answer == b"N":
-        if target.mode == "sandbox":
+        if target.no_tls_reason:
             return ok(
-                f"PostgreSQL answered at {where} in {connect_ms:.0f} ms (TCP connect); it offers no TLS: the "
-                "sandbox's local clusters run without TLS (on AWS, Aurora always offers it)"
+                f"PostgreSQL answered at {where} in {connect_ms:.0f} ms (TCP connect); it offers no TLS: "
+                f"{target.no_tls_reason}"
             )
         return warn(
             f"PostgreSQL answered at {where} but offers no TLS",

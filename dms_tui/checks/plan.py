@@ -14,8 +14,8 @@ from dms_tui.checks.replication import dms_connection_check, replication_instanc
 from dms_tui.checks.result import Side, VerifyReport
 from dms_tui.checks.runner import Check, ClientFactory, EventSink, ignore_event, run_checks
 from dms_tui.checks.secret import secret_check
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs
-from dms_tui.target import TargetEnvironment
 
 SIDES: tuple[Side, ...] = ("source", "target")
 
@@ -31,15 +31,14 @@ class VerifyOptions:
     dms_poll_interval: float = 3.0
 
     @classmethod
-    def for_target(cls, target: TargetEnvironment) -> VerifyOptions:
-        if target.mode == "sandbox":
-            return cls(api_timeout=10.0, network_timeout=5.0, dms_timeout=30.0, dms_poll_interval=0.25)
-        return cls()
+    def for_target(cls, target: Environment) -> VerifyOptions:
+        t = target.verify_timeouts
+        return cls(
+            api_timeout=t.api, network_timeout=t.network, dms_timeout=t.dms, dms_poll_interval=t.dms_poll_interval
+        )
 
 
-def build_checks(
-    target: TargetEnvironment, outputs: EnvironmentOutputs, options: VerifyOptions | None = None
-) -> list[Check]:
+def build_checks(target: Environment, outputs: EnvironmentOutputs, options: VerifyOptions | None = None) -> list[Check]:
     """Every check, in the order the checklist shows them (they run concurrently regardless)."""
     opts = options or VerifyOptions.for_target(target)
     api, net = opts.api_timeout, opts.network_timeout
@@ -66,7 +65,7 @@ def build_checks(
 
 
 def verify(
-    target: TargetEnvironment,
+    target: Environment,
     outputs: EnvironmentOutputs,
     *,
     options: VerifyOptions | None = None,

@@ -10,8 +10,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dms_tui.checks.aws_errors import aws_failure
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import SideOutputs
-from dms_tui.target import TargetEnvironment
 
 #: What each NLB target-health reason code means for this architecture, and what to do about it.
 TARGET_HEALTH_REASONS: dict[str, str] = {
@@ -42,7 +42,7 @@ TARGET_HEALTH_REASONS: dict[str, str] = {
 _WAITING_STATES = {"initial"}
 
 
-def endpoint_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def endpoint_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     region = shlex.quote(target.region)
     endpoint = shlex.quote(outputs.vpc_endpoint_id)
     service = shlex.quote(outputs.endpoint_service_id)
@@ -96,7 +96,7 @@ def endpoint_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, 
     )
 
 
-def endpoint_service_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def endpoint_service_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     service = shlex.quote(outputs.endpoint_service_id)
 
     def run(ctx: CheckContext) -> Outcome:
@@ -121,7 +121,7 @@ def endpoint_service_check(side: Side, outputs: SideOutputs, target: TargetEnvir
         state = config.get("ServiceState")
         if state is None:
             # moto (the sandbox's emulator) does not report ServiceState; AWS always does.
-            if target.mode == "sandbox":
+            if not target.reports_endpoint_service_state:
                 return ok(f"endpoint service {outputs.endpoint_service_id} fronts the NLB; {acceptance}")
             return warn(f"endpoint service {outputs.endpoint_service_id} reports no state", "Verify again later.")
         if str(state).lower() == "available":
@@ -144,7 +144,7 @@ def endpoint_service_check(side: Side, outputs: SideOutputs, target: TargetEnvir
     )
 
 
-def nlb_targets_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def nlb_targets_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     group = shlex.quote(outputs.target_group_arn)
 
     def run(ctx: CheckContext) -> Outcome:

@@ -16,15 +16,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dms_tui.checks.aws_errors import aws_failure
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
-from dms_tui.target import TargetEnvironment
 
 INSTANCE_CHECK_ID = "environment.dms_instance"
 
 _TRANSITIONAL = {"creating", "modifying", "rebooting", "upgrading", "maintenance", "moving-to-vpc"}
 
 
-def replication_instance_check(outputs: EnvironmentOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def replication_instance_check(outputs: EnvironmentOutputs, target: Environment, timeout: float) -> Check:
     arn = outputs.dms_replication_instance_arn
 
     def run(ctx: CheckContext) -> Outcome:
@@ -91,7 +91,7 @@ def dms_connection_check(
     side: Side,
     outputs: SideOutputs,
     environment: EnvironmentOutputs,
-    target: TargetEnvironment,
+    target: Environment,
     timeout: float,
     poll_interval: float,
 ) -> Check:

@@ -10,8 +10,8 @@ from dms_tui.checks.aws_errors import aws_failure
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
 from dms_tui.data.connect import DatabaseCredentials, SecretFormatError
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import SideOutputs
-from dms_tui.target import TargetEnvironment
 
 
 def credentials_key(side: Side) -> str:
@@ -19,7 +19,7 @@ def credentials_key(side: Side) -> str:
     return f"{side}.credentials"
 
 
-def secret_check(side: Side, outputs: SideOutputs, target: TargetEnvironment, timeout: float) -> Check:
+def secret_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
     command = (
         f"aws secretsmanager get-secret-value --secret-id {shlex.quote(outputs.secret_arn)} "
         f"--query SecretString --output text --region {shlex.quote(target.region)}"

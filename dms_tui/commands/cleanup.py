@@ -18,9 +18,9 @@ from dms_tui.cleanup import (
     run_cleanup,
 )
 from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
-from dms_tui.journey import Journey, Step
+from dms_tui.environment import Environment, aws_environment
+from dms_tui.journey import Journey
 from dms_tui.provision.events import ApplyComplete
-from dms_tui.target import TargetEnvironment, aws_target
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,12 +41,12 @@ def render_plan(plan: CleanupPlan) -> Table:
     return table
 
 
-def _target(journey: Journey) -> TargetEnvironment:
+def _target(journey: Journey) -> Environment:
     if journey.mode == "sandbox":
         from dms_tui.sandbox.environment import running_sandbox
 
         return running_sandbox()[0]
-    return aws_target(journey.config.aws_region, env=journey.env)
+    return aws_environment(journey.config.aws_region, env=journey.env)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     asyncio.run(drive())
     ok = all(r.ok for r in results)
     if ok:
-        journey.update(outputs=None, task_arn=None, done=(), current=Step.CONFIGURE, extra={})
+        journey.reset()
     if args.json:
         print_json({"ok": ok, "steps": [r.__dict__ for r in results]})
     return 0 if ok else 1

@@ -31,8 +31,8 @@ from dms_tui.commands._common import add_common_options, print_json, stderr_cons
 from dms_tui.dmstask.mappings import MappingsFormatError, TableMappings, default_mappings
 from dms_tui.dmstask.migration import MigrationType
 from dms_tui.dmstask.settings import SettingsFormatError, TargetTablePrepMode, TaskSettings, default_settings
+from dms_tui.environment import Environment, aws_environment
 from dms_tui.provision.outputs import EnvironmentOutputs, OutputsError
-from dms_tui.target import TargetEnvironment, aws_target
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -102,7 +102,7 @@ def _definition(args: argparse.Namespace) -> tuple[TaskDefinition, list[str]]:
     return definition, problems + found
 
 
-def _environment(args: argparse.Namespace) -> tuple[TargetEnvironment, EnvironmentOutputs]:
+def _environment(args: argparse.Namespace) -> tuple[Environment, EnvironmentOutputs]:
     """Where to run: the running sandbox, or AWS with outputs from --outputs or the wizard's checkpoint."""
     env = getattr(args, "env", "dev")
     if getattr(args, "sandbox", False):
@@ -121,7 +121,7 @@ def _environment(args: argparse.Namespace) -> tuple[TargetEnvironment, Environme
                 "--outputs FILE (from `terraform output -json`), or use --sandbox"
             )
         outputs = EnvironmentOutputs.from_json(state.outputs)
-    return aws_target(outputs.region, env=env), outputs
+    return aws_environment(outputs.region, env=env), outputs
 
 
 def run(args: argparse.Namespace) -> int:

@@ -250,12 +250,12 @@ def _build_runner(args: argparse.Namespace) -> TerraformRunner:
 
 def _target(env_name: str, *, sandbox: bool) -> Any:
     if sandbox:
-        from dms_tui.sandbox.environment import sandbox_target
+        from dms_tui.sandbox.environment import sandbox_environment
         from dms_tui.sandbox.lifecycle import Sandbox
 
-        return sandbox_target(Sandbox().info())
+        return sandbox_environment(Sandbox().info())
     from dms_tui import paths
-    from dms_tui.target import aws_target
+    from dms_tui.environment import aws_environment
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     var_file = paths.environment_dir(env_name) / "terraform" / "variables" / env_name / "common.tfvars.json"
@@ -264,15 +264,16 @@ def _target(env_name: str, *, sandbox: bool) -> Any:
             region = json.loads(var_file.read_text(encoding="utf-8")).get("aws_region")
         except ValueError:
             region = None
-    return aws_target(region or "us-east-1", env=env_name, profile=os.environ.get("AWS_PROFILE"))
+    return aws_environment(region or "us-east-1", env=env_name, profile=os.environ.get("AWS_PROFILE"))
 
 
 def _hand_outputs_to_sandbox(record: RunRecord) -> None:
     """After `apply --sandbox`: bind the sandbox's databases and forwarders to what terraform created."""
     from dms_tui.provision.outputs import EnvironmentOutputs
+    from dms_tui.sandbox.environment import adopt_outputs, sandbox_environment
     from dms_tui.sandbox.lifecycle import Sandbox
 
-    Sandbox().adopt_outputs(EnvironmentOutputs.from_terraform(record.raw_outputs))
+    adopt_outputs(sandbox_environment(Sandbox().info()), EnvironmentOutputs.from_terraform(record.raw_outputs))
 
 
 def _confirm_with(console: Console, action: str, assume_yes: bool) -> Callable[[ProvisionProgress], bool]:

@@ -29,7 +29,7 @@ from dms_tui.data.prepare import (
     prepare_target,
     side_table_details,
 )
-from dms_tui.target import TargetEnvironment
+from dms_tui.environment import Environment
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -64,7 +64,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _connector(credentials: DatabaseCredentials, target: TargetEnvironment) -> Connector:
+def _connector(credentials: DatabaseCredentials, target: Environment) -> Connector:
     def open_database(dbname: str) -> psycopg.Connection[Any]:
         return connect(credentials, target, dbname=dbname)
 

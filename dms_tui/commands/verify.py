@@ -16,8 +16,8 @@ from rich.text import Text
 from dms_tui.checks.plan import VerifyOptions, verify
 from dms_tui.checks.result import CheckEvent, CheckFinished, CheckResult, ChecksPlanned
 from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
+from dms_tui.environment import Environment, aws_environment
 from dms_tui.provision.outputs import EnvironmentOutputs, OutputsError
-from dms_tui.target import TargetEnvironment, aws_target
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -53,7 +53,7 @@ def add_environment_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def resolve_environment(args: argparse.Namespace) -> tuple[TargetEnvironment, EnvironmentOutputs]:
+def resolve_environment(args: argparse.Namespace) -> tuple[Environment, EnvironmentOutputs]:
     """Where to run: the running sandbox, or AWS with outputs from --outputs or the wizard's checkpoint.
 
     Raises SandboxError / OutputsError / OSError / ValueError with a message that says what to do.
@@ -76,7 +76,7 @@ def resolve_environment(args: argparse.Namespace) -> tuple[TargetEnvironment, En
                 "(dms-tui provision apply), or pass --outputs FILE (from `terraform output -json`), or use --sandbox"
             )
         outputs = EnvironmentOutputs.from_json(state.outputs)
-    return aws_target(outputs.region, env=env), outputs
+    return aws_environment(outputs.region, env=env), outputs
 
 
 def result_line(result: CheckResult) -> Text:

@@ -12,13 +12,11 @@ import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 
-from dms_tui.target import TargetEnvironment
-
-SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+from dms_tui.environment import Environment, SslMode
 
 SECRET_FIELDS: tuple[str, ...] = ("username", "password", "host", "port", "dbname")
 
@@ -70,21 +68,21 @@ class DatabaseCredentials:
         return cls.from_secret(parsed)
 
 
-def read_credentials(target: TargetEnvironment, secret_arn: str) -> DatabaseCredentials:
+def read_credentials(target: Environment, secret_arn: str) -> DatabaseCredentials:
     """Fetch and validate a database secret from Secrets Manager (boto3 errors propagate to the caller)."""
     client = target.client("secretsmanager")
     response = client.get_secret_value(SecretId=secret_arn)
     return DatabaseCredentials.from_secret_string(str(response.get("SecretString") or ""))
 
 
-def default_sslmode(target: TargetEnvironment) -> SslMode:
+def default_sslmode(target: Environment) -> SslMode:
     """``require`` on AWS (Aurora offers TLS); ``prefer`` in the sandbox, whose local clusters have no TLS."""
-    return "require" if target.mode == "aws" else "prefer"
+    return target.default_sslmode
 
 
 def connection_params(
     credentials: DatabaseCredentials,
-    target: TargetEnvironment,
+    target: Environment,
     *,
     dbname: str | None = None,
     sslmode: SslMode | None = None,
@@ -108,7 +106,7 @@ def connection_params(
 
 def connect(
     credentials: DatabaseCredentials,
-    target: TargetEnvironment,
+    target: Environment,
     *,
     dbname: str | None = None,
     sslmode: SslMode | None = None,
@@ -122,7 +120,7 @@ def connect(
 
 def psql_command(
     credentials: DatabaseCredentials,
-    target: TargetEnvironment,
+    target: Environment,
     *,
     dbname: str | None = None,
     sql: str = "select 1",
@@ -141,7 +139,7 @@ def psql_command(
     return f"psql {shlex.quote(conninfo)} -c {shlex.quote(sql)}"
 
 
-def describe_route(credentials: DatabaseCredentials, target: TargetEnvironment) -> str:
+def describe_route(credentials: DatabaseCredentials, target: Environment) -> str:
     """One sentence on where a connection to the secret's host really goes, for details shown to a person."""
     host, port = target.resolve(credentials.host, credentials.port)
     if (host, port) == (credentials.host, credentials.port):

@@ -30,8 +30,8 @@ from dms_tui.data.prepare import (
     prepare_target,
     side_table_details,
 )
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs
-from dms_tui.target import TargetEnvironment
 
 #: The largest generated load the Prepare screen offers (tens of millions, as the issue asks).
 MAX_GENERATED_ROWS = 50_000_000
@@ -105,7 +105,7 @@ class DemoDatabases:
 
     def __init__(
         self,
-        target: TargetEnvironment,
+        target: Environment,
         outputs: EnvironmentOutputs,
         source_credentials: DatabaseCredentials,
         target_credentials: DatabaseCredentials,
@@ -118,7 +118,7 @@ class DemoDatabases:
         self.target_table = DemoTable(database=outputs.target.database_name)
 
     @classmethod
-    def from_environment(cls, target: TargetEnvironment, outputs: EnvironmentOutputs) -> DemoDatabases:
+    def from_environment(cls, target: Environment, outputs: EnvironmentOutputs) -> DemoDatabases:
         """Read both sides' secrets from Secrets Manager; raises PreparationError saying what to do."""
         credentials: dict[str, DatabaseCredentials] = {}
         for side, side_outputs in (("source", outputs.source), ("target", outputs.target)):

@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey
 from dms_tui.provision.detached import DetachedRun, RunRecord, load_record, start_detached
 from dms_tui.provision.events import ChangeSummary, CommandFinished, Diagnostic, PlannedChange, TerraformEvent
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.provision.runner import TerraformError, TerraformProcess, TerraformRunner
 from dms_tui.provision.workspace import Workspace, find_terraform, prepare_workspace
-from dms_tui.target import TargetEnvironment
 
 PLAN_FILE = "tfplan"
 
@@ -36,11 +36,11 @@ class PlanReview:
         return self.add + self.change + self.remove
 
 
-def workspace_for(journey: Journey, target: TargetEnvironment) -> Workspace:
+def workspace_for(journey: Journey, target: Environment) -> Workspace:
     return prepare_workspace(journey.env, target)
 
 
-def runner_for(journey: Journey, target: TargetEnvironment) -> TerraformRunner:
+def runner_for(journey: Journey, target: Environment) -> TerraformRunner:
     """A runner in the environment's working copy (the sandbox's override file included)."""
     return TerraformRunner.for_workspace(workspace_for(journey, target), find_terraform())
 
@@ -72,7 +72,7 @@ async def _drain(process: TerraformProcess, sink: list[TerraformEvent]) -> Comma
     return finished
 
 
-async def run_plan(journey: Journey, target: TargetEnvironment) -> PlanReview:
+async def run_plan(journey: Journey, target: Environment) -> PlanReview:
     """terraform init, then plan into the saved plan file; summarised for review."""
     runner = runner_for(journey, target)
     events: list[TerraformEvent] = []
@@ -110,12 +110,12 @@ def _detached(journey: Journey, label: str, process: TerraformProcess) -> Detach
     return DetachedRun(record)
 
 
-def apply_process(journey: Journey, target: TargetEnvironment) -> DetachedRun:
+def apply_process(journey: Journey, target: Environment) -> DetachedRun:
     """The apply of the saved plan, detached from the terminal (iterate for events; ``interrupt()`` cancels)."""
     return _detached(journey, "apply", runner_for(journey, target).apply(PLAN_FILE))
 
 
-def destroy_process(journey: Journey, target: TargetEnvironment) -> DetachedRun:
+def destroy_process(journey: Journey, target: Environment) -> DetachedRun:
     return _detached(journey, "destroy", runner_for(journey, target).destroy())
 
 
@@ -124,7 +124,7 @@ def attachable_run(journey: Journey) -> RunRecord | None:
     return load_record(journey.env)
 
 
-async def read_outputs(journey: Journey, target: TargetEnvironment) -> EnvironmentOutputs:
+async def read_outputs(journey: Journey, target: Environment) -> EnvironmentOutputs:
     raw: dict[str, Any] = await runner_for(journey, target).output()
     return EnvironmentOutputs.from_terraform(raw)
 

@@ -16,9 +16,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dms_tui.environment import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, Environment
 from dms_tui.paths import environment_dir
 from dms_tui.resources import terraform_bundle_dir
-from dms_tui.target import SANDBOX_ACCESS_KEY, SANDBOX_SECRET_KEY, TargetEnvironment
 
 MINIMUM_TERRAFORM = (1, 11, 0)
 DEFAULT_PLUGIN_MIRROR = Path("/opt/tf-plugins")
@@ -229,7 +229,7 @@ def _seed_variables(bundle: Path, dest: Path, env_name: str) -> None:
     var_file.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
-def _terraform_environment(target: TargetEnvironment, cli_config_file: Path) -> dict[str, str]:
+def _terraform_environment(target: Environment, cli_config_file: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         {
@@ -237,19 +237,12 @@ def _terraform_environment(target: TargetEnvironment, cli_config_file: Path) -> 
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
             "CHECKPOINT_DISABLE": "1",  # no call home from an offline bastion
-            "AWS_REGION": target.region,
         }
     )
-    if target.mode == "sandbox":
-        # Never let a sandbox run pick up a real profile or instance credentials.
-        env.pop("AWS_PROFILE", None)
-        env["AWS_EC2_METADATA_DISABLED"] = "true"
-    elif target.profile:
-        env["AWS_PROFILE"] = target.profile
-    return env
+    return target.terraform_process_env(env)
 
 
-def prepare_workspace(env: str, target: TargetEnvironment) -> Workspace:
+def prepare_workspace(env: str, target: Environment) -> Workspace:
     """Create or refresh the environment's working copy of the bundle and return how to run terraform in it."""
     if not re.fullmatch(r"[a-z][a-z0-9-]{0,15}", env):
         raise WorkspaceError(

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dms_tui import paths
+from dms_tui.environment import Environment
 from dms_tui.processes import process_alive
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.sandbox.postgres import LocalPostgres
@@ -51,7 +52,6 @@ from dms_tui.sandbox.provisioner import (
     terraform_path_problem,
 )
 from dms_tui.sandbox.server import DAEMON_FILE
-from dms_tui.target import TargetEnvironment
 
 STATE_FILE = "sandbox.json"
 DAEMON_MODULE = "dms_tui.sandbox.server"
@@ -487,7 +487,7 @@ class Sandbox:
                 raise
             daemon_pid, daemon_port = self._finish_daemon(launch, state, on_event)
             endpoint_url = f"http://127.0.0.1:{daemon_port}"
-            target = TargetEnvironment(
+            target = Environment(
                 mode="sandbox", region=self.region, env=self.env, aws_endpoint_url=endpoint_url, workdir=self.workdir
             )
             if state.outputs is None or state.provisioned_for_daemon != daemon_pid:
@@ -546,7 +546,7 @@ class Sandbox:
                     f"the {' and '.join(stopped)} cluster is not running; run `dms-tui sandbox up` to restart it."
                 )
             endpoint_url = f"http://127.0.0.1:{running[1]}"
-            target = TargetEnvironment(
+            target = Environment(
                 mode="sandbox", region=state.region, env=state.env, aws_endpoint_url=endpoint_url, workdir=self.workdir
             )
             binding = bind_databases(target, outputs, clusters, DaemonControl(endpoint_url), on_event)
@@ -557,7 +557,7 @@ class Sandbox:
             return self._info(state, running[0], endpoint_url, binding.host_map)
 
     def _provision(
-        self, target: TargetEnvironment, state: SandboxState, on_event: SandboxEventSink
+        self, target: Environment, state: SandboxState, on_event: SandboxEventSink
     ) -> tuple[EnvironmentOutputs, ProvisionPath, str]:
         """Fill the (empty) moto with the objects later steps need: the bundle via terraform, else boto3."""
         path, reason = choose_provision_path(self.provision)

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, cast
 
 from dms_tui import paths
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
 from dms_tui.sandbox.postgres import LocalPostgres
-from dms_tui.target import TargetEnvironment
 
 ProvisionPath = Literal["terraform", "api"]
 Side = Literal["source", "target"]
@@ -114,7 +114,7 @@ class ForwarderControl(Protocol):
 # -- the no-terraform path ---------------------------------------------------------------------------------------
 
 
-def _clients(target: TargetEnvironment, services: tuple[str, ...]) -> list[Any]:
+def _clients(target: Environment, services: tuple[str, ...]) -> list[Any]:
     """Clients sharing one boto3 session: each new session reloads botocore's data, a second per client here."""
     session = target.session()
     client = cast(Callable[..., Any], session.client)
@@ -130,7 +130,7 @@ def _tags(layout: SandboxLayout, name: str) -> list[dict[str, str]]:
 class _ApiProvisioner:
     """Creates the objects one call at a time; each call is what the bundle's matching resource would do."""
 
-    def __init__(self, target: TargetEnvironment, layout: SandboxLayout, emit: EventSink) -> None:
+    def __init__(self, target: Environment, layout: SandboxLayout, emit: EventSink) -> None:
         self.target = target
         self.layout = layout
         self.emit = emit
@@ -323,7 +323,7 @@ def side_writer_ip(side: SideLayout) -> str:
 
 
 def provision_with_api(
-    target: TargetEnvironment, layout: SandboxLayout | None = None, on_event: EventSink = _ignore
+    target: Environment, layout: SandboxLayout | None = None, on_event: EventSink = _ignore
 ) -> EnvironmentOutputs:
     """Create every object later steps need with boto3 (the path taken when terraform is unavailable)."""
     layout = layout or SandboxLayout()
@@ -421,7 +421,7 @@ def terraform_path_problem() -> str | None:
 
 
 def provision_with_terraform(
-    target: TargetEnvironment, *, fresh_moto: bool, on_event: EventSink = _ignore, timeout: float | None = None
+    target: Environment, *, fresh_moto: bool, on_event: EventSink = _ignore, timeout: float | None = None
 ) -> EnvironmentOutputs:
     """Apply the real bundle against the sandbox daemon (through the provider override) and read its outputs.
 
@@ -498,7 +498,7 @@ class SecretShapeError(ValueError):
 SECRET_FIELDS = ("username", "password", "host", "port", "dbname")
 
 
-def read_secret(target: TargetEnvironment, secret_arn: str) -> dict[str, Any]:
+def read_secret(target: Environment, secret_arn: str) -> dict[str, Any]:
     """The secret's JSON value, checked for the fields DMS needs (kept in memory by the caller only)."""
     raw = target.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
     value = json.loads(raw)
@@ -520,7 +520,7 @@ class Binding:
 
 
 def bind_databases(
-    target: TargetEnvironment,
+    target: Environment,
     outputs: EnvironmentOutputs,
     clusters: Mapping[Side, LocalPostgres],
     control: ForwarderControl,
@@ -548,7 +548,7 @@ def bind_databases(
     return Binding(host_map, usernames)
 
 
-def _ensure_writer_target(target: TargetEnvironment, side: SideOutputs) -> None:
+def _ensure_writer_target(target: Environment, side: SideOutputs) -> None:
     """Give the side's NLB target group a stand-in writer when it has none.
 
     The terraform path registers no writer in the sandbox (moto creates no network interfaces for Aurora, so the

@@ -97,7 +97,7 @@ class CleanupScreen(WizardScreen):
 
     @work(exclusive=True, exit_on_error=False, group="cleanup")
     async def remove_all(self) -> None:
-        target = self.wizard.target
+        target = self.wizard.environment
         assert target is not None
         self.wizard.busy.add("cleanup")
         progress = ProvisionProgress()

@@ -36,10 +36,10 @@ from dms_tui.data.diff.endpoints import (
 )
 from dms_tui.data.diff.export import ExportFormat, write_export
 from dms_tui.data.diff.lines import ALL_KINDS, DifferenceKind, kind_counts
-from dms_tui.journey import Journey, Step
+from dms_tui.environment import Environment
+from dms_tui.journey import DiffRecord, Journey, Step
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.screens.base import WizardScreen
-from dms_tui.target import TargetEnvironment
 from dms_tui.widgets.side_by_side import MARKS, SideBySide
 
 _FILTER_KEYS: dict[str, DifferenceKind] = {
@@ -82,10 +82,10 @@ class _Live:
     rechecking: int = 0
 
 
-def summarize(report: DiffReport) -> dict[str, object]:
+def summarize(report: DiffReport) -> DiffRecord:
     """The headline the journey keeps: identical or not, how many tables, how many differences."""
     differences = sum(table.row_differences + len(table.schema_drift) for table in report.tables)
-    return {"identical": report.identical, "tables": len(report.tables), "differences": differences}
+    return DiffRecord(identical=report.identical, tables=len(report.tables), differences=differences)
 
 
 def table_result(table: TableDiff) -> Text:
@@ -182,7 +182,7 @@ class DiffScreen(WizardScreen):
         if endpoints is None:
             endpoints = environment_endpoints(self._target(), self._outputs())
             self.post_message(EndpointsResolved(endpoints))
-        pairing = pairing_from_task(self.journey.state.extra.get("table_mappings"))
+        pairing = pairing_from_task(self.journey.state.task.table_mappings if self.journey.state.task else None)
 
         def forward(event: DiffEvent) -> None:
             self.post_message(DiffEventArrived(event))
@@ -190,10 +190,10 @@ class DiffScreen(WizardScreen):
         report = run_wizard_diff(endpoints, pairing, on_event=forward)
         self.post_message(DiffFinished(report))
 
-    def _target(self) -> TargetEnvironment:
-        if self.wizard.target is None:
+    def _target(self) -> Environment:
+        if self.wizard.environment is None:
             raise DiffError("The environment is not ready yet; go back to the Welcome screen and start it.")
-        return self.wizard.target
+        return self.wizard.environment
 
     def _outputs(self) -> EnvironmentOutputs:
         if not self.journey.state.outputs:
@@ -244,7 +244,7 @@ class DiffScreen(WizardScreen):
         self.running = False
         self.wizard.busy.discard("diff")
         self._show_report(message.report)
-        self.journey.update(last_diff=summarize(message.report))
+        self.journey.update(diff=summarize(message.report))
 
     def _show_report(self, report: DiffReport) -> None:
         self.report = report
@@ -331,7 +331,7 @@ class DiffScreen(WizardScreen):
                 text.append(f" · {tables} table{'s' if tables != 1 else ''}, every row matches")
             else:
                 differing = sum(1 for table in self.report.tables if not table.identical)
-                text.append(f"✗ {headline['differences']} differences", style="bold red")
+                text.append(f"✗ {headline.differences} differences", style="bold red")
                 text.append(f" in {differing} of {tables} table{'s' if tables != 1 else ''}")
             text.append(f" · {self.report.elapsed_seconds:.2f}s", style="dim")
         elif self.running:
@@ -403,4 +403,4 @@ class DiffScreen(WizardScreen):
         if self.report is None:
             self.notify("The comparison has not finished yet.", severity="warning")
             return
-        self.wizard.step_done(Step.DIFF, last_diff=summarize(self.report))
+        self.wizard.step_done(Step.DIFF, diff=summarize(self.report))

@@ -304,8 +304,9 @@ class MigrateScreen(WizardScreen):
 
     def _initial_draft(self) -> TaskDraft:
         """The form's starting point: the mappings saved by an earlier visit, else the seed's."""
-        saved = self.journey.state.extra.get("table_mappings")
-        draft = TaskDraft(identifier=self.journey.state.extra.get("task_identifier", DEFAULT_TASK_ID))
+        task = self.journey.state.task
+        saved = task.table_mappings if task else None
+        draft = TaskDraft(identifier=(task.identifier if task and task.identifier else DEFAULT_TASK_ID))
         return TaskDraft(
             identifier=draft.identifier, mappings_text=saved if isinstance(saved, str) else draft.mappings_text
         )
@@ -319,7 +320,7 @@ class MigrateScreen(WizardScreen):
         for label in ("source table", "on the target", "columns", "est. rows"):
             preview.add_column(label, key=label)
         self.query_one("#task-events", RichLog).border_title = "events"
-        target = self.wizard.target
+        target = self.wizard.environment
         if self.control is None and target is not None:
             self.control = TaskControl.for_target(target)
         if self.journey.state.outputs:
@@ -397,7 +398,7 @@ class MigrateScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-catalog")
     def read_catalog(self) -> None:
-        target, outputs = self.wizard.target, self.outputs
+        target, outputs = self.wizard.environment, self.outputs
         assert target is not None and outputs is not None
         self.post_message(SourceTablesRead(read_source_tables(target, outputs)))
 
@@ -447,7 +448,7 @@ class MigrateScreen(WizardScreen):
             return
         if task.status in ("starting", "running", "stopping"):
             self.arn = task.arn
-            self.journey.update(task_arn=task.arn)
+            self.journey.update_task(arn=task.arn)
             self._show_pane("migrate-watch")
             self.query_one("#task-events", RichLog).write(
                 Text(f"· found the {task.status} task {task.identifier} again")
@@ -529,10 +530,10 @@ class MigrateScreen(WizardScreen):
         check = self.check
         if check is None or check.mappings is None or check.mappings_problems:
             return
-        remembered = {"table_mappings": check.mappings.to_json(), "task_identifier": self.draft.identifier.strip()}
-        extra = self.journey.state.extra
-        if any(extra.get(key) != value for key, value in remembered.items()):
-            self.journey.update(extra={**extra, **remembered})
+        remembered = {"table_mappings": check.mappings.to_json(), "identifier": self.draft.identifier.strip()}
+        task = self.journey.state.task
+        if task is None or any(getattr(task, key) != value for key, value in remembered.items()):
+            self.journey.update_task(**remembered)
 
     def on_task_event_arrived(self, message: TaskEventArrived) -> None:
         self.show_event(message.event)
@@ -546,7 +547,7 @@ class MigrateScreen(WizardScreen):
             self.set_command(event.command.text)
         elif isinstance(event, TaskCreated):
             self.arn = event.arn
-            self.journey.update(task_arn=event.arn)  # at once: a dropped terminal finds the task again
+            self.journey.update_task(arn=event.arn)  # at once: a dropped terminal finds the task again
             self._show_pane("migrate-watch")
             self.query_one("#task-header", Static).update(Text(f"task {event.identifier} created", style="cyan"))
             log.write(Text(f"· task {event.identifier} created"))
@@ -621,13 +622,13 @@ class MigrateScreen(WizardScreen):
         self.stop_watching()
         self.arn, self.last = None, None
         self.throughput_history = []
-        self.journey.update(task_arn=None)
+        self.journey.update_task(arn=None)
         self.query_one("#task-tables", DataTable).clear()
         self._show_pane("migrate-define")
         self.query_one("#draft-problems", Static).update(Text(message, style="yellow"))
         self.query_one("#create-task", Button).disabled = not (self.check and self.check.ok)
         self.set_command(self._create_command_text())
-        if self.source_tables is None and self.outputs is not None and self.wizard.target is not None:
+        if self.source_tables is None and self.outputs is not None and self.wizard.environment is not None:
             self.read_catalog()
 
     # -- actions on the task -------------------------------------------------------------------------------------------
@@ -797,10 +798,11 @@ class MigrateScreen(WizardScreen):
             return
         assert last is not None
         self.stop_watching()
-        summary = {
-            "identifier": last.identifier,
-            "status": last.status,
-            "tables": len(last.tables),
-            "rows": sum(t.full_load_rows for t in last.tables),
-        }
-        self.wizard.step_done(Step.MIGRATE, task_arn=self.arn, extra={**self.journey.state.extra, "migrate": summary})
+        state = self.journey.state.with_task(
+            identifier=last.identifier,
+            arn=self.arn,
+            status=last.status,
+            tables=len(last.tables),
+            rows=sum(t.full_load_rows for t in last.tables),
+        )
+        self.wizard.step_done(Step.MIGRATE, task=state.task)

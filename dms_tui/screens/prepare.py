@@ -39,7 +39,7 @@ from dms_tui.data.prepare import (
     RowsProgress,
     ddl_text,
 )
-from dms_tui.journey import Step
+from dms_tui.journey import PrepareRecord, Step
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.screens.base import WizardScreen
 
@@ -159,7 +159,7 @@ class PrepareScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="prepare-inspect")
     def inspect(self) -> None:
-        target = self.wizard.target
+        target = self.wizard.environment
         if target is None or not self.journey.state.outputs:
             raise LookupError("no terraform outputs are recorded: go back (Escape) and provision first")
         outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
@@ -338,4 +338,4 @@ class PrepareScreen(WizardScreen):
             "primary_key": done.source.details.has_primary_key,
             "target_database": done.after.target.database,
         }
-        self.wizard.step_done(Step.PREPARE, extra={**self.journey.state.extra, "prepare": summary})
+        self.wizard.step_done(Step.PREPARE, prepare=PrepareRecord(**summary))

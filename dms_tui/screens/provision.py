@@ -14,7 +14,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Collapsible, DataTable, ProgressBar, RichLog, Static
 
 from dms_tui.journey import Journey, Step
-from dms_tui.modes import adopt_provisioned, terraform_available
+from dms_tui.modes import terraform_available
 from dms_tui.provision import flow
 from dms_tui.provision.architecture import BOXES, box_states
 from dms_tui.provision.detached import DetachedRun, RunRecord, forget_record
@@ -114,7 +114,7 @@ class ProvisionScreen(WizardScreen):
 
     @work(exclusive=True, exit_on_error=False, group="apply")
     async def run_apply(self) -> None:
-        target = self.wizard.target
+        target = self.wizard.environment
         assert target is not None, "the Welcome screen sets the target environment before any step"
         # `terraform version` is a subprocess: keep it off the event loop so the screen draws at once.
         missing = None if self.attach is not None else await asyncio.to_thread(terraform_available)
@@ -149,9 +149,7 @@ class ProvisionScreen(WizardScreen):
                 return
             self._result(Text("Apply complete. Reading outputs…", style="green"))
             outputs = await flow.read_outputs(self.journey, target)
-            if self.journey.mode == "sandbox":
-                self._result(Text("Binding the sandbox databases and forwarders to terraform's outputs…"))
-                self.wizard.target = await asyncio.to_thread(adopt_provisioned, self.journey, target, outputs)
+            self.wizard.environment = await asyncio.to_thread(target.after_apply, outputs)
             self.outputs = outputs
             self.journey.update(outputs=outputs.to_json())
             self._result(Text.assemble(("✓ Apply complete.\n", "bold green"), render_outputs(outputs)))

@@ -60,8 +60,8 @@ class ReviewScreen(WizardScreen):
     async def plan(self) -> None:
         self.wizard.busy.add("terraform plan")
         try:
-            assert self.wizard.target is not None
-            review = await run_plan(self.journey, self.wizard.target)
+            assert self.wizard.environment is not None
+            review = await run_plan(self.journey, self.wizard.environment)
         except Exception as exc:  # shown on this screen; the log file holds terraform's full output
             self.query_one("#plan-summary", Static).update(Text(f"✗ {exc}", style="red"))
             return

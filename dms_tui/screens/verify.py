@@ -25,14 +25,14 @@ from textual.worker import Worker, WorkerState
 from dms_tui.checks.plan import VerifyOptions, verify
 from dms_tui.checks.result import CheckEvent, CheckFinished, ChecksPlanned, CheckStarted, VerifyReport
 from dms_tui.checks.runner import EventSink
-from dms_tui.journey import Journey, Step
+from dms_tui.environment import Environment
+from dms_tui.journey import Journey, Step, VerifyRecord
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.screens.base import WizardScreen
-from dms_tui.target import TargetEnvironment
 from dms_tui.widgets.checklist import MARKS, Checklist
 
 #: How a run of the checklist is started: (target, outputs, event sink, cancel) -> report. Tests inject their own.
-Verifier = Callable[[TargetEnvironment, EnvironmentOutputs, EventSink, threading.Event], VerifyReport]
+Verifier = Callable[[Environment, EnvironmentOutputs, EventSink, threading.Event], VerifyReport]
 
 
 class CheckEventArrived(Message):
@@ -101,7 +101,7 @@ class VerifyScreen(WizardScreen):
     # -- the run ---------------------------------------------------------------------------------------------------
 
     def start_run(self) -> None:
-        target = self.wizard.target
+        target = self.wizard.environment
         if target is None or not self.journey.state.outputs:
             self._summary(
                 Text(
@@ -120,7 +120,7 @@ class VerifyScreen(WizardScreen):
         self.run_checks(target, outputs, self._cancel)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
-    def run_checks(self, target: TargetEnvironment, outputs: EnvironmentOutputs, cancel: threading.Event) -> None:
+    def run_checks(self, target: Environment, outputs: EnvironmentOutputs, cancel: threading.Event) -> None:
         def on_event(event: CheckEvent) -> None:
             self.post_message(CheckEventArrived(event))
 
@@ -128,7 +128,7 @@ class VerifyScreen(WizardScreen):
         self.post_message(VerifyFinished(report))
 
     def _verify(
-        self, target: TargetEnvironment, outputs: EnvironmentOutputs, on_event: EventSink, cancel: threading.Event
+        self, target: Environment, outputs: EnvironmentOutputs, on_event: EventSink, cancel: threading.Event
     ) -> VerifyReport:
         return verify(target, outputs, options=self.options, on_event=on_event, cancel=cancel)
 
@@ -253,4 +253,4 @@ class VerifyScreen(WizardScreen):
             self.notify("Next is enabled once every check passes (warnings are fine).", severity="warning")
             return
         summary: dict[str, Any] = {"passed": True, "counts": self.report.counts(), "seconds": self.report.seconds}
-        self.wizard.step_done(Step.VERIFY, extra={**self.journey.state.extra, "verify": summary})
+        self.wizard.step_done(Step.VERIFY, verify=VerifyRecord(**summary))

@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
+from dms_tui.environment import EnvironmentProgress, OpenedEnvironment
 from dms_tui.journey import Journey
-from dms_tui.modes import ModeProgress, ModeReady
 from dms_tui.provision.flow import attachable_run
 from dms_tui.widgets.step_bar import StepBar
 
@@ -35,14 +35,14 @@ class WelcomeScreen(Screen[None]):
     def __init__(self, journey: Journey) -> None:
         super().__init__()
         self.journey = journey
-        self.ready: ModeReady | None = None
+        self.ready: OpenedEnvironment | None = None
 
     def compose(self) -> ComposeResult:
         yield StepBar(self.journey.state, id="step-bar")
         with Vertical(id="welcome"):
             yield Static("dms-tui · on-premises PostgreSQL → Aurora PostgreSQL through PrivateLink", id="welcome-title")
             yield Static(INTRO, id="welcome-intro", markup=False)
-            mode = "Embedded sandbox — no AWS account needed" if self.journey.mode == "sandbox" else "AWS account"
+            mode = self.wizard.request.label
             yield Static(Text.assemble(("Mode        ", "bold"), mode), id="welcome-mode")
             resume = f"resuming at {self.journey.state.current.title}" if self.journey.resumed else "new environment"
             yield Static(Text.assemble(("Environment ", "bold"), f"{self.journey.env} · {resume}"), id="welcome-env")
@@ -73,10 +73,12 @@ class WelcomeScreen(Screen[None]):
         self.get_ready()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mode")
-    def get_ready(self) -> ModeReady:
-        return self.wizard.mode_preparer(self.journey, lambda p: self.app.call_from_thread(self._progress, p))
+    def get_ready(self) -> OpenedEnvironment:
+        return self.wizard.services.open_environment(
+            self.wizard.request, lambda p: self.app.call_from_thread(self._progress, p)
+        )
 
-    def _progress(self, progress: ModeProgress) -> None:
+    def _progress(self, progress: EnvironmentProgress) -> None:
         self.progress_lines = (self.progress_lines + [progress.text])[-4:]
         self.query_one("#welcome-progress", Static).update(Text("\n".join(self.progress_lines), style="dim"))
 
@@ -84,16 +86,17 @@ class WelcomeScreen(Screen[None]):
         if event.worker.group != "mode":
             return
         if event.state is WorkerState.SUCCESS:
-            ready = cast(ModeReady, event.worker.result)
+            ready = cast(OpenedEnvironment, event.worker.result)
             self.ready = ready
-            self.wizard.target = ready.target
-            if ready.outputs is not None and self.journey.state.outputs is None and self.journey.mode == "sandbox":
-                self.journey.update(outputs=ready.outputs.to_json())
+            self.wizard.environment = ready.environment
+            known = ready.environment.outputs
+            if known is not None and self.journey.state.outputs is None:
+                self.journey.update(outputs=known.to_json())
             self.query_one("#welcome-identity", Static).update(
                 Text.assemble(("Identity    ", "bold"), (ready.identity, "green"))
             )
             if ready.note:
-                self._progress(ModeProgress(ready.note))
+                self._progress(EnvironmentProgress(ready.note))
             self.query_one("#welcome-loading").display = False
             start = self.query_one("#start", Button)
             start.disabled = False
@@ -102,7 +105,7 @@ class WelcomeScreen(Screen[None]):
             if reattach.display:
                 reattach.focus()
                 self._progress(
-                    ModeProgress(
+                    EnvironmentProgress(
                         "A terraform run of this environment can be re-attached (its progress is rebuilt from its log)."
                     )
                 )
@@ -111,6 +114,7 @@ class WelcomeScreen(Screen[None]):
             start.refresh(layout=True)  # the label grew: let the button grow with it
             start.focus()
         elif event.state is WorkerState.ERROR:
+            event.stop()  # shown here, in the identity line, rather than in the app's error modal
             self.query_one("#welcome-loading").display = False
             message = str(event.worker.error) or type(event.worker.error).__name__
             self.query_one("#welcome-identity", Static).update(

@@ -14,8 +14,8 @@ from botocore.stub import ANY, Stubber
 from dms_fixtures import REGION
 
 from dms_tui.cli import main as cli_main
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import OUTPUT_NAMES
-from dms_tui.target import TargetEnvironment
 
 TASK_ID = "dms-tui-demo-task"
 TASK_ARN = f"arn:aws:dms:{REGION}:123456789012:task:{TASK_ID}"
@@ -52,7 +52,7 @@ def terraform_outputs(tmp_path: Path) -> Path:
 def stubbed_dms(monkeypatch: pytest.MonkeyPatch) -> Stubber:
     """AWS mode's dms client, stubbed (the full run includes DescribeTableStatistics, which moto lacks)."""
     client = boto3.client("dms", region_name=REGION, aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x")
-    monkeypatch.setattr(TargetEnvironment, "client", lambda self, service, **_: client)
+    monkeypatch.setattr(Environment, "client", lambda self, service, **_: client)
     stubber = Stubber(client)
     stubber.activate()
     return stubber

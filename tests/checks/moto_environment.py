@@ -15,9 +15,9 @@ import boto3
 from moto import mock_aws
 
 from dms_tui.checks.plan import VerifyOptions
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
 from dms_tui.sandbox.forwarder import TcpForwarder
-from dms_tui.target import TargetEnvironment
 
 REGION = "us-east-1"
 DB_PORT = 5432
@@ -28,8 +28,8 @@ FAST = VerifyOptions(api_timeout=8.0, network_timeout=3.0, dms_timeout=8.0, dms_
 
 
 @dataclass
-class Environment:
-    target: TargetEnvironment
+class MotoWorld:
+    target: Environment
     outputs: EnvironmentOutputs
     forwarders: dict[str, TcpForwarder]
     passwords: dict[str, str] = field(repr=False)
@@ -113,7 +113,7 @@ def _provision_side(
 
 
 @contextmanager
-def moto_environment(servers: dict[str, Any]) -> Iterator[Environment]:
+def moto_environment(servers: dict[str, Any]) -> Iterator[MotoWorld]:
     """``servers`` maps "source"/"target" to objects with ``.cluster`` (LocalPostgres) and ``.password``."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(key, "testing")
@@ -138,7 +138,7 @@ def moto_environment(servers: dict[str, Any]) -> Iterator[Environment]:
         }
         for forwarder in forwarders.values():
             forwarder.start()
-        target = TargetEnvironment(
+        target = Environment(
             mode="sandbox",
             region=REGION,
             host_map={sides[n].endpoint_dns_name.lower(): ("127.0.0.1", forwarders[n].port) for n in sides},
@@ -154,7 +154,7 @@ def moto_environment(servers: dict[str, Any]) -> Iterator[Environment]:
             region=REGION,
         )
         try:
-            yield Environment(target, outputs, forwarders, {n: servers[n].password for n in servers})
+            yield MotoWorld(target, outputs, forwarders, {n: servers[n].password for n in servers})
         finally:
             for forwarder in forwarders.values():
                 forwarder.stop()

@@ -14,8 +14,8 @@ from botocore.stub import Stubber
 from dms_tui.checks.plan import VerifyOptions, build_checks
 from dms_tui.checks.replication import explain_failure_message
 from dms_tui.checks.runner import run_checks
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
-from dms_tui.target import TargetEnvironment
 
 INSTANCE = "arn:aws:dms:us-east-1:123456789012:rep:DEMO"
 ENDPOINT = "arn:aws:dms:us-east-1:123456789012:endpoint:SOURCE"
@@ -62,7 +62,7 @@ def _connection(status: str, message: str = "") -> dict[str, Any]:
 
 
 def test_a_failed_dms_test_connection_shows_the_last_failure_message_and_its_cause() -> None:
-    target = TargetEnvironment(mode="aws", region="us-east-1")
+    target = Environment(mode="aws", region="us-east-1")
     dms = boto3.client("dms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stubber = Stubber(dms)
     stubber.add_response(
@@ -90,7 +90,7 @@ def test_a_failed_dms_test_connection_shows_the_last_failure_message_and_its_cau
 
 
 def test_an_unavailable_replication_instance_skips_the_dms_tests_with_the_reason() -> None:
-    target = TargetEnvironment(mode="aws", region="us-east-1")
+    target = Environment(mode="aws", region="us-east-1")
     dms = boto3.client("dms", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stubber = Stubber(dms)
     stubber.add_response(

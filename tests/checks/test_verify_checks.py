@@ -6,13 +6,13 @@ import time
 from typing import Any
 
 import pytest
-from moto_environment import FAST, Environment  # type: ignore[import-not-found]
+from moto_environment import FAST, MotoWorld  # type: ignore[import-not-found]
 
 from dms_tui.checks.plan import VerifyOptions, build_checks, verify
 from dms_tui.checks.result import CheckEvent, CheckFinished, ChecksPlanned, CheckStarted, VerifyReport
 
 
-def _run(env: Environment, options: VerifyOptions = FAST) -> VerifyReport:
+def _run(env: MotoWorld, options: VerifyOptions = FAST) -> VerifyReport:
     return verify(env.target, env.outputs, options=options)
 
 
@@ -20,7 +20,7 @@ def _problems(report: VerifyReport) -> dict[str, str]:
     return {r.id: f"{r.status}: {r.detail}" for r in report.results if not r.passed}
 
 
-def test_a_healthy_environment_passes_every_check_and_says_how_the_sandbox_routes(environment: Environment) -> None:
+def test_a_healthy_environment_passes_every_check_and_says_how_the_sandbox_routes(environment: MotoWorld) -> None:
     events: list[CheckEvent] = []
     report = verify(environment.target, environment.outputs, options=FAST, on_event=events.append)
 
@@ -56,14 +56,14 @@ def test_a_healthy_environment_passes_every_check_and_says_how_the_sandbox_route
     assert len([e for e in events if isinstance(e, CheckFinished)]) == len(report.results)
 
 
-def test_no_password_appears_anywhere_in_the_report(environment: Environment) -> None:
+def test_no_password_appears_anywhere_in_the_report(environment: MotoWorld) -> None:
     environment.rewrite_secret("target", password="Wrong-" + environment.passwords["target"][:4])
     text = repr(_run(environment).to_json())
     for password in environment.passwords.values():
         assert password not in text
 
 
-def test_a_wrong_password_in_the_secret_fails_the_login_and_skips_what_needs_it(environment: Environment) -> None:
+def test_a_wrong_password_in_the_secret_fails_the_login_and_skips_what_needs_it(environment: MotoWorld) -> None:
     environment.rewrite_secret("source", password="not-the-password")
     report = _run(environment)
 
@@ -76,7 +76,7 @@ def test_a_wrong_password_in_the_secret_fails_the_login_and_skips_what_needs_it(
     assert not report.passed
 
 
-def test_a_forwarder_that_refuses_connections_fails_the_tcp_check(environment: Environment) -> None:
+def test_a_forwarder_that_refuses_connections_fails_the_tcp_check(environment: MotoWorld) -> None:
     environment.forwarders["target"].set_refusing(True)
     report = _run(environment)
 
@@ -87,7 +87,7 @@ def test_a_forwarder_that_refuses_connections_fails_the_tcp_check(environment: E
     assert report.by_id("target.login").status == "skipped"
 
 
-def test_a_forwarder_slower_than_the_timeout_fails_at_the_deadline(environment: Environment) -> None:
+def test_a_forwarder_slower_than_the_timeout_fails_at_the_deadline(environment: MotoWorld) -> None:
     environment.forwarders["source"].set_latency(3.0)
     options = VerifyOptions(api_timeout=8.0, network_timeout=0.8, dms_timeout=8.0, dms_poll_interval=0.05)
     started = time.monotonic()
@@ -102,7 +102,7 @@ def test_a_forwarder_slower_than_the_timeout_fails_at_the_deadline(environment: 
     assert set(_problems(report)) == {"source.tcp", "source.login", "source.database"}
 
 
-def test_a_missing_target_database_is_named_with_the_create_step(environment: Environment) -> None:
+def test_a_missing_target_database_is_named_with_the_create_step(environment: MotoWorld) -> None:
     environment.rewrite_secret("target", dbname="demo_db_missing")
     report = _run(environment)
 
@@ -112,7 +112,7 @@ def test_a_missing_target_database_is_named_with_the_create_step(environment: En
     assert report.by_id("target.login").status == "ok"  # credentials are fine: the check says what is wrong
 
 
-def test_an_endpoint_pending_acceptance_names_the_accept_command(environment: Environment) -> None:
+def test_an_endpoint_pending_acceptance_names_the_accept_command(environment: MotoWorld) -> None:
     from moto.backends import get_backend
 
     endpoint_id = environment.outputs.source.vpc_endpoint_id
@@ -128,7 +128,7 @@ def test_an_endpoint_pending_acceptance_names_the_accept_command(environment: En
 
 
 def test_an_unhealthy_nlb_target_is_explained_as_a_writer_ip_change(
-    environment: Environment, monkeypatch: pytest.MonkeyPatch
+    environment: MotoWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from moto.backends import get_backend
     from moto.elbv2.models import FakeHealthStatus
@@ -155,7 +155,7 @@ def test_an_unhealthy_nlb_target_is_explained_as_a_writer_ip_change(
     assert set(_problems(report)) == {"target.nlb_targets"}
 
 
-def test_checks_run_in_parallel_so_the_total_is_about_the_slowest_chain(environment: Environment) -> None:
+def test_checks_run_in_parallel_so_the_total_is_about_the_slowest_chain(environment: MotoWorld) -> None:
     for forwarder in environment.forwarders.values():
         forwarder.set_latency(0.15)
     options = VerifyOptions(api_timeout=8.0, network_timeout=8.0, dms_timeout=8.0, dms_poll_interval=0.05)
@@ -176,14 +176,14 @@ def test_checks_run_in_parallel_so_the_total_is_about_the_slowest_chain(environm
     assert report.seconds < 0.7 * total_work, (report.seconds, total_work)
 
 
-def test_the_checklist_is_known_before_anything_runs(environment: Environment) -> None:
+def test_the_checklist_is_known_before_anything_runs(environment: MotoWorld) -> None:
     checks = build_checks(environment.target, environment.outputs, FAST)
     ids = [c.id for c in checks]
     assert len(ids) == len(set(ids)) == 22
     assert all(c.command for c in checks if c.id != "source.database" and c.id != "target.database")
 
 
-def test_a_malformed_secret_is_named_and_the_login_waits_for_a_fixed_one(environment: Environment) -> None:
+def test_a_malformed_secret_is_named_and_the_login_waits_for_a_fixed_one(environment: MotoWorld) -> None:
     sm = environment.client("secretsmanager")
     sm.put_secret_value(SecretId=environment.outputs.target.secret_arn, SecretString='{"username": "postgres"}')
     report = _run(environment)
@@ -196,7 +196,7 @@ def test_a_malformed_secret_is_named_and_the_login_waits_for_a_fixed_one(environ
 
 
 def test_a_secret_pointing_at_the_other_sides_endpoint_is_named_before_the_login_fails(
-    environment: Environment,
+    environment: MotoWorld,
 ) -> None:
     environment.rewrite_secret("source", host=environment.outputs.target.endpoint_dns_name)
     report = _run(environment)

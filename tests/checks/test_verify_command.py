@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from moto_environment import Environment  # type: ignore[import-not-found]
+from moto_environment import MotoWorld  # type: ignore[import-not-found]
 
 from dms_tui import cli
 from dms_tui.commands import seed as seed_command
@@ -15,7 +15,7 @@ from dms_tui.commands import verify as verify_command
 
 
 @pytest.fixture
-def wired(environment: Environment, monkeypatch: pytest.MonkeyPatch) -> Environment:
+def wired(environment: MotoWorld, monkeypatch: pytest.MonkeyPatch) -> MotoWorld:
     """The commands find this environment as they would find a running sandbox."""
 
     def resolve(args: Any) -> tuple[Any, Any]:
@@ -27,7 +27,7 @@ def wired(environment: Environment, monkeypatch: pytest.MonkeyPatch) -> Environm
 
 
 def test_verify_json_on_a_healthy_environment_exits_0_with_one_document(
-    wired: Environment, capsys: pytest.CaptureFixture[str]
+    wired: MotoWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = cli.main(["verify", "--json"])
     out, err = capsys.readouterr()
@@ -37,7 +37,7 @@ def test_verify_json_on_a_healthy_environment_exits_0_with_one_document(
     assert all(p not in out + err for p in wired.passwords.values())
 
 
-def test_verify_exits_1_and_explains_when_a_hop_is_down(wired: Environment, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_exits_1_and_explains_when_a_hop_is_down(wired: MotoWorld, capsys: pytest.CaptureFixture[str]) -> None:
     wired.forwarders["source"].set_refusing(True)
     code = cli.main(["verify", "--timeout", "3"])
     out, _ = capsys.readouterr()
@@ -57,7 +57,7 @@ def test_verify_without_an_environment_exits_3_and_says_what_to_do(
 
 
 def test_seed_prepares_both_sides_once_and_reports_as_json(
-    wired: Environment, pg_source: Any, pg_target: Any, capsys: pytest.CaptureFixture[str]
+    wired: MotoWorld, pg_source: Any, pg_target: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The command always uses the seed's names (demo_db); start from a clean slate on both clusters.
     for server in (pg_source, pg_target):

@@ -22,7 +22,7 @@ from dms_tui.data.prepare import (
     prepare_target,
     side_table_details,
 )
-from dms_tui.target import TargetEnvironment
+from dms_tui.environment import Environment
 
 
 @pytest.fixture
@@ -130,9 +130,7 @@ def test_the_target_gets_its_database_once(pg_target: Any) -> None:
 
 def test_a_secret_routed_through_the_sandbox_map_logs_in_without_showing_the_password(pg_source: Any) -> None:
     name = "vpce-0abc-source.vpce-svc-0abc.us-east-1.vpce.amazonaws.com"
-    target = TargetEnvironment(
-        mode="sandbox", region="us-east-1", host_map={name: ("127.0.0.1", pg_source.cluster.port)}
-    )
+    target = Environment(mode="sandbox", region="us-east-1", host_map={name: ("127.0.0.1", pg_source.cluster.port)})
     creds = DatabaseCredentials.from_secret(
         {"username": "postgres", "password": pg_source.password, "host": name, "port": "5432", "dbname": "postgres"}
     )

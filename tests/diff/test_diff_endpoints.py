@@ -18,8 +18,8 @@ from dms_tui.data.diff.endpoints import (
     redact_url,
     run_wizard_diff,
 )
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
-from dms_tui.target import TargetEnvironment
 
 REGION = "us-east-1"
 
@@ -81,7 +81,7 @@ def test_secrets_lead_through_the_environment_to_both_databases(pg_source, pg_ta
             }
             arns.append(client.create_secret(Name=f"db-{name}", SecretString=json.dumps(secret))["ARN"])
         # The sandbox maps each interface endpoint name to where the database really listens.
-        target = TargetEnvironment(
+        target = Environment(
             mode="sandbox",
             region=REGION,
             host_map={

@@ -72,12 +72,12 @@ def _record_interrupted_apply(workdir: Path, env: dict[str, str], var: str) -> N
 def _record_bundle(url: str) -> None:
     """plan, apply and destroy of the real bundle (terraform/) against moto, through the app's own workspace code."""
     os.environ.setdefault("DMS_TUI_HOME", tempfile.mkdtemp(prefix="dms-tui-record-"))
+    from dms_tui.environment import Environment
     from dms_tui.provision.workspace import find_terraform, prepare_workspace, sandbox_override
     from dms_tui.sandbox.moto_gaps import apply_moto_gap_fixes
-    from dms_tui.target import TargetEnvironment
 
     apply_moto_gap_fixes()
-    target = TargetEnvironment(
+    target = Environment(
         mode="sandbox", region="us-east-1", aws_endpoint_url=url, terraform_override=sandbox_override(url, "us-east-1")
     )
     workspace = prepare_workspace("dev", target)

@@ -20,7 +20,8 @@ import psycopg
 import pytest
 
 from dms_tui.cli import main as cli_main
-from dms_tui.sandbox.environment import running_sandbox, sandbox_target
+from dms_tui.environment import Environment
+from dms_tui.sandbox.environment import running_sandbox, sandbox_environment
 from dms_tui.sandbox.lifecycle import (
     DAEMON_MODULE,
     DaemonControl,
@@ -34,7 +35,6 @@ from dms_tui.sandbox.lifecycle import (
 )
 from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
 from dms_tui.sandbox.provisioner import SandboxLayout, SideLayout, provision_with_api, read_secret
-from dms_tui.target import TargetEnvironment
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def home(sandbox_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return sandbox_home
 
 
-def _login(target: TargetEnvironment, secret_arn: str) -> tuple[Any, ...]:
+def _login(target: Environment, secret_arn: str) -> tuple[Any, ...]:
     secret = read_secret(target, secret_arn)
     host, port = target.resolve(secret["host"], int(secret["port"]))
     with psycopg.connect(
@@ -109,7 +109,7 @@ def test_up_starts_everything_and_both_databases_accept_the_secrets_through_the_
     info, events = first_up
     assert process_alive(info.daemon_pid, DAEMON_MODULE)
     assert any(isinstance(e, ProvisionPathChosen) for e in events)
-    target = sandbox_target(info)
+    target = sandbox_environment(info)
     control = DaemonControl(info.aws_endpoint_url)
     before = {f["name"]: f["connections_accepted"] for f in control.forwarders()}
     for side, outputs in (("source", info.outputs.source), ("target", info.outputs.target)):
@@ -156,7 +156,7 @@ def test_commands_see_the_running_sandbox(
 
 def test_forwarder_faults_through_the_daemon_control_api(first_up: tuple[SandboxInfo, list[Any]]) -> None:
     info, _ = first_up
-    target = sandbox_target(info)
+    target = sandbox_environment(info)
     control = DaemonControl(info.aws_endpoint_url)
     arn = info.outputs.target.secret_arn
     try:
@@ -210,7 +210,7 @@ def test_crashed_pieces_are_reported_then_restarted(first_up: tuple[SandboxInfo,
     assert restarted.daemon_pid != old_daemon
     # moto's memory went with the old daemon: new objects, new secrets, and the clusters follow them.
     assert restarted.outputs.source.secret_arn != info.outputs.source.secret_arn
-    target = sandbox_target(restarted)
+    target = sandbox_environment(restarted)
     for outputs in (restarted.outputs.source, restarted.outputs.target):
         assert _login(target, outputs.secret_arn)[0] == "demo_db"
     assert sandbox.status().overall == "running"
@@ -225,12 +225,12 @@ def test_outputs_provisioned_outside_up_are_adopted(first_up: Any, sandbox: Sand
         source=SideLayout("adopted-source", "adopted-source", "10.0.0.0/16"),
         target=SideLayout("adopted-target", "adopted-target", "10.0.0.0/16", engine="aurora-postgresql"),
     )
-    outputs = provision_with_api(sandbox_target(before), layout)
+    outputs = provision_with_api(sandbox_environment(before), layout)
     assert outputs.source.endpoint_dns_name not in before.host_map
     adopted = sandbox.adopt_outputs(outputs, reason="applied outside up")
     assert adopted.provision_path == "terraform" and adopted.provision_reason == "applied outside up"
     assert sandbox.info().outputs == outputs
-    target = sandbox_target(adopted)
+    target = sandbox_environment(adopted)
     for side in (outputs.source, outputs.target):
         assert side.endpoint_dns_name in adopted.host_map
         assert _login(target, side.secret_arn)[0] == "demo_db"
@@ -242,7 +242,7 @@ def test_no_password_reaches_the_disk(first_up: Any, sandbox: Sandbox, sandbox_h
     # Everything the sandbox wrote (state, daemon log, server logs) is under its home; the clusters' data files
     # hold only scram verifiers, so they are left out.
     info = sandbox.info()
-    target = sandbox_target(info)
+    target = sandbox_environment(info)
     passwords = [
         read_secret(target, s.secret_arn)["password"].encode() for s in (info.outputs.source, info.outputs.target)
     ]

@@ -13,7 +13,8 @@ import pytest
 from moto import mock_aws
 from werkzeug.test import Client
 
-from dms_tui.sandbox.environment import sandbox_target
+from dms_tui.environment import Environment
+from dms_tui.sandbox.environment import sandbox_environment
 from dms_tui.sandbox.lifecycle import Sandbox, SandboxError, choose_provision_path
 from dms_tui.sandbox.provisioner import (
     ForwarderBound,
@@ -27,7 +28,6 @@ from dms_tui.sandbox.provisioner import (
     terraform_path_problem,
 )
 from dms_tui.sandbox.server import ControlApi, ForwarderRegistry
-from dms_tui.target import TargetEnvironment
 
 # A login and database of their own, so binding never changes the shared fixtures' postgres password.
 LAYOUT = SandboxLayout(
@@ -50,9 +50,9 @@ LAYOUT = SandboxLayout(
 
 
 @pytest.fixture
-def moto_target() -> Iterator[TargetEnvironment]:
+def moto_target() -> Iterator[Environment]:
     with mock_aws():
-        yield TargetEnvironment(mode="sandbox", region="eu-west-1")
+        yield Environment(mode="sandbox", region="eu-west-1")
 
 
 class RegistryControl:
@@ -65,7 +65,7 @@ class RegistryControl:
         return self.registry.ensure(name, dns_name, target_host, target_port)
 
 
-def test_every_output_names_an_object_that_exists_and_they_hang_together(moto_target: TargetEnvironment) -> None:
+def test_every_output_names_an_object_that_exists_and_they_hang_together(moto_target: Environment) -> None:
     events: list[object] = []
     outputs = provision_with_api(moto_target, LAYOUT, on_event=events.append)
     ec2, dms, elbv2 = moto_target.client("ec2"), moto_target.client("dms"), moto_target.client("elbv2")
@@ -101,7 +101,7 @@ def test_every_output_names_an_object_that_exists_and_they_hang_together(moto_ta
 
 
 def test_binding_lets_each_database_accept_the_secret_through_its_forwarder(  # type: ignore[no-untyped-def]
-    moto_target: TargetEnvironment, pg_source, pg_target
+    moto_target: Environment, pg_source, pg_target
 ) -> None:
     outputs = provision_with_api(moto_target, LAYOUT)
     control = RegistryControl()
@@ -112,7 +112,7 @@ def test_binding_lets_each_database_accept_the_secret_through_its_forwarder(  # 
         )
         host_map = binding.host_map
         assert binding.usernames == {"source": "sbx_source_admin", "target": "sbx_target_admin"}
-        target = TargetEnvironment(mode="sandbox", region="eu-west-1", host_map=host_map)
+        target = Environment(mode="sandbox", region="eu-west-1", host_map=host_map)
         for side, cluster in ((outputs.source, pg_source.cluster), (outputs.target, pg_target.cluster)):
             secret = read_secret(moto_target, side.secret_arn)
             host, port = target.resolve(secret["host"], int(secret["port"]))
@@ -149,7 +149,7 @@ def test_binding_lets_each_database_accept_the_secret_through_its_forwarder(  # 
             server.cluster.drop_database(layout.database_name)
 
 
-def test_a_secret_missing_a_field_is_reported_with_the_fix(moto_target: TargetEnvironment) -> None:
+def test_a_secret_missing_a_field_is_reported_with_the_fix(moto_target: Environment) -> None:
     arn = moto_target.client("secretsmanager").create_secret(
         Name="broken", SecretString=json.dumps({"username": "u", "password": "p"})
     )["ARN"]
@@ -213,7 +213,7 @@ def test_the_real_bundle_applied_against_the_sandbox_is_reached_through_the_forw
     try:
         info = sandbox.up()
         assert info.provision_path == "terraform"
-        target = sandbox_target(info)
+        target = sandbox_environment(info)
         # Only terraform's outputs and the secrets they name: the DNS name in each secret leads to a forwarder.
         for side in (info.outputs.source, info.outputs.target):
             secret = read_secret(target, side.secret_arn)

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.provision.workspace import TerraformBinary, Workspace, prepare_workspace, sandbox_override
 from dms_tui.sandbox.moto_gaps import apply_moto_gap_fixes
-from dms_tui.target import TargetEnvironment
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -77,7 +77,7 @@ def bundle_run(terraform_binary: TerraformBinary, tmp_path_factory: pytest.TempP
     try:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
-        target = TargetEnvironment(
+        target = Environment(
             mode="sandbox", region=REGION, aws_endpoint_url=url, terraform_override=sandbox_override(url, REGION)
         )
         home = tmp_path_factory.mktemp("tf-home")

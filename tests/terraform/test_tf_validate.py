@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from dms_tui.environment import Environment
 from dms_tui.provision.workspace import TerraformBinary, Workspace, prepare_workspace, sandbox_override
 from dms_tui.resources import terraform_bundle_dir
-from dms_tui.target import TargetEnvironment
 
 pytestmark = pytest.mark.terraform
 
@@ -31,7 +31,7 @@ def _run(tf: TerraformBinary, workspace: Workspace, *args: str) -> subprocess.Co
 @pytest.fixture(scope="module")
 def initialised(terraform_binary: TerraformBinary, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """A working copy initialised offline; its provider points at a closed port so nothing can reach AWS."""
-    target = TargetEnvironment(
+    target = Environment(
         mode="sandbox",
         region="us-east-1",
         aws_endpoint_url="http://127.0.0.1:9",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dms_tui.environment import Environment, aws_environment
 from dms_tui.provision import workspace as ws
 from dms_tui.provision.workspace import (
     BUNDLE_SERVICES,
@@ -19,11 +20,10 @@ from dms_tui.provision.workspace import (
     sandbox_override,
 )
 from dms_tui.resources import terraform_bundle_dir
-from dms_tui.target import TargetEnvironment, aws_target
 
 
-def _sandbox_target(override: str | None) -> TargetEnvironment:
-    return TargetEnvironment(
+def _sandbox_target(override: str | None) -> Environment:
+    return Environment(
         mode="sandbox", region="us-east-1", aws_endpoint_url="http://127.0.0.1:1", terraform_override=override
     )
 
@@ -37,7 +37,7 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_new_workspace_holds_the_bundle_and_the_seed_variables(dms_home: Path, mirror: Path) -> None:
-    workspace = prepare_workspace("dev", aws_target("us-east-1"))
+    workspace = prepare_workspace("dev", aws_environment("us-east-1"))
     assert workspace.root.is_relative_to(dms_home)
     assert (workspace.root_module / "main.tf").read_bytes() == (
         terraform_bundle_dir() / "provisioning/main.tf"
@@ -48,14 +48,14 @@ def test_a_new_workspace_holds_the_bundle_and_the_seed_variables(dms_home: Path,
 
 
 def test_a_new_environment_is_seeded_with_its_own_name(mirror: Path) -> None:
-    workspace = prepare_workspace("qa", aws_target("us-east-1"))
+    workspace = prepare_workspace("qa", aws_environment("us-east-1"))
     seeded = json.loads(workspace.var_file.read_text())
     assert workspace.var_file.parent.name == "qa"
     assert seeded["environment"] == "qa" and seeded["tags"]["Environment"] == "qa"
 
 
 def test_refreshing_keeps_state_variables_and_providers_but_replaces_bundle_files(mirror: Path) -> None:
-    first = prepare_workspace("dev", aws_target("us-east-1"))
+    first = prepare_workspace("dev", aws_environment("us-east-1"))
     (first.root_module / ".terraform" / "providers").mkdir(parents=True)
     (first.root_module / "terraform.tfstate").write_text('{"serial": 7}')
     (first.root_module / ".terraform.lock.hcl").write_text("# lock")
@@ -63,7 +63,7 @@ def test_refreshing_keeps_state_variables_and_providers_but_replaces_bundle_file
     (first.root_module / "main.tf").write_text("# tampered")
     (first.root / "modules/network/dropped.tf").write_text("# removed from the bundle")
 
-    second = prepare_workspace("dev", aws_target("us-east-1"))
+    second = prepare_workspace("dev", aws_environment("us-east-1"))
 
     assert (second.root_module / ".terraform" / "providers").is_dir()
     assert (second.root_module / "terraform.tfstate").read_text() == '{"serial": 7}'
@@ -84,7 +84,7 @@ def test_the_sandbox_override_is_written_and_removed_again(mirror: Path) -> None
 
 
 def test_the_cli_config_installs_providers_from_the_mirror(mirror: Path) -> None:
-    workspace = prepare_workspace("dev", aws_target("us-east-1"))
+    workspace = prepare_workspace("dev", aws_environment("us-east-1"))
     config = workspace.cli_config_file.read_text()
     assert "filesystem_mirror" in config and json.dumps(str(mirror)) in config
     assert workspace.env["TF_CLI_CONFIG_FILE"] == str(workspace.cli_config_file)
@@ -95,7 +95,7 @@ def test_the_cli_config_installs_providers_from_the_mirror(mirror: Path) -> None
 def test_without_a_mirror_terraform_uses_the_registry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv(ws.PLUGIN_MIRROR_ENV, raising=False)
     monkeypatch.setattr(ws, "DEFAULT_PLUGIN_MIRROR", tmp_path / "absent")
-    workspace = prepare_workspace("dev", aws_target("us-east-1"))
+    workspace = prepare_workspace("dev", aws_environment("us-east-1"))
     assert workspace.plugin_mirror is None
     assert "provider_installation" not in workspace.cli_config_file.read_text()
 
@@ -109,12 +109,12 @@ def test_the_default_mirror_is_used_when_present(monkeypatch: pytest.MonkeyPatch
 def test_a_mirror_setting_that_points_nowhere_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(ws.PLUGIN_MIRROR_ENV, str(tmp_path / "nowhere"))
     with pytest.raises(WorkspaceError, match="not a directory"):
-        prepare_workspace("dev", aws_target("us-east-1"))
+        prepare_workspace("dev", aws_environment("us-east-1"))
 
 
 def test_an_unusable_environment_name_is_refused_with_advice(mirror: Path) -> None:
     with pytest.raises(WorkspaceError, match="lowercase"):
-        prepare_workspace("../Prod", aws_target("us-east-1"))
+        prepare_workspace("../Prod", aws_environment("us-east-1"))
 
 
 def test_sandbox_runs_never_see_a_real_profile(mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,7 +122,7 @@ def test_sandbox_runs_never_see_a_real_profile(mirror: Path, monkeypatch: pytest
     sandbox = prepare_workspace("dev", _sandbox_target(sandbox_override("http://127.0.0.1:1", "us-east-1")))
     assert "AWS_PROFILE" not in sandbox.env
     assert sandbox.env["AWS_EC2_METADATA_DISABLED"] == "true"
-    real = prepare_workspace("dev", aws_target("eu-west-1", profile="migration"))
+    real = prepare_workspace("dev", aws_environment("eu-west-1", profile="migration"))
     assert real.env["AWS_PROFILE"] == "migration" and real.env["AWS_REGION"] == "eu-west-1"
 
 

@@ -8,26 +8,31 @@ from typing import Any
 import pytest
 
 from dms_tui.app import DmsTuiApp
+from dms_tui.environment import Environment, EnvironmentProgress, EnvironmentRequest, OpenedEnvironment
 from dms_tui.journey import Journey
-from dms_tui.modes import ModeProgress, ModeReady
-from dms_tui.target import TargetEnvironment
+from dms_tui.steps.services import StepServices
 
 
-def instant_mode(target: TargetEnvironment, outputs: Any = None) -> Callable[..., ModeReady]:
-    def prepare(journey: Journey, on_progress: Callable[[ModeProgress], None]) -> ModeReady:
-        on_progress(ModeProgress("test mode ready"))
-        return ModeReady(target=target, identity="test identity · us-east-1", outputs=outputs)
+def instant_services(target: Environment, outputs: Any = None, **fields: Any) -> StepServices:
+    """Services whose environment is ready at once (no sandbox start): ``target`` with ``outputs``."""
 
-    return prepare
+    def open_environment(
+        request: EnvironmentRequest, on_progress: Callable[[EnvironmentProgress], None]
+    ) -> OpenedEnvironment:
+        on_progress(EnvironmentProgress("test mode ready"))
+        environment = target if outputs is None else target.with_outputs(outputs)
+        return OpenedEnvironment(environment, identity="test identity · us-east-1")
+
+    return StepServices(open_environment=open_environment, **fields)
 
 
 @pytest.fixture
 def make_app() -> Callable[..., DmsTuiApp]:
     def build(
-        env: str = "dev", mode: str = "sandbox", target: TargetEnvironment | None = None, outputs: Any = None
+        env: str = "dev", mode: str = "sandbox", target: Environment | None = None, outputs: Any = None
     ) -> DmsTuiApp:
         journey = Journey.resume_or_start(env, mode)
-        target = target or TargetEnvironment(mode="sandbox", region="us-east-1", env=env)
-        return DmsTuiApp(journey, mode_preparer=instant_mode(target, outputs))
+        target = target or Environment(mode="aws" if mode == "aws" else "sandbox", region="us-east-1", env=env)
+        return DmsTuiApp(journey, services=instant_services(target, outputs))
 
     return build

@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from dms_tui.app import DmsTuiApp
-from dms_tui.journey import Step
+from dms_tui.journey import DiffRecord, Step
 from dms_tui.screens.diff import DiffScreen
 from dms_tui.widgets.side_by_side import SideBySide
 
@@ -114,7 +114,7 @@ async def test_identical_databases_are_proven_equal_and_next_goes_to_cleanup(
         screen = await open_diff(app, pilot, sources=identical_dbs)
         assert "Identical" in headline(screen) and "2 tables" in headline(screen)
         assert summary_cells(screen) == {"public.orders": "✓ identical", "public.events": "✓ identical"}
-        assert app.journey.state.last_diff == {"identical": True, "tables": 2, "differences": 0}
+        assert app.journey.state.diff == DiffRecord(identical=True, tables=2, differences=0)
         # the equivalent command names both databases but never the password
         command = screen.equivalent_command()
         assert command.startswith("dms-tui diff --source postgresql://")
@@ -135,7 +135,7 @@ async def test_each_kind_of_difference_is_shown_side_by_side(app: DmsTuiApp, dif
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_diff(app, pilot, sources=different_dbs, select_table="orders")
         assert summary_cells(screen) == {"public.orders": "✗ 5 differences", "public.events": "✗ 1 difference"}
-        assert app.journey.state.last_diff == {"identical": False, "tables": 2, "differences": 6}
+        assert app.journey.state.diff == DiffRecord(identical=False, tables=2, differences=6)
         assert "6 differences" in headline(screen) and "2 of 2 tables" in headline(screen)
         source, target = grid_rows(screen, "source"), grid_rows(screen, "target")
         # columns: marker, id (pinned key), customer, status, note
@@ -246,7 +246,7 @@ async def test_renamed_tables_are_paired_through_the_task_mappings(
             },
         ]
     }
-    app.journey.update(extra={"table_mappings": json.dumps(mappings)})
+    app.journey.update_task(identifier="demo-task", table_mappings=json.dumps(mappings))
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_diff(app, pilot, sources=(source, target))
         table = screen.query_one("#diff-tables", DataTable)
@@ -268,7 +268,7 @@ async def test_an_unreachable_database_is_explained_without_the_password(
         text = headline(screen)
         assert "Could not connect to the target database" in text
         assert params["password"] not in text
-        assert app.journey.state.last_diff is None
+        assert app.journey.state.diff is None
         assert "diff" not in app.busy
         await pilot.press("f5")  # nothing to record yet: the step stays open
         assert isinstance(app.screen, DiffScreen)

@@ -15,10 +15,10 @@ from textual.pilot import Pilot
 
 from dms_tui.app import DmsTuiApp
 from dms_tui.data.diff import DiffReport
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey
 from dms_tui.screens.diff import DiffScreen
-from dms_tui.target import TargetEnvironment
-from tests.ui.conftest import instant_mode
+from tests.ui.conftest import instant_services
 from tests.ui.diff_reports import differences_report, identical_report
 
 SNAPSHOT_HOME = Path("/tmp/dms-tui-snapshot-home-diff")
@@ -39,7 +39,7 @@ def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _app() -> DmsTuiApp:
     journey = Journey.resume_or_start("dev", "sandbox")
-    return DmsTuiApp(journey, mode_preparer=instant_mode(TargetEnvironment(mode="sandbox", region="us-east-1")))
+    return DmsTuiApp(journey, services=instant_services(Environment(mode="sandbox", region="us-east-1")))
 
 
 def _open(

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 
 from dms_tui.app import DmsTuiApp, build_app
+from dms_tui.environment import EnvironmentRequest
 from dms_tui.journey import Step
 from dms_tui.processes import process_alive
 from dms_tui.sandbox.lifecycle import Sandbox
@@ -49,9 +50,9 @@ def sandbox_teardown(dms_home: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, sandbox_teardown: None) -> None:
-    app: DmsTuiApp = build_app(sandbox=True, env="dev")
+    app: DmsTuiApp = build_app(EnvironmentRequest(sandbox=True, env="dev"))
     async with app.run_test(size=(100, 32)) as pilot:
-        await _until(pilot, "the sandbox to come up", lambda: app.target is not None, 180)
+        await _until(pilot, "the sandbox to come up", lambda: app.environment is not None, 180)
         await pilot.pause(0.5)
         await pilot.press("enter")  # Welcome: Continue
         await _on(pilot, "NetworkScreen")
@@ -93,8 +94,8 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
         await _until(pilot, "the full load", lambda: app.focused is not None and app.focused.id == "next", 300)
         await pilot.press("enter")  # Next: diff
         diff = await _on(pilot, "DiffScreen")
-        await _until(pilot, "the diff", lambda: app.journey.state.last_diff is not None, 180)
-        assert app.journey.state.last_diff["identical"] is True, _visible_text(diff)
+        await _until(pilot, "the diff", lambda: app.journey.state.diff is not None, 180)
+        assert app.journey.state.diff.identical is True, _visible_text(diff)
         assert "Identical" in _visible_text(diff)
         assert app.journey.state.done[:5] == (Step.CONFIGURE, Step.PROVISION, Step.VERIFY, Step.PREPARE, Step.MIGRATE)
         del migrate, prepare

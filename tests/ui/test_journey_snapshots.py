@@ -10,11 +10,11 @@ import pytest
 from textual.pilot import Pilot
 
 from dms_tui.app import DmsTuiApp
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step
 from dms_tui.provision.detached import RunRecord
 from dms_tui.provision.outputs import OUTPUT_NAMES
-from dms_tui.target import TargetEnvironment
-from tests.ui.conftest import instant_mode
+from tests.ui.conftest import instant_services
 from tests.ui.test_snapshots import SNAPSHOT_HOME, freeze
 
 STREAMS = Path(__file__).resolve().parent.parent / "provision" / "streams"
@@ -53,7 +53,7 @@ def _finished_run(journey: Journey) -> RunRecord:
 
 def _app(mode: str) -> DmsTuiApp:
     journey = Journey.resume_or_start("dev", mode)
-    return DmsTuiApp(journey, mode_preparer=instant_mode(TargetEnvironment(mode="aws", region="us-east-1")))
+    return DmsTuiApp(journey, services=instant_services(Environment(mode="aws", region="us-east-1")))
 
 
 def test_provision(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +74,7 @@ def test_cleanup(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-unt
     async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await freeze(pilot)
         app: DmsTuiApp = pilot.app  # type: ignore[assignment]
-        app.journey.update(task_arn="arn:aws:dms:us-east-1:123456789012:task:DEMO")
+        app.journey.update_task(arn="arn:aws:dms:us-east-1:123456789012:task:DEMO")
         app.goto(Step.CLEANUP)
         await pilot.pause()
         await freeze(pilot)

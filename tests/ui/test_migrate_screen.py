@@ -35,13 +35,13 @@ from textual.worker import WorkerFailed
 from dms_tui.app import ConfirmScreen, DmsTuiApp
 from dms_tui.aws.migration_run import TaskControl
 from dms_tui.aws.task_poller import PollSchedule
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
 from dms_tui.screens.migrate import MigrateScreen
-from dms_tui.target import TargetEnvironment
 from dms_tui.widgets.command_hint import CommandHint
-from tests.checks.moto_environment import REGION, Environment, moto_environment
-from tests.ui.conftest import instant_mode
+from tests.checks.moto_environment import REGION, MotoWorld, moto_environment
+from tests.ui.conftest import instant_services
 from tests.ui.scripted_dms import FixedClock, ScriptedDms, table
 from tests.ui.scripted_dms import Step as Answer
 
@@ -167,7 +167,7 @@ def hint(screen: MigrateScreen) -> str:
 
 
 @pytest.fixture
-def sales_source(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
+def sales_source(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoWorld]:
     """A moto environment whose source secret points at a fresh database holding a small sales schema."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
@@ -187,7 +187,7 @@ def sales_source(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch
 
 
 async def test_the_form_validates_as_the_person_types_and_previews_what_is_copied(
-    make_app: Callable[..., DmsTuiApp], sales_source: Environment
+    make_app: Callable[..., DmsTuiApp], sales_source: MotoWorld
 ) -> None:
     app = make_app(target=sales_source.target)
     client = ScriptedDms(loading_script())
@@ -261,7 +261,7 @@ async def test_edited_mappings_survive_going_back_and_coming_again(make_app: Cal
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, MigrateScreen)
-        assert json.loads(app.journey.state.extra["table_mappings"]) == SALES_MAPPINGS
+        assert json.loads(app.journey.state.task.table_mappings) == SALES_MAPPINGS
 
         again = MigrateScreen(app.journey, control=TaskControl(ScriptedDms([]), schedule=FAST), source_tables=[])
         await app.push_screen(again)
@@ -271,7 +271,7 @@ async def test_edited_mappings_survive_going_back_and_coming_again(make_app: Cal
 
 
 async def test_an_unreadable_source_is_explained_in_the_preview(
-    make_app: Callable[..., DmsTuiApp], sales_source: Environment
+    make_app: Callable[..., DmsTuiApp], sales_source: MotoWorld
 ) -> None:
     sales_source.rewrite_secret("source", password="not-the-password")
     app = make_app(target=sales_source.target)
@@ -306,7 +306,7 @@ async def test_a_started_task_is_watched_until_every_table_completes_then_next(
         await settle(app, pilot)
 
         assert app.journey.state.task_arn == ARN  # recorded as soon as it was created
-        assert json.loads(app.journey.state.extra["table_mappings"]) == SALES_MAPPINGS
+        assert json.loads(app.journey.state.task.table_mappings) == SALES_MAPPINGS
         created = dict(client.calls)["CreateReplicationTask"]
         assert json.loads(created["TableMappings"]) == SALES_MAPPINGS
         assert created["SourceEndpointArn"] == outputs.source.dms_endpoint_arn
@@ -346,7 +346,7 @@ async def test_a_started_task_is_watched_until_every_table_completes_then_next(
         app.goto = moved_to.append  # type: ignore[method-assign]
         await pilot.press("f5")
         assert app.journey.state.is_done(Step.MIGRATE) and moved_to == [Step.DIFF]
-        assert app.journey.state.extra["migrate"]["rows"] == 320
+        assert app.journey.state.task.rows == 320
 
 
 async def test_stop_resume_reload_and_delete_each_show_their_command(make_app: Callable[..., DmsTuiApp]) -> None:
@@ -371,7 +371,7 @@ async def test_stop_resume_reload_and_delete_each_show_their_command(make_app: C
     client.start_replication_task(ReplicationTaskArn=ARN, StartReplicationTaskType="start-replication")
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.journey.update(task_arn=ARN)
+        app.journey.update_task(arn=ARN)
         screen = MigrateScreen(app.journey, control=TaskControl(client, schedule=FAST), source_tables=[])
         await open_migrate(app, pilot, screen, fake_outputs())
         await until(pilot, lambda: screen.last is not None and screen.last.status == "running")
@@ -475,7 +475,7 @@ async def test_a_task_deleted_elsewhere_sends_the_person_back_to_the_definition(
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.journey.update(task_arn=ARN)
+        app.journey.update_task(arn=ARN)
         screen = MigrateScreen(app.journey, control=TaskControl(ScriptedDms([]), schedule=FAST), source_tables=[])
         await open_migrate(app, pilot, screen, fake_outputs())
         await settle(app, pilot)
@@ -522,8 +522,8 @@ def _snapshot_app(monkeypatch: pytest.MonkeyPatch) -> DmsTuiApp:
     monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
     journey = Journey.resume_or_start("dev", "sandbox")
     journey.update(outputs=fake_outputs().to_json(), done=(Step.CONFIGURE, Step.PROVISION, Step.VERIFY, Step.PREPARE))
-    target = TargetEnvironment(mode="sandbox", region=REGION, env="dev")
-    return DmsTuiApp(journey, mode_preparer=instant_mode(target))
+    target = Environment(mode="sandbox", region=REGION, env="dev")
+    return DmsTuiApp(journey, services=instant_services(target))
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
@@ -539,7 +539,7 @@ def test_snapshot_a_finished_run(snap_compare, monkeypatch: pytest.MonkeyPatch, 
         TableMappings=json.dumps(SALES_MAPPINGS),
     )
     client.start_replication_task(ReplicationTaskArn=ARN, StartReplicationTaskType="start-replication")
-    app.journey.update(task_arn=ARN)
+    app.journey.update_task(arn=ARN)
 
     async def open_screen(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await pilot.app.workers.wait_for_complete()
@@ -580,9 +580,9 @@ def test_snapshot_the_form_with_a_mapping_problem(snap_compare, monkeypatch: pyt
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TargetEnvironment, EnvironmentOutputs]]:
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Environment, EnvironmentOutputs]]:
     """A sandbox of this test's own, in its DMS_TUI_HOME, brought down (data removed) at the end."""
-    from dms_tui.sandbox.environment import sandbox_target
+    from dms_tui.sandbox.environment import sandbox_environment
     from dms_tui.sandbox.lifecycle import Sandbox
     from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
 
@@ -595,7 +595,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[T
     box = Sandbox(home / "state" / "sandbox", region="us-east-1")
     info = box.up()
     try:
-        yield sandbox_target(info), info.outputs
+        yield sandbox_environment(info), info.outputs
     finally:
         box.down(keep_data=False)
 
@@ -603,7 +603,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[T
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 async def test_a_multi_table_run_on_the_sandbox_is_watched_until_every_table_completes(
-    make_app: Callable[..., DmsTuiApp], sandbox: tuple[TargetEnvironment, EnvironmentOutputs]
+    make_app: Callable[..., DmsTuiApp], sandbox: tuple[Environment, EnvironmentOutputs]
 ) -> None:
     from dms_tui.data.demo_databases import DemoDatabases, PrepareChoice
 

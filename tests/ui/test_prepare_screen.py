@@ -23,17 +23,17 @@ from textual.worker import WorkerFailed
 
 from dms_tui.app import DmsTuiApp
 from dms_tui.data.demo_databases import DemoDatabases, PreparationError, PrepareChoice, seed_command_line
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step
 from dms_tui.screens.prepare import PrepareScreen
-from dms_tui.target import TargetEnvironment
 from dms_tui.widgets.command_hint import CommandHint
-from tests.checks.moto_environment import REGION, Environment, moto_environment
-from tests.ui.conftest import instant_mode
+from tests.checks.moto_environment import REGION, MotoWorld, moto_environment
+from tests.ui.conftest import instant_services
 from tests.ui.test_snapshots import freeze
 
 
 @pytest.fixture
-def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
+def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoWorld]:
     """The healthy moto environment, with database names of this test's own (dropped afterwards)."""
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
@@ -62,7 +62,7 @@ def _database_exists(server: Any, database: str) -> bool:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is not None
 
 
-async def _open_prepare(app: DmsTuiApp, pilot: Pilot, environment: Environment) -> PrepareScreen:  # type: ignore[type-arg]
+async def _open_prepare(app: DmsTuiApp, pilot: Pilot, environment: MotoWorld) -> PrepareScreen:  # type: ignore[type-arg]
     await app.workers.wait_for_complete()
     app.journey.update(outputs=environment.outputs.to_json(), done=(Step.CONFIGURE, Step.PROVISION, Step.VERIFY))
     screen = PrepareScreen(app.journey)
@@ -92,7 +92,7 @@ def _cells(screen: PrepareScreen, side: str) -> list[str]:
 
 
 async def test_a_generated_load_with_a_primary_key_then_a_truncate_and_the_seed_rows(
-    make_app: Callable[..., DmsTuiApp], environment: Environment, pg_source: Any, pg_target: Any
+    make_app: Callable[..., DmsTuiApp], environment: MotoWorld, pg_source: Any, pg_target: Any
 ) -> None:
     database = environment.outputs.source.database_name
     app = make_app(target=environment.target)
@@ -157,11 +157,11 @@ async def test_a_generated_load_with_a_primary_key_then_a_truncate_and_the_seed_
         app.goto = moved_to.append  # type: ignore[method-assign]  # the Migrate screen is tested on its own
         await pilot.press("f5")
         assert app.journey.state.is_done(Step.PREPARE) and moved_to == [Step.MIGRATE]
-        assert app.journey.state.extra["prepare"]["source_rows"] == 4
+        assert app.journey.state.prepare.source_rows == 4
 
 
 async def test_a_wrong_password_in_the_secret_is_explained_and_nothing_can_be_prepared(
-    make_app: Callable[..., DmsTuiApp], environment: Environment
+    make_app: Callable[..., DmsTuiApp], environment: MotoWorld
 ) -> None:
     environment.rewrite_secret("source", password="not-the-password")
     app = make_app(target=environment.target)
@@ -174,7 +174,7 @@ async def test_a_wrong_password_in_the_secret_is_explained_and_nothing_can_be_pr
         assert screen.query_one("#prepare", Button).disabled and screen.query_one("#next", Button).disabled
 
 
-def test_the_core_refuses_a_missing_secret_with_what_to_do(environment: Environment) -> None:
+def test_the_core_refuses_a_missing_secret_with_what_to_do(environment: MotoWorld) -> None:
     broken = replace(environment.outputs, target=replace(environment.outputs.target, secret_arn="arn:missing"))
     with pytest.raises(PreparationError, match="Could not read the target database secret.*Go back to Verify"):
         DemoDatabases.from_environment(environment.target, broken)
@@ -198,7 +198,7 @@ SNAPSHOT_HOME = Path("/tmp/dms-tui-snapshot-home")
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_snapshot_an_existing_table_asks_what_to_do(  # type: ignore[no-untyped-def]
     snap_compare,
-    environment: Environment,
+    environment: MotoWorld,
     pg_source: Any,
     pg_target: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -218,8 +218,8 @@ def test_snapshot_an_existing_table_asks_what_to_do(  # type: ignore[no-untyped-
     monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
     journey = Journey.resume_or_start("dev", "sandbox")
     journey.update(outputs=environment.outputs.to_json(), done=(Step.CONFIGURE, Step.PROVISION, Step.VERIFY))
-    target: TargetEnvironment = environment.target
-    app = DmsTuiApp(journey, mode_preparer=instant_mode(target))
+    target: Environment = environment.target
+    app = DmsTuiApp(journey, services=instant_services(target))
 
     async def open_prepare(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await freeze(pilot)

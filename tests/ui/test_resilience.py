@@ -33,7 +33,7 @@ STARTER = """
 import asyncio, sys
 from dms_tui.journey import Journey, Step
 from dms_tui.provision import flow
-from dms_tui.target import TargetEnvironment
+from dms_tui.environment import Environment
 
 async def main():
     journey = Journey("dev", "aws")
@@ -41,7 +41,7 @@ async def main():
     plan = journey.workdir / "provisioning" / "tfplan"
     plan.parent.mkdir(parents=True, exist_ok=True)
     plan.write_text("reviewed plan")
-    run = flow.apply_process(journey, TargetEnvironment(mode="aws", region="us-east-1"))
+    run = flow.apply_process(journey, Environment(mode="aws", region="us-east-1"))
     async for event in run:
         print(type(event).__name__, flush=True)
 asyncio.run(main())

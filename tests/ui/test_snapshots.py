@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from dms_tui.app import DmsTuiApp
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step
-from dms_tui.target import TargetEnvironment
-from tests.ui.conftest import instant_mode
+from tests.ui.conftest import instant_services
 
 # A fixed home so the paths the screens print are the same on every machine and run.
 SNAPSHOT_HOME = Path("/tmp/dms-tui-snapshot-home")
@@ -31,8 +31,8 @@ def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _app() -> DmsTuiApp:
     journey = Journey.resume_or_start("dev", "sandbox")
-    target = TargetEnvironment(mode="sandbox", region="us-east-1", env="dev")
-    return DmsTuiApp(journey, mode_preparer=instant_mode(target))
+    target = Environment(mode="sandbox", region="us-east-1", env="dev")
+    return DmsTuiApp(journey, services=instant_services(target))
 
 
 async def freeze(pilot: Pilot) -> None:  # type: ignore[type-arg]

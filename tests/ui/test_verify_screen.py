@@ -19,19 +19,19 @@ from dms_tui.app import DmsTuiApp
 from dms_tui.checks.plan import build_checks
 from dms_tui.checks.result import CheckFinished, CheckResult, ChecksPlanned, CheckStarted, VerifyReport
 from dms_tui.checks.runner import EventSink
+from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
 from dms_tui.screens.verify import Verifier, VerifyScreen
-from dms_tui.target import TargetEnvironment
 from dms_tui.widgets.checklist import Checklist
 from dms_tui.widgets.command_hint import CommandHint
-from tests.checks.moto_environment import FAST, REGION, Environment, moto_environment
-from tests.ui.conftest import instant_mode
+from tests.checks.moto_environment import FAST, REGION, MotoWorld, moto_environment
+from tests.ui.conftest import instant_services
 from tests.ui.test_snapshots import freeze
 
 
 @pytest.fixture
-def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Environment]:
+def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoWorld]:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
@@ -39,7 +39,7 @@ def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch)
         yield env
 
 
-async def _open_verify(app: DmsTuiApp, pilot: Pilot, environment: Environment) -> VerifyScreen:  # type: ignore[type-arg]
+async def _open_verify(app: DmsTuiApp, pilot: Pilot, environment: MotoWorld) -> VerifyScreen:  # type: ignore[type-arg]
     await app.workers.wait_for_complete()  # the Welcome screen's instant mode
     app.journey.update(outputs=environment.outputs.to_json())
     app.journey.complete(Step.CONFIGURE)
@@ -78,7 +78,7 @@ async def _highlight(pilot: Pilot, screen: VerifyScreen, check_id: str) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_a_healthy_environment_settles_every_row_and_lets_the_person_go_on(
-    make_app: Callable[..., DmsTuiApp], environment: Environment, size: tuple[int, int]
+    make_app: Callable[..., DmsTuiApp], environment: MotoWorld, size: tuple[int, int]
 ) -> None:
     app = make_app(target=environment.target)
     async with app.run_test(size=size) as pilot:
@@ -109,11 +109,11 @@ async def test_a_healthy_environment_settles_every_row_and_lets_the_person_go_on
         app.goto = moved_to.append  # type: ignore[method-assign]  # the Prepare screen is tested on its own
         await pilot.press("f5")
         assert app.journey.state.is_done(Step.VERIFY) and moved_to == [Step.PREPARE]
-        assert app.journey.state.extra["verify"]["passed"] is True
+        assert app.journey.state.verify.passed is True
 
 
 async def test_a_wrong_password_fails_the_login_explains_it_and_run_again_passes_after_the_fix(
-    make_app: Callable[..., DmsTuiApp], environment: Environment
+    make_app: Callable[..., DmsTuiApp], environment: MotoWorld
 ) -> None:
     environment.rewrite_secret("source", password="not-the-password")
     app = make_app(target=environment.target)
@@ -147,7 +147,7 @@ async def test_a_wrong_password_fails_the_login_explains_it_and_run_again_passes
 
 
 async def test_a_forwarder_that_refuses_shows_the_tcp_row_failed_with_its_remedy(
-    make_app: Callable[..., DmsTuiApp], environment: Environment
+    make_app: Callable[..., DmsTuiApp], environment: MotoWorld
 ) -> None:
     environment.forwarders["target"].set_refusing(True)
     app = make_app(target=environment.target)
@@ -209,7 +209,7 @@ def _fixed_outputs() -> EnvironmentOutputs:
 def _scripted_verifier(failing: bool) -> Verifier:
     """Emits the real checklist's events with fixed outcomes (the real checks' titles and commands)."""
 
-    def run(target: TargetEnvironment, outputs: EnvironmentOutputs, on_event: EventSink, cancel: Any) -> VerifyReport:
+    def run(target: Environment, outputs: EnvironmentOutputs, on_event: EventSink, cancel: Any) -> VerifyReport:
         checks = build_checks(target, outputs)
         on_event(ChecksPlanned(tuple(c.info for c in checks)))
         results = []
@@ -240,8 +240,8 @@ def _snapshot_app(failing: bool, monkeypatch: pytest.MonkeyPatch) -> DmsTuiApp:
     monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
     journey = Journey.resume_or_start("dev", "sandbox")
     journey.update(outputs=_fixed_outputs().to_json(), done=(Step.CONFIGURE, Step.PROVISION), current=Step.VERIFY)
-    target = TargetEnvironment(mode="sandbox", region="us-east-1", env="dev")
-    app = DmsTuiApp(journey, mode_preparer=instant_mode(target))
+    target = Environment(mode="sandbox", region="us-east-1", env="dev")
+    app = DmsTuiApp(journey, services=instant_services(target))
 
     async def open_verify(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await freeze(pilot)

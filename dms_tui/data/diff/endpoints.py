@@ -19,8 +19,8 @@ from dms_tui.data.diff.errors import DiffError
 from dms_tui.data.diff.result import DiffReport
 from dms_tui.data.diff.session import SnapshotSession
 from dms_tui.dmstask.mappings import MappingsFormatError, TableMappings
+from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs
-from dms_tui.target import TargetEnvironment
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def redact_url(url: str) -> str:
     return f"postgresql://{user}{host}{port}{dbname}{query}"
 
 
-def environment_endpoints(target: TargetEnvironment, outputs: EnvironmentOutputs) -> DiffEndpoints:
+def environment_endpoints(target: Environment, outputs: EnvironmentOutputs) -> DiffEndpoints:
     """Both databases' connection strings, from the provisioned secrets."""
     from dms_tui.data.connect import SecretFormatError, connection_params, read_credentials
 

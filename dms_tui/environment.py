@@ -1,0 +1,355 @@
+"""The environment: the one object that differs between an AWS account and the embedded sandbox.
+
+Built in one place (:func:`open_environment`, from the same ``--sandbox/--env/--profile/--region`` flags every command
+and the wizard accept), it owns every difference between the two modes: which boto3 client to build (the sandbox
+points every client at its moto server), where a hostname really is (the sandbox maps each interface endpoint DNS
+name to a local TCP forwarder standing in for NLB + PrivateLink), the TLS mode, what the emulator does not report,
+the timeouts, and the flags that make a printed command mean the same environment. Outside this module and the
+``sandbox`` package no code asks which mode it is in: it asks this object a question about the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from dms_tui import exit_codes
+from dms_tui.errors import StepError
+
+if TYPE_CHECKING:
+    import boto3
+
+    from dms_tui.provision.outputs import EnvironmentOutputs
+
+Mode = Literal["aws", "sandbox"]
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+DEFAULT_ENV = "dev"
+DEFAULT_REGION = "us-east-1"
+
+SANDBOX_ACCESS_KEY = "testing"
+SANDBOX_SECRET_KEY = "testing"  # moto accepts any key; not a secret
+
+
+@dataclass(frozen=True)
+class EnvironmentRequest:
+    """What a person asked for on the command line (or the wizard's start-up flags)."""
+
+    sandbox: bool = False
+    env: str = DEFAULT_ENV
+    profile: str | None = None
+    region: str | None = None
+
+    @property
+    def mode(self) -> Mode:
+        return "sandbox" if self.sandbox else "aws"
+
+    @property
+    def label(self) -> str:
+        return "Embedded sandbox — no AWS account needed" if self.sandbox else "AWS account"
+
+    def cli_flags(self) -> list[str]:
+        """The flags that make another `dms-tui` command mean this same environment."""
+        flags = ["--sandbox"] if self.sandbox else []
+        if self.env != DEFAULT_ENV:
+            flags += ["--env", self.env]
+        if self.profile and not self.sandbox:
+            flags += ["--profile", self.profile]
+        if self.region and not self.sandbox:
+            flags += ["--region", self.region]
+        return flags
+
+
+@dataclass(frozen=True)
+class VerifyTimeouts:
+    """How long reachability checks wait: the sandbox answers in milliseconds, AWS can take a while."""
+
+    api: float = 15.0
+    network: float = 10.0
+    dms: float = 120.0
+    dms_poll_interval: float = 3.0
+
+
+@dataclass(frozen=True)
+class Environment:
+    """How this run reaches AWS APIs and database endpoints, and what it can expect of them."""
+
+    mode: Mode
+    region: str
+    env: str = DEFAULT_ENV
+    aws_endpoint_url: str | None = None
+    host_map: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    terraform_override: str | None = None  # contents of a standard *_override.tf for the working copy
+    profile: str | None = None
+    workdir: Path | None = None
+    outputs: EnvironmentOutputs | None = None  # what provisioning created, when known
+
+    # -- who and where ---------------------------------------------------------------------------------------------
+
+    @property
+    def request(self) -> EnvironmentRequest:
+        return EnvironmentRequest(sandbox=self.mode == "sandbox", env=self.env, profile=self.profile)
+
+    @property
+    def label(self) -> str:
+        return "sandbox (no AWS account)" if self.emulated else f"AWS account · {self.region}"
+
+    @property
+    def emulated(self) -> bool:
+        """True for the embedded sandbox: an emulator that omits some fields AWS always sends."""
+        return self.mode == "sandbox"
+
+    def cli_flags(self) -> list[str]:
+        return self.request.cli_flags()
+
+    def aws_cli_flags(self) -> list[str]:
+        """Flags that point a printed `aws` command at this environment (moto's URL in the sandbox)."""
+        flags = ["--region", self.region]
+        if self.aws_endpoint_url:
+            flags += ["--endpoint-url", self.aws_endpoint_url]
+        if self.profile:
+            flags += ["--profile", self.profile]
+        return flags
+
+    def aws_cli_environment(self) -> dict[str, str]:
+        """Variables a printed `aws` command needs here (the sandbox's dummy keys; nothing on AWS)."""
+        if not self.emulated:
+            return {}
+        return {"AWS_ACCESS_KEY_ID": SANDBOX_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SANDBOX_SECRET_KEY}
+
+    # -- AWS APIs --------------------------------------------------------------------------------------------------
+
+    def session(self) -> boto3.Session:
+        import boto3
+
+        if self.emulated:
+            return boto3.Session(
+                aws_access_key_id=SANDBOX_ACCESS_KEY,
+                aws_secret_access_key=SANDBOX_SECRET_KEY,
+                region_name=self.region,
+            )
+        return boto3.Session(profile_name=self.profile, region_name=self.region)
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """A boto3 client for ``service`` here (adaptive retries; moto's URL in the sandbox)."""
+        from botocore.config import Config
+
+        # Adaptive retry mode: botocore slows itself down on throttling, so pollers back off without their own logic.
+        retry = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+        config = kwargs.pop("config", None)
+        merged = retry.merge(config) if config is not None else retry
+        if self.aws_endpoint_url:
+            kwargs.setdefault("endpoint_url", self.aws_endpoint_url)
+        return self.session().client(service, config=merged, **kwargs)  # type: ignore[call-overload]
+
+    @property
+    def reports_endpoint_service_state(self) -> bool:
+        """AWS always reports a VPC endpoint service's ServiceState; moto does not."""
+        return not self.emulated
+
+    @property
+    def sends_date_header(self) -> bool:
+        """AWS answers with a Date header (clock skew is measurable); moto's server does not."""
+        return not self.emulated
+
+    @property
+    def emulator_note(self) -> str:
+        return "the sandbox's emulator" if self.emulated else "AWS"
+
+    # -- databases -------------------------------------------------------------------------------------------------
+
+    def resolve(self, host: str, port: int) -> tuple[str, int]:
+        """Where a connection to ``host:port`` really goes (a forwarder in the sandbox; unchanged on AWS)."""
+        return self.host_map.get(host.lower().rstrip("."), (host, port))
+
+    @property
+    def resolves_locally(self) -> bool:
+        """Endpoint DNS names are mapped here (sandbox forwarders) rather than looked up in DNS."""
+        return bool(self.host_map) or self.emulated
+
+    @property
+    def default_sslmode(self) -> SslMode:
+        """``require`` on AWS (Aurora offers TLS); ``prefer`` in the sandbox, whose local clusters have no TLS."""
+        return "prefer" if self.emulated else "require"
+
+    @property
+    def tls_required(self) -> bool:
+        return self.default_sslmode == "require"
+
+    @property
+    def no_tls_reason(self) -> str:
+        """Why a session without TLS is acceptable here ("" where it is not)."""
+        return "the sandbox's local clusters have no TLS (on AWS, Aurora always offers it)" if self.emulated else ""
+
+    @property
+    def verify_timeouts(self) -> VerifyTimeouts:
+        if self.emulated:
+            return VerifyTimeouts(api=10.0, network=5.0, dms=30.0, dms_poll_interval=0.25)
+        return VerifyTimeouts()
+
+    # -- terraform ---------------------------------------------------------------------------------------------------
+
+    def terraform_process_env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """The environment terraform runs with here (never a real profile in the sandbox)."""
+        env = dict(base)
+        env["AWS_REGION"] = self.region
+        if self.emulated:
+            env.pop("AWS_PROFILE", None)
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+        elif self.profile:
+            env["AWS_PROFILE"] = self.profile
+        return env
+
+    # -- outputs -----------------------------------------------------------------------------------------------------
+
+    def with_outputs(self, outputs: EnvironmentOutputs | None) -> Environment:
+        return replace(self, outputs=outputs)
+
+    def after_apply(self, outputs: EnvironmentOutputs) -> Environment:
+        """The environment once terraform has created ``outputs``. In the sandbox the databases and forwarders are
+        re-bound to what terraform created (secrets, endpoint DNS names); on AWS only the outputs change."""
+        if self.emulated:
+            from dms_tui.sandbox.environment import adopt_outputs
+
+            return adopt_outputs(self, outputs)
+        return self.with_outputs(outputs)
+
+    def require_outputs(self) -> EnvironmentOutputs:
+        """What provisioning created; raises a StepError that says how to get it."""
+        if self.outputs is None:
+            raise StepError(
+                f"Environment {self.env} has not been provisioned.",
+                "No terraform outputs are recorded for it.",
+                f"Run `{' '.join(['dms-tui', 'provision', 'apply', *self.cli_flags()])}` first, or pass --outputs "
+                "FILE (from `terraform output -json`).",
+                exit_code=exit_codes.NOT_RUN,
+            )
+        return self.outputs
+
+
+def aws_environment(
+    region: str, env: str = DEFAULT_ENV, profile: str | None = None, outputs: EnvironmentOutputs | None = None
+) -> Environment:
+    return Environment(mode="aws", region=region, env=env, profile=profile, outputs=outputs)
+
+
+# -- building it -------------------------------------------------------------------------------------------------------
+
+
+def add_environment_options(parser: argparse.ArgumentParser) -> None:
+    """--sandbox, --env, --profile, --region: accepted before or after a subcommand, meaning the same everywhere."""
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the embedded sandbox (moto + local PostgreSQL) instead of an AWS account",
+    )
+    parser.add_argument("--env", default=argparse.SUPPRESS, help=f"environment name (default: {DEFAULT_ENV})")
+    parser.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile (default: boto3's default chain)")
+    parser.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: the profile's, then tfvars)")
+
+
+def request_from_args(args: argparse.Namespace) -> EnvironmentRequest:
+    return EnvironmentRequest(
+        sandbox=bool(getattr(args, "sandbox", False)),
+        env=str(getattr(args, "env", None) or DEFAULT_ENV),
+        profile=getattr(args, "profile", None),
+        region=getattr(args, "region", None),
+    )
+
+
+@dataclass(frozen=True)
+class EnvironmentProgress:
+    """One line of progress while the environment gets ready (a sandbox piece started, the identity found...)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenedEnvironment:
+    environment: Environment
+    identity: str  # who and where, for the Welcome screen and the headless commands' first line
+    note: str = ""  # e.g. why the sandbox chose its provisioning path
+
+
+def _configured_region(env: str) -> str | None:
+    """The region of the environment's tfvars (the wizard's configuration), when it has one."""
+    from dms_tui import paths
+
+    var_file = paths.environment_dir(env) / "terraform" / "variables" / env / "common.tfvars.json"
+    try:
+        region = json.loads(var_file.read_text(encoding="utf-8")).get("aws_region")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(region) if region else None
+
+
+def _recorded_outputs(env: str, mode: Mode) -> EnvironmentOutputs | None:
+    from dms_tui.journey import load_checkpoint
+    from dms_tui.provision.outputs import EnvironmentOutputs
+
+    state = load_checkpoint(env, mode)
+    if state is None or not state.outputs:
+        return None
+    return EnvironmentOutputs.from_json(state.outputs)
+
+
+def open_environment(
+    request: EnvironmentRequest,
+    *,
+    start_sandbox: bool = False,
+    on_progress: Callable[[EnvironmentProgress], None] | None = None,
+    outputs_file: Path | None = None,
+) -> OpenedEnvironment:
+    """The environment ``request`` names, ready to use. Raises StepError (what, why, what to do) when it is not.
+
+    In the sandbox, ``start_sandbox`` brings it up (the wizard); otherwise it must be running (headless commands).
+    On AWS the identity comes from boto3's default chain; the outputs from ``outputs_file`` or the checkpoint.
+    """
+    report = on_progress or (lambda _: None)
+    if request.sandbox:
+        from dms_tui.sandbox.environment import open_sandbox
+
+        return open_sandbox(request, start=start_sandbox, on_progress=report)
+    from dms_tui.aws.session_info import discover_session_info
+
+    report(EnvironmentProgress("Looking up the AWS identity (sts get-caller-identity)…"))
+    region = request.region
+    session = discover_session_info(request.profile, region=region, fallback_region=_configured_region(request.env))
+    if not session.ok:
+        raise StepError(
+            "No usable AWS identity.",
+            session.problem or "",
+            "Fix the credentials, or start with --sandbox, which needs no AWS account.",
+            exit_code=exit_codes.NOT_RUN,
+        )
+    outputs = _outputs_from_file(outputs_file) if outputs_file else _recorded_outputs(request.env, "aws")
+    environment = aws_environment(
+        session.region or region or DEFAULT_REGION, env=request.env, profile=session.profile, outputs=outputs
+    )
+    identity = f"{session.arn} · account {session.account} · {environment.region} ({session.credential_source})"
+    return OpenedEnvironment(environment, identity)
+
+
+def _outputs_from_file(path: Path) -> EnvironmentOutputs:
+    from dms_tui.provision.outputs import EnvironmentOutputs, OutputsError
+
+    try:
+        return EnvironmentOutputs.from_terraform(json.loads(path.read_text()))
+    except OSError as exc:
+        raise StepError(
+            f"Cannot read {path}.",
+            exc.strerror or str(exc),
+            "Give the file `terraform output -json` wrote.",
+            exit_code=exit_codes.NOT_RUN,
+        ) from exc
+    except (ValueError, OutputsError) as exc:
+        raise StepError(
+            f"{path} is not usable terraform output.",
+            str(exc),
+            "Write it with `terraform output -json > FILE`.",
+            exit_code=exit_codes.NOT_RUN,
+        ) from exc
