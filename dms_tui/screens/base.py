@@ -52,7 +52,11 @@ class WizardScreen(Screen[None]):
     def equivalent_command(self) -> str:
         import shlex
 
-        return shlex.join(["dms-tui", "config", "check", str(self.journey.config_path)])
+        # Until Review writes the tfvars there is no file to check: show the configuration instead (runs as printed).
+        if self.journey.config_path.is_file():
+            return shlex.join(["dms-tui", "config", "check", str(self.journey.config_path)])
+        env = [] if self.journey.env == "dev" else ["--env", self.journey.env]
+        return shlex.join(["dms-tui", "config", "show", *env])
 
     def set_command(self, command: str) -> None:
         self.query_one(CommandHint).command = command

@@ -89,6 +89,14 @@ class NetworkScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.revalidate()
+        if self.journey.config_error is not None:
+            # The saved file is kept: the form starts from the defaults and Review's save moves the file aside.
+            self.notify(
+                f"The saved configuration {self.journey.config_path} is invalid ({self.journey.config_error}). "
+                "The form shows the defaults; saving at Review keeps the old file as *.invalid-<time>.",
+                severity="warning",
+                timeout=15,
+            )
 
     def _values(self) -> dict[str, str]:
         values = {"aws_region": self.query_one(f"#{_input_id('aws_region')}", Input).value}
