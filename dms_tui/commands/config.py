@@ -9,16 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.text import Text
-
-from dms_tui import paths
+from dms_tui import exit_codes
 from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
-from dms_tui.config import ConfigError, Problem, WizardConfig, load, tfvars_path, validate_identifier
 
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_INVALID = 2
+if TYPE_CHECKING:  # the configuration model and rich are imported when a command runs, not to build --help
+    from dms_tui.config import Problem
+
+EXIT_OK = exit_codes.OK
+EXIT_REFUSED = exit_codes.FAILED  # refused to act
+EXIT_INVALID = exit_codes.NOT_RUN  # the file is invalid: nothing ran
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,6 +62,9 @@ def _environment(args: argparse.Namespace) -> str:
 
 
 def _config_file(args: argparse.Namespace) -> Path:
+    from dms_tui import paths
+    from dms_tui.config import ConfigError, tfvars_path, validate_identifier
+
     env = _environment(args)
     problem = validate_identifier("environment", env, "environment")
     if problem is not None:  # checked before environment_dir() turns the name into a directory
@@ -70,6 +74,8 @@ def _config_file(args: argparse.Namespace) -> Path:
 
 
 def _print_problems(problems: list[Problem]) -> None:
+    from rich.text import Text
+
     console = stdout_console()
     for problem in problems:
         # Text, not markup: field names and messages quote what the file holds.
@@ -77,6 +83,10 @@ def _print_problems(problems: list[Problem]) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from dms_tui.config import ConfigError, load
+
     try:
         config = load(args.file)
     except ConfigError as exc:
@@ -96,6 +106,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from dms_tui.config import ConfigError, WizardConfig, load
+
     env = _environment(args)
     try:
         file = _config_file(args)
@@ -116,6 +130,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from dms_tui.config import ConfigError, WizardConfig
+
     env = _environment(args)
     try:
         file = _config_file(args)

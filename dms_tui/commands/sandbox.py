@@ -2,33 +2,30 @@
 
 Exit codes: 0 done / everything running; 1 failed, or (status) something is stopped or crashed; 3 (status) no
 sandbox exists.
+
+The sandbox package (moto, psycopg) and rich are imported inside the run functions: `dms-tui --help` builds this
+parser and must not pay for them.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-
+from dms_tui import exit_codes
 from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
-from dms_tui.sandbox.lifecycle import (
-    PieceRestarted,
-    PieceReused,
-    PieceStarted,
-    PieceStopped,
-    ProvisionPathChosen,
-    Sandbox,
-    SandboxError,
-    SandboxEvent,
-)
-from dms_tui.sandbox.postgres import PostgresBinariesNotFound, PostgresStartError
-from dms_tui.sandbox.provisioner import ForwarderBound, ResourceCreated
+from dms_tui.environment import DEFAULT_REGION
+from dms_tui.errors import StepError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_ABSENT = 3
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from dms_tui.sandbox.lifecycle import SandboxEvent
+
+EXIT_OK = exit_codes.OK
+EXIT_FAILED = exit_codes.FAILED
+EXIT_ABSENT = 3  # (status) no sandbox exists
 
 
 def register(subparsers: Any) -> None:
@@ -36,7 +33,12 @@ def register(subparsers: Any) -> None:
     actions = parser.add_subparsers(dest="sandbox_action", metavar="ACTION", required=True)
     up = actions.add_parser("up", help="start the sandbox (reuses a running one)")
     add_common_options(up)
-    up.add_argument("--region", default="us-east-1", help="region the sandbox pretends to be (default: us-east-1)")
+    # SUPPRESS: a --region given before the subcommand (the global environment option) is not overwritten.
+    up.add_argument(
+        "--region",
+        default=argparse.SUPPRESS,
+        help=f"region the sandbox pretends to be (default: {DEFAULT_REGION})",
+    )
     up.add_argument(
         "--provision",
         choices=("auto", "terraform", "api"),
@@ -56,6 +58,11 @@ def register(subparsers: Any) -> None:
 
 def _event_line(event: SandboxEvent) -> Text | None:
     """One human line per event; resource creations are summarised instead (there are dozens)."""
+    from rich.text import Text
+
+    from dms_tui.sandbox.lifecycle import PieceRestarted, PieceReused, PieceStarted, PieceStopped, ProvisionPathChosen
+    from dms_tui.sandbox.provisioner import ForwarderBound
+
     if isinstance(event, PieceStarted):
         return Text.assemble(("started ", "green"), f"{event.piece}: ", event.detail)
     if isinstance(event, PieceReused):
@@ -75,6 +82,12 @@ def _event_line(event: SandboxEvent) -> Text | None:
 
 
 def run_up(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from dms_tui.sandbox.lifecycle import Sandbox, SandboxError
+    from dms_tui.sandbox.postgres import PostgresBinariesNotFound, PostgresStartError
+    from dms_tui.sandbox.provisioner import ResourceCreated
+
     console = stderr_console()
     created = 0
 
@@ -93,11 +106,23 @@ def run_up(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     try:
-        sandbox = Sandbox(region=args.region, env=getattr(args, "env", "dev"), provision=args.provision)
+        region = getattr(args, "region", None) or DEFAULT_REGION
+        sandbox = Sandbox(region=region, env=getattr(args, "env", "dev"), provision=args.provision)
         info = sandbox.up(on_event)
-    except (SandboxError, PostgresBinariesNotFound, PostgresStartError) as exc:
-        console.print(Text(f"sandbox up failed: {exc}", style="red"))
-        return EXIT_FAILED
+    except PostgresBinariesNotFound as exc:
+        raise StepError(
+            "The sandbox did not start: it needs PostgreSQL's server binaries.",
+            str(exc),
+            "Install them, then run `dms-tui sandbox up` again.",
+            exit_code=exit_codes.NOT_RUN,
+        ) from exc
+    except (SandboxError, PostgresStartError) as exc:
+        raise StepError(
+            "The sandbox did not start.",
+            str(exc),
+            "Fix the cause above and run `dms-tui sandbox up` again: it reuses whatever already runs "
+            "(`dms-tui sandbox status` shows what does).",
+        ) from exc
     document = info.to_json() | {"seconds": round(time.monotonic() - started, 2), "resources_created": created}
     if args.json:
         print_json(document)
@@ -119,6 +144,10 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from dms_tui.sandbox.lifecycle import Sandbox
+
     status = Sandbox().status()
     code = {"running": EXIT_OK, "absent": EXIT_ABSENT}.get(status.overall, EXIT_FAILED)
     if args.json:
@@ -142,6 +171,10 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_down(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from dms_tui.sandbox.lifecycle import Sandbox
+
     console = stderr_console()
 
     def on_event(event: SandboxEvent) -> None:
