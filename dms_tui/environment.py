@@ -151,6 +151,12 @@ class Environment:
         return not self.emulated
 
     @property
+    def reports_task_ready(self) -> bool:
+        """AWS moves a new replication task from ``creating`` to ``ready``; moto never does (it accepts a start from
+        ``creating``), so on the emulator ``creating`` counts as ready."""
+        return not self.emulated
+
+    @property
     def sends_date_header(self) -> bool:
         """AWS answers with a Date header (clock skew is measurable); moto's server does not."""
         return not self.emulated
@@ -203,6 +209,11 @@ class Environment:
             env["AWS_PROFILE"] = self.profile
         return env
 
+    @property
+    def provisions_without_terraform(self) -> bool:
+        """Without terraform, the sandbox creates what later steps need itself (boto3); AWS needs terraform."""
+        return self.emulated
+
     # -- outputs -----------------------------------------------------------------------------------------------------
 
     def with_outputs(self, outputs: EnvironmentOutputs | None) -> Environment:
@@ -228,6 +239,45 @@ class Environment:
                 exit_code=exit_codes.NOT_RUN,
             )
         return self.outputs
+
+    # -- cleanup -----------------------------------------------------------------------------------------------------
+
+    @property
+    def bills_by_the_hour(self) -> bool:
+        """AWS charges for what terraform created while it exists; the sandbox costs nothing."""
+        return not self.emulated
+
+    @property
+    def local_pieces(self) -> LocalPieces | None:
+        """What runs on this machine for the environment and goes last at cleanup (the sandbox); None on AWS."""
+        if not self.emulated:
+            return None
+        return LocalPieces(
+            "the local sandbox: moto daemon, two PostgreSQL clusters, forwarders, data", ("dms-tui", "sandbox", "down")
+        )
+
+    def remove_local_pieces(self) -> str:
+        """Stop and delete the local pieces (by pid); what was done. Raises StepError when something is left."""
+        if not self.emulated:
+            return "nothing runs on this machine"
+        from dms_tui.sandbox.lifecycle import Sandbox, SandboxError
+
+        try:
+            report = Sandbox(self.workdir, region=self.region, env=self.env).down(keep_data=False)
+        except SandboxError as exc:
+            raise StepError("The sandbox did not stop.", str(exc), "Run `dms-tui sandbox down`.") from exc
+        if report.leftover_pids:
+            pids = " ".join(str(pid) for pid in report.leftover_pids)
+            raise StepError("Some sandbox processes are still running.", f"pids {pids}", f"Stop them: `kill {pids}`.")
+        return f"stopped {len(report.stopped)} piece(s); data removed"
+
+
+@dataclass(frozen=True)
+class LocalPieces:
+    """What an environment runs on this machine, and the command that removes it by hand."""
+
+    what: str
+    command: tuple[str, ...]
 
 
 def aws_environment(

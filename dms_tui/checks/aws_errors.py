@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from typing import Any
 
@@ -13,6 +15,7 @@ from botocore.exceptions import (
     NoRegionError,
 )
 
+from dms_tui import applog
 from dms_tui.checks.runner import ClientFactory, Outcome, fail
 from dms_tui.environment import Environment
 
@@ -29,6 +32,8 @@ def aws_failure(exc: Exception, action: str) -> Outcome:
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
         message = str(error.get("Message", ""))
+        if not_an_error_document(message):
+            return _error_page_failure(exc, action, message)
         detail = f"{action} failed: {code}: {message}".rstrip(": ")
         if code in _ACCESS_CODES:
             return fail(detail, f"The identity running dms-tui is not allowed {action}; add it to its IAM policy.")
@@ -55,6 +60,39 @@ def aws_failure(exc: Exception, action: str) -> Outcome:
     if isinstance(exc, BotoCoreError):
         return fail(f"{action}: {exc}", "The AWS SDK could not complete the call; the message above says why.")
     raise exc
+
+
+_TITLE = re.compile(r"<title>\s*(.*?)\s*</title>", re.IGNORECASE | re.DOTALL)
+
+
+def not_an_error_document(message: str) -> bool:
+    """True when botocore's error "message" is a whole response body that was not an AWS error document (an HTML
+    error page from a proxy or an emulator): botocore passes a body it cannot parse as JSON through as the message."""
+    text = message.lstrip()
+    if text.startswith("<"):
+        return True
+    if text.startswith(("{", "[")):
+        try:
+            json.loads(text)
+        except ValueError:
+            return True
+    return False
+
+
+def _error_page_failure(exc: ClientError, action: str, body: str) -> Outcome:
+    """One line for the checklist; the whole body goes to the app log."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or exc.response.get("Error", {}).get(
+        "Code", "?"
+    )
+    title = _TITLE.search(body)
+    summary = " ".join(title.group(1).split())[:80] if title else "a page that is not an AWS error"
+    applog.logger().warning("%s answered HTTP %s with a non-JSON body:\n%s", action, status, body)
+    return fail(
+        f"{action} failed: HTTP {status} ({summary}); the full answer is in {applog.log_path()}",
+        "The API endpoint answered with an error page instead of an AWS error: something between dms-tui and the "
+        "API failed (a proxy, or the sandbox's emulator). Run the command shown to retry; if it persists, read the "
+        "log.",
+    )
 
 
 def caching_client_factory(target: Environment) -> ClientFactory:

@@ -6,7 +6,6 @@ off, and long-running pollers start failing well before a person suspects the cl
 
 from __future__ import annotations
 
-import shlex
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -14,6 +13,7 @@ from email.utils import parsedate_to_datetime
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dms_tui.checks.aws_errors import aws_failure
+from dms_tui.checks.commands import aws_command
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
 from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs
@@ -52,7 +52,7 @@ def identity_check(target: Environment, timeout: float) -> Check:
         title="AWS identity (STS)",
         run=run,
         timeout=timeout,
-        command=f"aws sts get-caller-identity --region {shlex.quote(target.region)}",
+        command=aws_command(target, "sts", "get-caller-identity"),
         timeout_remedy="STS did not answer in time: the bastion needs a route to the AWS API (NAT or a VPC endpoint).",
     )
 
@@ -72,7 +72,18 @@ def region_check(outputs: EnvironmentOutputs, target: Environment, timeout: floa
         title="Region",
         run=run,
         timeout=timeout,
-        command="aws configure get region",
+        # Finds the environment's DMS VPC only in the region it was provisioned in.
+        command=aws_command(
+            target,
+            "ec2",
+            "describe-vpcs",
+            "--vpc-ids",
+            outputs.dms_vpc_id,
+            "--query",
+            "Vpcs[0].VpcId",
+            "--output",
+            "text",
+        ),
     )
 
 
@@ -99,5 +110,7 @@ def clock_check(target: Environment, timeout: float) -> Check:
         run=run,
         timeout=timeout,
         needs=(IDENTITY_CHECK_ID,),
-        command="date -u; curl -sI https://sts.amazonaws.com | grep -i '^date'",
+        command="date -u; curl -sI https://sts.amazonaws.com | grep -i '^date'"
+        if target.sends_date_header
+        else "date -u",
     )

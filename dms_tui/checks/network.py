@@ -93,7 +93,8 @@ def tcp_check(side: Side, outputs: SideOutputs, target: Environment, timeout: fl
         run=run,
         timeout=timeout,
         needs=(f"{side}.dns",),
-        command=f"nc -vz {shlex.quote(name)} {port}",
+        # Where the connection really goes (in the sandbox the endpoint name is mapped, not in DNS).
+        command=shlex.join(["nc", "-vz", *(str(part) for part in target.resolve(name, port))]),
         timeout_remedy=_SLOW_REMEDY,
     )
 

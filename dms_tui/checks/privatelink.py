@@ -3,11 +3,10 @@ healthy. These ask the AWS APIs (EC2, ELBv2) rather than the network, so they ru
 
 from __future__ import annotations
 
-import shlex
-
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dms_tui.checks.aws_errors import aws_failure
+from dms_tui.checks.commands import aws_command
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
 from dms_tui.environment import Environment
@@ -43,12 +42,14 @@ _WAITING_STATES = {"initial"}
 
 
 def endpoint_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
-    region = shlex.quote(target.region)
-    endpoint = shlex.quote(outputs.vpc_endpoint_id)
-    service = shlex.quote(outputs.endpoint_service_id)
-    accept = (
-        f"aws ec2 accept-vpc-endpoint-connections --service-id {service} --vpc-endpoint-ids {endpoint} "
-        f"--region {region}"
+    accept = aws_command(
+        target,
+        "ec2",
+        "accept-vpc-endpoint-connections",
+        "--service-id",
+        outputs.endpoint_service_id,
+        "--vpc-endpoint-ids",
+        outputs.vpc_endpoint_id,
     )
 
     def run(ctx: CheckContext) -> Outcome:
@@ -91,14 +92,19 @@ def endpoint_check(side: Side, outputs: SideOutputs, target: Environment, timeou
         title="Interface endpoint state",
         run=run,
         timeout=timeout,
-        command=f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint} --query 'VpcEndpoints[0].State' "
-        f"--region {region}",
+        command=aws_command(
+            target,
+            "ec2",
+            "describe-vpc-endpoints",
+            "--vpc-endpoint-ids",
+            outputs.vpc_endpoint_id,
+            "--query",
+            "VpcEndpoints[0].State",
+        ),
     )
 
 
 def endpoint_service_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
-    service = shlex.quote(outputs.endpoint_service_id)
-
     def run(ctx: CheckContext) -> Outcome:
         try:
             found = ctx.client("ec2").describe_vpc_endpoint_service_configurations(
@@ -139,14 +145,13 @@ def endpoint_service_check(side: Side, outputs: SideOutputs, target: Environment
         title="Endpoint service state",
         run=run,
         timeout=timeout,
-        command=f"aws ec2 describe-vpc-endpoint-service-configurations --service-ids {service} "
-        f"--region {shlex.quote(target.region)}",
+        command=aws_command(
+            target, "ec2", "describe-vpc-endpoint-service-configurations", "--service-ids", outputs.endpoint_service_id
+        ),
     )
 
 
 def nlb_targets_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
-    group = shlex.quote(outputs.target_group_arn)
-
     def run(ctx: CheckContext) -> Outcome:
         try:
             found = ctx.client("elbv2").describe_target_health(TargetGroupArn=outputs.target_group_arn)
@@ -186,5 +191,5 @@ def nlb_targets_check(side: Side, outputs: SideOutputs, target: Environment, tim
         title="NLB target health",
         run=run,
         timeout=timeout,
-        command=f"aws elbv2 describe-target-health --target-group-arn {group} --region {shlex.quote(target.region)}",
+        command=aws_command(target, "elbv2", "describe-target-health", "--target-group-arn", outputs.target_group_arn),
     )

@@ -8,12 +8,12 @@ calls with a real connection attempt through the forwarder.
 
 from __future__ import annotations
 
-import shlex
 import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dms_tui.checks.aws_errors import aws_failure
+from dms_tui.checks.commands import aws_command
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
 from dms_tui.environment import Environment
@@ -57,8 +57,9 @@ def replication_instance_check(outputs: EnvironmentOutputs, target: Environment,
         title="DMS replication instance available",
         run=run,
         timeout=timeout,
-        command="aws dms describe-replication-instances --filters "
-        f"{shlex.quote('Name=replication-instance-arn,Values=' + arn)} --region {shlex.quote(target.region)}",
+        command=aws_command(
+            target, "dms", "describe-replication-instances", "--filters", f"Name=replication-instance-arn,Values={arn}"
+        ),
     )
 
 
@@ -97,13 +98,11 @@ def dms_connection_check(
 ) -> Check:
     instance = environment.dms_replication_instance_arn
     endpoint = outputs.dms_endpoint_arn
-    region = shlex.quote(target.region)
-    command = (
-        f"aws dms test-connection --replication-instance-arn {shlex.quote(instance)} "
-        f"--endpoint-arn {shlex.quote(endpoint)} --region {region} && "
-        f"aws dms describe-connections --filters {shlex.quote('Name=endpoint-arn,Values=' + endpoint)} "
-        f"--region {region}"
+    test = aws_command(
+        target, "dms", "test-connection", "--replication-instance-arn", instance, "--endpoint-arn", endpoint
     )
+    poll = aws_command(target, "dms", "describe-connections", "--filters", f"Name=endpoint-arn,Values={endpoint}")
+    command = f"{test} && {poll}"
 
     def run(ctx: CheckContext) -> Outcome:
         dms = ctx.client("dms")

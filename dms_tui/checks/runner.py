@@ -12,10 +12,11 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dms_tui import applog
 from dms_tui.checks.result import (
     PASSING,
     CheckEvent,
@@ -122,6 +123,26 @@ def run_checks(
     cancel: threading.Event | None = None,
 ) -> VerifyReport:
     """Run ``checks`` concurrently and return every result in plan order."""
+    events = check_events(checks, client=client, cancel=cancel)
+    while True:
+        try:
+            on_event(next(events))
+        except StopIteration as stop:
+            report: VerifyReport = stop.value
+            return report
+
+
+#: What runs a checklist: yields its events as they happen and returns the report. Tests may replace it.
+ChecklistRunner = Callable[..., Generator[CheckEvent, None, VerifyReport]]
+
+
+def check_events(
+    checks: Sequence[Check],
+    *,
+    client: ClientFactory,
+    cancel: threading.Event | None = None,
+) -> Generator[CheckEvent, None, VerifyReport]:
+    """Run ``checks`` concurrently, yielding each event in the caller's thread; returns every result in plan order."""
     by_id = {c.id: c for c in checks}
     unknown = {need for c in checks for need in c.needs if need not in by_id}
     if unknown:
@@ -131,20 +152,21 @@ def run_checks(
     finished: dict[str, CheckResult] = {}
     running: dict[str, tuple[Check, float]] = {}  # id -> (check, start time)
     done: queue.Queue[tuple[str, Outcome, float]] = queue.Queue()
-    on_event(ChecksPlanned(tuple(c.info for c in checks)))
+    yield ChecksPlanned(tuple(c.info for c in checks))
 
-    def settle(result: CheckResult) -> None:
+    def settle(result: CheckResult) -> CheckFinished:
         finished[result.id] = result
         running.pop(result.id, None)
-        on_event(CheckFinished(result))
+        return CheckFinished(result)
 
     def worker(check: Check, context: CheckContext) -> None:
         try:
             outcome = check.run(context)
         except Exception as exc:  # noqa: BLE001 - a broken check must become a row, not a crashed run
+            log = applog.log_exception(f"check {check.id}", exc)
             outcome = fail(
                 f"the check itself failed: {type(exc).__name__}: {exc}",
-                "This is a bug in dms-tui or an unexpected answer; the log file has the details.",
+                f"This is a bug in dms-tui or an unexpected answer; {log} has the details.",
             )
         done.put((check.id, outcome, time.monotonic()))
 
@@ -152,7 +174,7 @@ def run_checks(
         if cancel is not None and cancel.is_set():
             for check in checks:
                 if check.id not in finished:
-                    settle(_result(check, "skipped", 0.0, "skipped: because the run was cancelled", ""))
+                    yield settle(_result(check, "skipped", 0.0, "skipped: because the run was cancelled", ""))
             break
         progressed = False
         for check in checks:
@@ -164,12 +186,12 @@ def run_checks(
             failed = [by_id[n] for n in check.needs if not finished[n].passed]
             if failed:
                 names = ", ".join(f"“{f.title}” ({f.side})" for f in failed)
-                settle(_result(check, "skipped", 0.0, f"skipped: because {names} did not pass", ""))
+                yield settle(_result(check, "skipped", 0.0, f"skipped: because {names} did not pass", ""))
                 progressed = True
                 continue
             now = time.monotonic()
             running[check.id] = (check, now)
-            on_event(CheckStarted(check.id, check.side, check.title))
+            yield CheckStarted(check.id, check.side, check.title)
             context = CheckContext(facts=facts, client=client, timeout=check.timeout, started=now)
             threading.Thread(target=worker, args=(check, context), name=f"check-{check.id}", daemon=True).start()
         if not running:
@@ -180,20 +202,23 @@ def run_checks(
         try:
             check_id, outcome, ended = done.get(timeout=max(0.0, wait))
         except queue.Empty:
-            _expire_overdue(running, settle)
+            for expired in _overdue(running):
+                yield settle(expired)
             continue
         if check_id in running:  # a late answer from an expired check is dropped
             check, start = running[check_id]
-            settle(_result(check, outcome.status, ended - start, outcome.detail, outcome.remedy, outcome.command))
+            yield settle(_result(check, outcome.status, ended - start, outcome.detail, outcome.remedy, outcome.command))
     results = tuple(finished[c.id] for c in checks)
     return VerifyReport(results=results, seconds=time.monotonic() - started_all)
 
 
-def _expire_overdue(running: Mapping[str, tuple[Check, float]], settle: Callable[[CheckResult], None]) -> None:
+def _overdue(running: Mapping[str, tuple[Check, float]]) -> list[CheckResult]:
     now = time.monotonic()
-    for check, start in list(running.values()):
-        if now - start >= check.timeout + BACKSTOP_GRACE:
-            settle(_result(check, "fail", now - start, f"no answer within {check.timeout:.1f} s", check.timeout_remedy))
+    return [
+        _result(check, "fail", now - start, f"no answer within {check.timeout:.1f} s", check.timeout_remedy)
+        for check, start in list(running.values())
+        if now - start >= check.timeout + BACKSTOP_GRACE
+    ]
 
 
 def _result(
@@ -216,6 +241,7 @@ __all__ = [
     "PASSING",
     "Check",
     "CheckContext",
+    "ChecklistRunner",
     "ClientFactory",
     "EventSink",
     "Facts",
@@ -223,6 +249,7 @@ __all__ = [
     "fail",
     "ignore_event",
     "ok",
+    "check_events",
     "run_checks",
     "warn",
 ]

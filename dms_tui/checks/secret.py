@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shlex
-
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dms_tui.checks.aws_errors import aws_failure
+from dms_tui.checks.commands import aws_command
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
 from dms_tui.data.connect import DatabaseCredentials, SecretFormatError
@@ -20,9 +19,16 @@ def credentials_key(side: Side) -> str:
 
 
 def secret_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:
-    command = (
-        f"aws secretsmanager get-secret-value --secret-id {shlex.quote(outputs.secret_arn)} "
-        f"--query SecretString --output text --region {shlex.quote(target.region)}"
+    command = aws_command(
+        target,
+        "secretsmanager",
+        "get-secret-value",
+        "--secret-id",
+        outputs.secret_arn,
+        "--query",
+        "SecretString",
+        "--output",
+        "text",
     )
 
     def run(ctx: CheckContext) -> Outcome:

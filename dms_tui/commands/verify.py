@@ -1,27 +1,24 @@
 """`dms-tui verify`: prove every hop of the PrivateLink path, headless, with the same checks as the Verify screen.
 
-Exit codes: 0 every check passed (ok or warn); 1 a check failed (or was skipped because one failed); 3 there is no
+Exit codes: 0 every check passed (ok or warn); 1 a check failed (or was skipped because one failed); 2 there is no
 environment to verify (no running sandbox, no terraform outputs).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
+from dms_tui import environment as environments
+from dms_tui import exit_codes
+from dms_tui.commands._common import add_common_options, print_json, report_error, stderr_console, stdout_console
+from dms_tui.environment import open_environment, request_from_args
+from dms_tui.errors import StepError
 
-from dms_tui.checks.plan import VerifyOptions, verify
-from dms_tui.checks.result import CheckEvent, CheckFinished, CheckResult, ChecksPlanned
-from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
-from dms_tui.environment import Environment, aws_environment
-from dms_tui.provision.outputs import EnvironmentOutputs, OutputsError
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_NO_ENVIRONMENT = 3
+if TYPE_CHECKING:
+    from dms_tui.environment import Environment
+    from dms_tui.provision.outputs import EnvironmentOutputs
 
 _MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"), "skipped": ("–", "dim")}
 
@@ -35,8 +32,9 @@ def register(subparsers: Any) -> None:
             "Exit status 0 only when every check passes."
         ),
     )
+    environments.add_environment_options(parser)
     add_common_options(parser)
-    add_environment_options(parser)
+    add_outputs_option(parser)
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="deadline of each network and API check")
     parser.add_argument(
         "--dms-timeout", type=float, metavar="SECONDS", help="how long to wait for DMS's own test connection"
@@ -44,43 +42,29 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def add_environment_options(parser: argparse.ArgumentParser) -> None:
+def add_outputs_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--outputs",
         type=Path,
         metavar="FILE",
-        help="`terraform output -json` of the environment (default: what the wizard recorded)",
+        help="`terraform output -json` of the environment (default: what provisioning recorded)",
     )
 
 
+# Kept for `dms-tui seed` until it runs through its own step module: the same environment as `verify` finds.
+add_environment_options = add_outputs_option
+
+
 def resolve_environment(args: argparse.Namespace) -> tuple[Environment, EnvironmentOutputs]:
-    """Where to run: the running sandbox, or AWS with outputs from --outputs or the wizard's checkpoint.
-
-    Raises SandboxError / OutputsError / OSError / ValueError with a message that says what to do.
-    """
-    env = getattr(args, "env", "dev")
-    if getattr(args, "sandbox", False):
-        from dms_tui.sandbox.environment import running_sandbox
-
-        return running_sandbox()
-    outputs_file: Path | None = getattr(args, "outputs", None)
-    if outputs_file is not None:
-        outputs = EnvironmentOutputs.from_terraform(json.loads(outputs_file.read_text()))
-    else:
-        from dms_tui.journey import load_checkpoint
-
-        state = load_checkpoint(env, "aws")
-        if state is None or not state.outputs:
-            raise OutputsError(
-                f"no terraform outputs are recorded for environment {env}; provision it first "
-                "(dms-tui provision apply), or pass --outputs FILE (from `terraform output -json`), or use --sandbox"
-            )
-        outputs = EnvironmentOutputs.from_json(state.outputs)
-    return aws_environment(outputs.region, env=env), outputs
+    """The environment the flags name and its outputs (raises StepError saying what to do)."""
+    environment = open_environment(request_from_args(args), outputs_file=getattr(args, "outputs", None)).environment
+    return environment, environment.require_outputs()
 
 
-def result_line(result: CheckResult) -> Text:
-    """One settled checklist row; every value from outside is plain text, never markup."""
+def result_line(result: Any) -> Any:
+    """One settled checklist row (a CheckResult); every value from outside is plain text, never markup."""
+    from rich.text import Text
+
     mark, style = _MARKS[result.status]
     line = Text.assemble(
         (f"{mark} ", style),
@@ -99,36 +83,29 @@ def result_line(result: CheckResult) -> Text:
 
 
 def run(args: argparse.Namespace) -> int:
-    err = stderr_console()
+    from rich.text import Text
+
+    from dms_tui.journey import Journey
+    from dms_tui.steps.verify import CheckFinished, ChecksPlanned, VerifyDone, options_for, run_verify, summary_line
+
     try:
-        target, outputs = resolve_environment(args)
-    except Exception as exc:  # SandboxError, OutputsError, an unreadable --outputs file: nothing to verify
-        err.print(Text(f"verify: {exc}", style="red"))
-        return EXIT_NO_ENVIRONMENT
-    defaults = VerifyOptions.for_target(target)
-    options = VerifyOptions(
-        api_timeout=args.timeout or defaults.api_timeout,
-        network_timeout=args.timeout or defaults.network_timeout,
-        dms_timeout=args.dms_timeout or defaults.dms_timeout,
-        dms_poll_interval=defaults.dms_poll_interval,
-    )
-    # Rows print as they settle (stderr with --json, so stdout stays one JSON document).
-    console = err if args.json else stdout_console()
-
-    def on_event(event: CheckEvent) -> None:
-        if isinstance(event, ChecksPlanned):
-            console.print(Text(f"verifying {len(event.checks)} checks on {target.label}", style="bold"))
-        elif isinstance(event, CheckFinished):
-            console.print(result_line(event.result))
-
-    report = verify(target, outputs, options=options, on_event=on_event)
+        environment = open_environment(request_from_args(args), outputs_file=args.outputs).environment
+        journey = Journey.resume_or_start(environment.env, environment.mode)
+        options = options_for(environment, timeout=args.timeout, dms_timeout=args.dms_timeout)
+        # Rows print as they settle (stderr with --json, so stdout stays one JSON document).
+        console = stderr_console() if args.json else stdout_console()
+        done: VerifyDone | None = None
+        for event in run_verify(environment, journey, options=options):
+            if isinstance(event, ChecksPlanned):
+                console.print(Text(f"verifying {len(event.checks)} checks on {environment.label}", style="bold"))
+            elif isinstance(event, CheckFinished):
+                console.print(result_line(event.result))
+            elif isinstance(event, VerifyDone):
+                done = event
+    except StepError as err:
+        return report_error(err)
+    assert done is not None
     if args.json:
-        print_json(report.to_json() | {"environment": target.label})
-    counts = report.counts()
-    summary = Text(
-        f"{counts['ok']} ok, {counts['warn']} warning(s), {counts['fail']} failed, {counts['skipped']} skipped "
-        f"in {report.seconds:.1f} s",
-        style="green" if report.passed else "red",
-    )
-    console.print(summary)
-    return EXIT_OK if report.passed else EXIT_FAILED
+        print_json(done.report.to_json() | {"environment": environment.label})
+    console.print(Text(summary_line(done.report), style="green" if done.passed else "red"))
+    return exit_codes.OK if done.passed else exit_codes.FAILED

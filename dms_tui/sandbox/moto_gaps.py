@@ -1,4 +1,4 @@
-"""In-process fixes for the moto gaps that stop the Terraform bundle from applying against moto 5.2.5.
+"""In-process fixes for the moto 5.2.5 gaps that stop the Terraform bundle from applying, or a step from running again.
 
 The sandbox daemon (and the terraform tests) call :func:`apply_moto_gap_fixes` once before serving requests. Each
 fix names the symptom terraform showed without it. Fixes are idempotent and only touch moto, never botocore, so the
@@ -102,10 +102,37 @@ def _fix_ec2_detailed_monitoring() -> None:
     Monitoring.unmonitor_instances = _mark(unmonitor_instances)  # type: ignore[method-assign,assignment]
 
 
+def _fix_dms_repeated_test_connection() -> None:
+    """Symptom: running Verify a second time on the same sandbox fails both "DMS test connection" checks with
+    moto's HTTP 500 page. moto 5.2.5's ``DatabaseMigrationServiceBackend.test_connection`` binds ``connection`` only
+    when no connection exists yet for the (replication instance, endpoint) pair, so a second TestConnection for a
+    pair raises UnboundLocalError. AWS starts a new test each time: drop the pair's old record and let moto record a
+    fresh one (status "testing"), restoring the old record if moto refuses the call (instance or endpoint gone)."""
+    from moto.dms import models as dms_models
+
+    backend_class = dms_models.DatabaseMigrationServiceBackend
+    original = backend_class.test_connection
+    if _already_patched(original):
+        return
+
+    def test_connection(self: Any, replication_instance_arn: str, endpoint_arn: str) -> Any:
+        pair = (replication_instance_arn, endpoint_arn)
+        earlier = [c for c in self.connections if (c.replication_instance_arn, c.endpoint_arn) == pair]
+        self.connections = [c for c in self.connections if c not in earlier]
+        try:
+            return original(self, replication_instance_arn, endpoint_arn)
+        except Exception:
+            self.connections.extend(earlier)
+            raise
+
+    backend_class.test_connection = _mark(test_connection)  # type: ignore[method-assign]
+
+
 _FIXES: tuple[Callable[[], None], ...] = (
     _fix_iam_managed_policies,
     _fix_dms_instance_create_time,
     _fix_ec2_detailed_monitoring,
+    _fix_dms_repeated_test_connection,
 )
 
 

@@ -1,17 +1,14 @@
 """Verify: a live checklist that proves every hop of the PrivateLink path before any data moves.
 
-The checks run in a thread worker (dms_tui.checks.plan.verify); their typed events come back as messages and this
-screen only renders them: rows spin, then settle with their mark and time; the detail pane and the equivalent
+The checks run in a thread worker (dms_tui.steps.verify.run_verify); their typed events come back as messages and
+this screen only renders them: rows spin, then settle with their mark and time; the detail pane and the equivalent
 command follow the highlighted row.
 """
 
 from __future__ import annotations
 
-import shlex
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -22,40 +19,31 @@ from textual.message import Message
 from textual.widgets import Button, OptionList, Static
 from textual.worker import Worker, WorkerState
 
-from dms_tui.checks.plan import VerifyOptions, verify
-from dms_tui.checks.result import CheckEvent, CheckFinished, ChecksPlanned, CheckStarted, VerifyReport
-from dms_tui.checks.runner import EventSink
+from dms_tui.checks.result import VerifyReport
 from dms_tui.environment import Environment
-from dms_tui.journey import Journey, Step, VerifyRecord
-from dms_tui.provision.outputs import EnvironmentOutputs
+from dms_tui.errors import StepError
+from dms_tui.journey import Journey, Step
 from dms_tui.screens.base import WizardScreen
+from dms_tui.steps.verify import (
+    CheckFinished,
+    ChecksPlanned,
+    CheckStarted,
+    VerifyDone,
+    VerifyEvent,
+    run_verify,
+    verify_command_line,
+)
 from dms_tui.widgets.checklist import MARKS, Checklist
 
-#: How a run of the checklist is started: (target, outputs, event sink, cancel) -> report. Tests inject their own.
-Verifier = Callable[[Environment, EnvironmentOutputs, EventSink, threading.Event], VerifyReport]
+JOB = "job:verify"
 
 
-class CheckEventArrived(Message):
-    """A check event from the worker thread (posted, so events keep their order)."""
+class VerifyEventArrived(Message):
+    """A step event from the worker thread (posted, so events keep their order)."""
 
-    def __init__(self, event: CheckEvent) -> None:
+    def __init__(self, event: VerifyEvent) -> None:
         super().__init__()
         self.event = event
-
-
-class VerifyFinished(Message):
-    def __init__(self, report: VerifyReport) -> None:
-        super().__init__()
-        self.report = report
-
-
-def verify_command_line(journey: Journey) -> str:
-    argv = ["dms-tui", "verify"]
-    if journey.mode == "sandbox":
-        argv.append("--sandbox")
-    if journey.env != "dev":
-        argv += ["--env", journey.env]
-    return shlex.join(argv)
 
 
 class VerifyScreen(WizardScreen):
@@ -66,12 +54,8 @@ class VerifyScreen(WizardScreen):
         Binding("f5", "next", "Next"),
     ]
 
-    def __init__(
-        self, journey: Journey, *, options: VerifyOptions | None = None, verifier: Verifier | None = None
-    ) -> None:
+    def __init__(self, journey: Journey) -> None:
         super().__init__(journey)
-        self.options = options
-        self.verifier = verifier or self._verify
         self.report: VerifyReport | None = None
         self._cancel = threading.Event()
         self._started: float | None = None
@@ -88,7 +72,8 @@ class VerifyScreen(WizardScreen):
             yield Button("Next: prepare ›", id="next", variant="primary", disabled=True)
 
     def equivalent_command(self) -> str:
-        return verify_command_line(self.journey)
+        environment = self.wizard.environment
+        return verify_command_line(environment) if environment is not None else "dms-tui verify"
 
     def on_mount(self) -> None:
         self.set_interval(0.125, self._tick)
@@ -100,41 +85,39 @@ class VerifyScreen(WizardScreen):
 
     # -- the run ---------------------------------------------------------------------------------------------------
 
+    @property
+    def running(self) -> bool:
+        return any(w.group == JOB and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.workers)
+
     def start_run(self) -> None:
-        target = self.wizard.environment
-        if target is None or not self.journey.state.outputs:
-            self._summary(
-                Text(
-                    "Nothing to verify yet: no terraform outputs are recorded. Go back (Escape) and provision first.",
-                    style="red",
-                )
-            )
-            return
-        outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
         self._cancel = threading.Event()
         self.report = None
         self._started = time.monotonic()
         self.query_one("#rerun", Button).disabled = True
         self.query_one("#next", Button).disabled = True
-        self.wizard.busy.add("verify")
-        self.run_checks(target, outputs, self._cancel)
+        self.run_checks(self.wizard.environment, self._cancel)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="verify")
-    def run_checks(self, target: Environment, outputs: EnvironmentOutputs, cancel: threading.Event) -> None:
-        def on_event(event: CheckEvent) -> None:
-            self.post_message(CheckEventArrived(event))
+    @work(thread=True, exclusive=True, exit_on_error=False, group=JOB)
+    def run_checks(self, environment: Environment | None, cancel: threading.Event) -> None:
+        if environment is None:
+            raise StepError("The environment is not ready yet.", "", "Go back to the Welcome screen and wait for it.")
+        services = self.wizard.services
+        steps = run_verify(
+            environment,
+            self.journey,
+            options=services.options.get("verify_options"),
+            runner=services.options.get("verify_runner"),
+            cancel=cancel,
+        )
+        for event in steps:
+            self.post_message(VerifyEventArrived(event))
 
-        report = self.verifier(target, outputs, on_event, cancel)
-        self.post_message(VerifyFinished(report))
-
-    def _verify(
-        self, target: Environment, outputs: EnvironmentOutputs, on_event: EventSink, cancel: threading.Event
-    ) -> VerifyReport:
-        return verify(target, outputs, options=self.options, on_event=on_event, cancel=cancel)
-
-    def on_check_event_arrived(self, message: CheckEventArrived) -> None:
-        checklist = self.query_one(Checklist)
+    def on_verify_event_arrived(self, message: VerifyEventArrived) -> None:
         event = message.event
+        if isinstance(event, VerifyDone):
+            self._finished(event.report)
+            return
+        checklist = self.query_one(Checklist)
         if isinstance(event, ChecksPlanned):
             checklist.plan(event.checks)
         elif isinstance(event, CheckStarted):
@@ -145,16 +128,15 @@ class VerifyScreen(WizardScreen):
                 self.show_detail(event.result.id)
         self._update_summary()
 
-    def on_verify_finished(self, message: VerifyFinished) -> None:
-        self.report = message.report
-        self.wizard.busy.discard("verify")
+    def _finished(self, report: VerifyReport) -> None:
+        self.report = report
         self.query_one("#rerun", Button).disabled = False
-        self.query_one("#next", Button).disabled = not message.report.passed
-        if message.report.passed:
+        self.query_one("#next", Button).disabled = not report.passed
+        if report.passed:
             self.query_one("#next", Button).focus()
         self._update_summary()
         checklist = self.query_one(Checklist)
-        failed = [r.id for r in message.report.results if r.status == "fail"]
+        failed = [r.id for r in report.results if r.status == "fail"]
         current = checklist.result(checklist.highlighted_id or "")
         if failed and (current is None or current.status != "fail"):
             # Bring the first failure into view: that is what the person has to read next.
@@ -164,16 +146,18 @@ class VerifyScreen(WizardScreen):
             self.show_detail(highlighted)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "verify" and event.state == WorkerState.ERROR:
-            self.wizard.busy.discard("verify")
+        if event.worker.group == JOB and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.query_one("#rerun", Button).disabled = False
-            error = event.worker.error
-            self._summary(Text(f"✗ The checks could not run: {error}. Press r to try again.", style="red"))
+            self._started = None
+            self._summary(Text("Nothing was verified: press r to try again.", style="red"))
+        if event.state == WorkerState.ERROR:
+            # Worker.StateChanged does not bubble: hand it to the app's one handler (the error modal).
+            self.wizard.on_worker_state_changed(event)
 
     # -- rendering -------------------------------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        if self.report is None and self._started is not None and "verify" in self.wizard.busy:
+        if self.report is None and self._started is not None and self.running:
             self.query_one(Checklist).tick()
             self._update_summary()
             highlighted = self.query_one(Checklist).highlighted_id
@@ -242,7 +226,7 @@ class VerifyScreen(WizardScreen):
 
     @on(Button.Pressed, "#rerun")
     def action_run_again(self) -> None:
-        if "verify" in self.wizard.busy:
+        if self.running:
             self.notify("The checks are still running.", timeout=2)
             return
         self.start_run()
@@ -252,5 +236,4 @@ class VerifyScreen(WizardScreen):
         if self.report is None or not self.report.passed:
             self.notify("Next is enabled once every check passes (warnings are fine).", severity="warning")
             return
-        summary: dict[str, Any] = {"passed": True, "counts": self.report.counts(), "seconds": self.report.seconds}
-        self.wizard.step_done(Step.VERIFY, verify=VerifyRecord(**summary))
+        self.wizard.step_done(Step.VERIFY)  # the step recorded the run already

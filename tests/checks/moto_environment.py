@@ -18,6 +18,7 @@ from dms_tui.checks.plan import VerifyOptions
 from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
 from dms_tui.sandbox.forwarder import TcpForwarder
+from dms_tui.sandbox.moto_gaps import apply_moto_gap_fixes
 
 REGION = "us-east-1"
 DB_PORT = 5432
@@ -25,6 +26,24 @@ VERIFY_DB = "verify_db"
 
 #: Short network deadlines keep the fault tests quick; AWS calls to in-process moto get room for a loaded machine.
 FAST = VerifyOptions(api_timeout=8.0, network_timeout=3.0, dms_timeout=8.0, dms_poll_interval=0.05)
+
+
+def paper_side(name: str, dms_endpoint_arn: str) -> SideOutputs:
+    """A side's outputs that name nothing real but the DMS endpoint (for tests that never touch the network)."""
+    return SideOutputs(
+        vpc_id=f"vpc-{name}",
+        vpc_cidr="10.0.0.0/16",
+        cluster_identifier=f"{name}-cluster",
+        database_name="demo_db",
+        port=5432,
+        secret_arn=f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}",
+        nlb_arn="arn:nlb",
+        target_group_arn="arn:tg",
+        endpoint_service_id="vpce-svc-1",
+        vpc_endpoint_id="vpce-1",
+        endpoint_dns_name=f"vpce-1-{name}.vpce-svc-1.us-east-1.vpce.amazonaws.com",
+        dms_endpoint_arn=dms_endpoint_arn,
+    )
 
 
 @dataclass
@@ -119,6 +138,7 @@ def moto_environment(servers: dict[str, Any]) -> Iterator[MotoWorld]:
         os.environ.setdefault(key, "testing")
     for server in servers.values():
         server.cluster.create_database(VERIFY_DB)
+    apply_moto_gap_fixes()  # this moto stands in for the sandbox's, which runs with them
     with mock_aws():
         ec2, elbv2 = boto3.client("ec2", region_name=REGION), boto3.client("elbv2", region_name=REGION)
         sm, dms = boto3.client("secretsmanager", region_name=REGION), boto3.client("dms", region_name=REGION)
@@ -154,7 +174,9 @@ def moto_environment(servers: dict[str, Any]) -> Iterator[MotoWorld]:
             region=REGION,
         )
         try:
-            yield MotoWorld(target, outputs, forwarders, {n: servers[n].password for n in servers})
+            yield MotoWorld(
+                target.with_outputs(outputs), outputs, forwarders, {n: servers[n].password for n in servers}
+            )
         finally:
             for forwarder in forwarders.values():
                 forwarder.stop()

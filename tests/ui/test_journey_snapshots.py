@@ -77,6 +77,8 @@ def test_cleanup(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-unt
         app.journey.update_task(arn="arn:aws:dms:us-east-1:123456789012:task:DEMO")
         app.goto(Step.CLEANUP)
         await pilot.pause()
+        await app.workers.wait_for_complete()  # the plan (nothing to list: no outputs)
+        await pilot.pause()
         await freeze(pilot)
 
     assert snap_compare(_app("aws"), terminal_size=(80, 24), run_before=run_before)

@@ -7,22 +7,23 @@ databases, and real TCP forwarders stand in for NLB + PrivateLink (tests/checks/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
+from textual.worker import WorkerFailed
 
-from dms_tui.app import DmsTuiApp
-from dms_tui.checks.plan import build_checks
-from dms_tui.checks.result import CheckFinished, CheckResult, ChecksPlanned, CheckStarted, VerifyReport
-from dms_tui.checks.runner import EventSink
+from dms_tui.app import DmsTuiApp, ErrorScreen
+from dms_tui.checks.result import CheckEvent, CheckFinished, CheckResult, ChecksPlanned, CheckStarted, VerifyReport
+from dms_tui.checks.runner import Check
 from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
-from dms_tui.screens.verify import Verifier, VerifyScreen
+from dms_tui.screens.verify import VerifyScreen
 from dms_tui.widgets.checklist import Checklist
 from dms_tui.widgets.command_hint import CommandHint
 from tests.checks.moto_environment import FAST, REGION, MotoWorld, moto_environment
@@ -39,12 +40,18 @@ def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch)
         yield env
 
 
+def _app(environment: MotoWorld) -> DmsTuiApp:
+    """The wizard on this environment (already provisioned), with the checks' short deadlines."""
+    journey = Journey.resume_or_start("dev", environment.target.mode)
+    return DmsTuiApp(journey, services=instant_services(environment.target, options={"verify_options": FAST}))
+
+
 async def _open_verify(app: DmsTuiApp, pilot: Pilot, environment: MotoWorld) -> VerifyScreen:  # type: ignore[type-arg]
     await app.workers.wait_for_complete()  # the Welcome screen's instant mode
     app.journey.update(outputs=environment.outputs.to_json())
     app.journey.complete(Step.CONFIGURE)
     app.journey.complete(Step.PROVISION)
-    screen = VerifyScreen(app.journey, options=FAST)
+    screen = VerifyScreen(app.journey)
     await app.push_screen(screen)
     await _settle(app, pilot)
     return screen
@@ -54,15 +61,6 @@ async def _settle(app: DmsTuiApp, pilot: Pilot) -> None:  # type: ignore[type-ar
     await app.workers.wait_for_complete()
     await pilot.pause(0.05)  # the last posted events and the report are handled
     await pilot.pause()
-
-
-def _forget_dms_connection_tests() -> None:
-    """moto 5.2.5 gap: a second TestConnection for the same instance/endpoint pair raises UnboundLocalError inside
-    moto (its backend only binds the connection when none exists). The sandbox's data plane answers TestConnection
-    itself, so only this in-process moto needs its record cleared before the checks run again."""
-    from moto.dms.models import dms_backends
-
-    dms_backends["123456789012"][REGION].connections.clear()
 
 
 def _detail(screen: VerifyScreen) -> str:
@@ -78,9 +76,9 @@ async def _highlight(pilot: Pilot, screen: VerifyScreen, check_id: str) -> None:
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 async def test_a_healthy_environment_settles_every_row_and_lets_the_person_go_on(
-    make_app: Callable[..., DmsTuiApp], environment: MotoWorld, size: tuple[int, int]
+    environment: MotoWorld, size: tuple[int, int]
 ) -> None:
-    app = make_app(target=environment.target)
+    app = _app(environment)
     async with app.run_test(size=size) as pilot:
         screen = await _open_verify(app, pilot, environment)
         assert screen.report is not None and screen.report.passed
@@ -95,7 +93,7 @@ async def test_a_healthy_environment_settles_every_row_and_lets_the_person_go_on
         summary = str(screen.query_one("#verify-summary", Static).render())
         assert f"✓ {screen.report.counts()['ok']} " in summary and f"in {screen.report.seconds:.1f} s" in summary
         assert not screen.query_one("#next", Button).disabled
-        assert "verify" not in app.busy
+        assert not app.running_jobs
 
         # the detail pane and the equivalent command follow the highlighted row
         await _highlight(pilot, screen, "target.login")
@@ -113,10 +111,10 @@ async def test_a_healthy_environment_settles_every_row_and_lets_the_person_go_on
 
 
 async def test_a_wrong_password_fails_the_login_explains_it_and_run_again_passes_after_the_fix(
-    make_app: Callable[..., DmsTuiApp], environment: MotoWorld
+    environment: MotoWorld,
 ) -> None:
     environment.rewrite_secret("source", password="not-the-password")
-    app = make_app(target=environment.target)
+    app = _app(environment)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_verify(app, pilot, environment)
         assert screen.report is not None and not screen.report.passed
@@ -137,8 +135,7 @@ async def test_a_wrong_password_fails_the_login_explains_it_and_run_again_passes
         assert not app.journey.state.is_done(Step.VERIFY) and app.screen is screen
 
         environment.rewrite_secret("source", password=environment.passwords["source"])
-        _forget_dms_connection_tests()
-        await pilot.press("r")
+        await pilot.press("r")  # DMS tests the same connections again
         await _settle(app, pilot)
         assert screen.report is not None
         assert screen.report.passed, {r.id: r.detail for r in screen.report.results if not r.passed}
@@ -147,10 +144,10 @@ async def test_a_wrong_password_fails_the_login_explains_it_and_run_again_passes
 
 
 async def test_a_forwarder_that_refuses_shows_the_tcp_row_failed_with_its_remedy(
-    make_app: Callable[..., DmsTuiApp], environment: MotoWorld
+    environment: MotoWorld,
 ) -> None:
     environment.forwarders["target"].set_refusing(True)
-    app = make_app(target=environment.target)
+    app = _app(environment)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _open_verify(app, pilot, environment)
         tcp = screen.query_one(Checklist).result("target.tcp")
@@ -161,15 +158,47 @@ async def test_a_forwarder_that_refuses_shows_the_tcp_row_failed_with_its_remedy
         assert screen.query_one("#next", Button).disabled
 
 
-async def test_without_outputs_the_screen_says_to_provision_first(make_app: Callable[..., DmsTuiApp]) -> None:
+async def test_without_outputs_the_error_says_to_provision_first(make_app: Callable[..., DmsTuiApp]) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await app.workers.wait_for_complete()
         screen = VerifyScreen(app.journey)
         await app.push_screen(screen)
+        with pytest.raises(WorkerFailed):  # the step's StepError, shown by the app's one error modal
+            await app.workers.wait_for_complete()
         await pilot.pause()
-        assert "provision first" in str(screen.query_one("#verify-summary", Static).render())
-        assert screen.query_one("#next", Button).disabled
+        assert isinstance(app.screen, ErrorScreen)
+        error = str(app.screen.query_one("#error-text", Static).render())
+        assert "has not been provisioned" in error and "dms-tui provision apply --sandbox" in error
+        await pilot.press("escape")
+        assert app.screen is screen and screen.query_one("#next", Button).disabled
+        assert not screen.query_one("#rerun", Button).disabled and not app.running_jobs
+
+
+async def test_headless_verify_and_the_screen_find_the_same_on_the_same_environment(
+    environment: MotoWorld, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dms_tui import cli
+    from dms_tui.commands import verify as verify_command
+    from dms_tui.environment import OpenedEnvironment
+
+    environment.forwarders["target"].set_refusing(True)  # one hop down, so the outcome is not all-green
+    monkeypatch.setattr(
+        verify_command, "open_environment", lambda request, **_: OpenedEnvironment(environment.target, "moto")
+    )
+    assert cli.main(["verify", "--json", "--timeout", "3", "--dms-timeout", "8"]) == 1
+    headless = json.loads(capsys.readouterr().out)
+
+    app = _app(environment)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_verify(app, pilot, environment)  # the second run on these DMS connections
+        assert screen.report is not None
+        assert screen.report.counts() == headless["counts"]
+        assert {r.id: r.status for r in screen.report.results} == {c["id"]: c["status"] for c in headless["checks"]}
+        assert app.journey.state.verify is not None and app.journey.state.verify.counts == headless["counts"]
+        assert screen.query_one(CommandHint).command.startswith("dms-tui verify --sandbox") or (
+            screen.query_one(Checklist).highlighted_id is not None
+        )
 
 
 # -- snapshots: injected results, so durations, details and the total time are the same on every run ----------------
@@ -206,15 +235,14 @@ def _fixed_outputs() -> EnvironmentOutputs:
     )
 
 
-def _scripted_verifier(failing: bool) -> Verifier:
-    """Emits the real checklist's events with fixed outcomes (the real checks' titles and commands)."""
+def _scripted_runner(failing: bool) -> Any:
+    """Runs the real checklist's checks with fixed outcomes (the real titles and commands; fixed times)."""
 
-    def run(target: Environment, outputs: EnvironmentOutputs, on_event: EventSink, cancel: Any) -> VerifyReport:
-        checks = build_checks(target, outputs)
-        on_event(ChecksPlanned(tuple(c.info for c in checks)))
+    def run(checks: list[Check], **_: Any) -> Generator[CheckEvent, None, VerifyReport]:
+        yield ChecksPlanned(tuple(c.info for c in checks))
         results = []
         for index, check in enumerate(checks):
-            on_event(CheckStarted(check.id, check.side, check.title))
+            yield CheckStarted(check.id, check.side, check.title)
             status, detail, remedy = "ok", f"{check.title}: as expected", ""
             if check.id == "environment.clock":
                 status, detail, remedy = "warn", "the clock is 2.1 s ahead of AWS", "Run chronyc makestep."
@@ -226,7 +254,7 @@ def _scripted_verifier(failing: bool) -> Verifier:
                 status, detail = "skipped", "skipped: because “PostgreSQL login with the secret” (source) did not pass"
             duration = 0.0 if status == "skipped" else 0.05 + (index % 7) * 0.11
             result = CheckResult(check.id, check.side, check.title, status, duration, detail, remedy, check.command)
-            on_event(CheckFinished(result))
+            yield CheckFinished(result)
             results.append(result)
         return VerifyReport(tuple(results), seconds=1.37)
 
@@ -241,11 +269,12 @@ def _snapshot_app(failing: bool, monkeypatch: pytest.MonkeyPatch) -> DmsTuiApp:
     journey = Journey.resume_or_start("dev", "sandbox")
     journey.update(outputs=_fixed_outputs().to_json(), done=(Step.CONFIGURE, Step.PROVISION), current=Step.VERIFY)
     target = Environment(mode="sandbox", region="us-east-1", env="dev")
-    app = DmsTuiApp(journey, services=instant_services(target))
+    services = instant_services(target, _fixed_outputs(), options={"verify_runner": _scripted_runner(failing)})
+    app = DmsTuiApp(journey, services=services)
 
     async def open_verify(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await freeze(pilot)
-        await app.push_screen(VerifyScreen(app.journey, verifier=_scripted_verifier(failing)))
+        await app.push_screen(VerifyScreen(app.journey))
         await freeze(pilot)
         await pilot.pause(0.1)
 
