@@ -95,7 +95,10 @@ class CleanupScreen(WizardScreen):
 
     @on(Button.Pressed, "#remove")
     def action_remove(self) -> None:
-        if self.plan is None or self.query_one("#remove", Button).disabled:
+        if self.plan is None:
+            self.notify("Still listing what there is to remove; press d again in a moment.", timeout=3)
+            return
+        if self.query_one("#remove", Button).disabled:
             return
         from dms_tui.app import ConfirmScreen
 
