@@ -70,13 +70,17 @@ async def screen_cost(tables: int, rounds: int) -> tuple[float, float, float]:
     from dms_tui.environment import Environment
     from dms_tui.journey import Journey
     from dms_tui.screens.migrate import MigrateScreen
+    from dms_tui.steps.migrate import SOURCE_CATALOG
     from tests.ui.conftest import instant_services
 
     journey = Journey.resume_or_start("bench", "sandbox")
-    app = DmsTuiApp(journey, services=instant_services(Environment(mode="sandbox", region="us-east-1")))
+    services = instant_services(
+        Environment(mode="sandbox", region="us-east-1"), options={SOURCE_CATALOG: lambda *_: []}
+    )
+    app = DmsTuiApp(journey, services=services)
     async with app.run_test(size=(160, 48)) as pilot:
         await app.workers.wait_for_complete()
-        screen = MigrateScreen(journey, source_tables=[])
+        screen = MigrateScreen(journey)
         await app.push_screen(screen)
         await pilot.pause()
         timings = []

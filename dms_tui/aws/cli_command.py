@@ -13,7 +13,7 @@ import base64
 import datetime as dt
 import json
 import shlex
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -42,10 +42,13 @@ class AwsCliCommand:
     words: tuple[str, ...]  # shell words, already quoted (an env-var reference is left unquoted on purpose)
     files: Mapping[str, str] = field(default_factory=dict)  # file name -> contents, to save next to the command
     redacted: tuple[str, ...] = ()  # parameter paths whose secret value was left out
+    environment: Mapping[str, str] = field(default_factory=dict)  # variables the line needs (sandbox: dummy keys)
 
     @property
     def text(self) -> str:
-        return " ".join(self.words)
+        """The line as printed: ``NAME=value`` assignments first (where the environment needs them), then the words."""
+        assignments = [f"{name}={shlex.quote(value)}" for name, value in self.environment.items()]
+        return " ".join([*assignments, *self.words])
 
     def __str__(self) -> str:
         return self.text
@@ -84,8 +87,10 @@ def render_aws_cli(
     operation: str,
     params: Mapping[str, Any],
     *,
-    region: str | None,
+    region: str | None = None,
     endpoint_url: str | None = None,
+    global_flags: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
     file_threshold: int | None = None,
     secret_values: Iterable[str] = (),
 ) -> AwsCliCommand:
@@ -93,7 +98,9 @@ def render_aws_cli(
 
     ``file_threshold``: a JSON document longer than this many characters is put in ``files`` and passed as
     ``file://<name>`` (long one-line JSON is hard to read and to edit). ``secret_values``: strings that must never
-    appear, whatever the model says (defence in depth for free-form fields).
+    appear, whatever the model says (defence in depth for free-form fields). ``global_flags`` / ``environment``: what
+    points the line at an environment (``Environment.aws_cli_flags()`` / ``aws_cli_environment()``), instead of
+    ``region`` / ``endpoint_url``.
     """
     op = operation_model(service, operation)
     members = op.input_shape.members if op.input_shape is not None else {}
@@ -135,7 +142,8 @@ def render_aws_cli(
         words += ["--endpoint-url", shlex.quote(endpoint_url)]
     if region:
         words += ["--region", shlex.quote(region)]
-    return AwsCliCommand(service, op.name, tuple(words), files, tuple(redacted))
+    words += [shlex.quote(flag) for flag in global_flags]
+    return AwsCliCommand(service, op.name, tuple(words), files, tuple(redacted), dict(environment or {}))
 
 
 def _render_value(

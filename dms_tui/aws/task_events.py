@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dms_tui.aws.task_poller import ReplicationTaskSnapshot, TableStatistics
+from dms_tui.domain.dms import MOVING_STATUSES, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,6 @@ class TableFailed:
 
 TaskActivity = TaskStarted | TaskStatusChanged | TaskStopped | TaskFailed | TableLoading | TableCompleted | TableFailed
 
-_MOVING = frozenset({"starting", "running"})
-
 
 def qualified_name(table: TableStatistics) -> str:
     """``schema.table`` for one statistics entry (the key the screen's table rows use)."""
@@ -95,11 +94,11 @@ def activity_between(previous: ReplicationTaskSnapshot | None, current: Replicat
     ending: list[TaskActivity] = []
     old_status = previous.status if previous is not None else None
     if current.status != old_status:
-        if current.status == "running" and old_status not in _MOVING:
+        if current.status == TaskStatus.RUNNING and old_status not in MOVING_STATUSES:
             found.append(TaskStarted(current.identifier, at))
-        elif current.status == "stopped":
+        elif current.status == TaskStatus.STOPPED:
             ending.append(TaskStopped(current.identifier, current.stop_reason, at))
-        elif current.status == "failed":
+        elif current.status == TaskStatus.FAILED:
             ending.append(TaskFailed(current.identifier, current.last_failure_message, at))
         elif old_status is not None:
             found.append(TaskStatusChanged(current.identifier, old_status, current.status, at))

@@ -21,12 +21,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-#: The task is moving: poll fast.
-ACTIVE_STATUSES = frozenset({"starting", "running", "stopping", "modifying", "testing"})
-#: The task will not move on by itself: the snapshot is the last one.
-ENDED_STATUSES = frozenset({"stopped", "failed"})
-#: Table statistics exist only once a task has been started.
-_NEVER_STARTED = frozenset({"creating", "ready", "deleting"})
+from dms_tui.domain.dms import (
+    ACTIVE_STATUSES,
+    ENDED_STATUSES,
+    NEVER_STARTED_STATUSES,
+    TABLE_ERROR_STATES,
+    TableState,
+    TaskStatus,
+)
+
 _THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
 
 
@@ -102,11 +105,11 @@ class TableStatistics:
 
     @property
     def completed(self) -> bool:
-        return self.table_state == "Table completed"
+        return self.table_state == TableState.COMPLETED
 
     @property
     def errored(self) -> bool:
-        return self.table_state in ("Table error", "Error")
+        return self.table_state in TABLE_ERROR_STATES
 
     @classmethod
     def from_api(cls, entry: Mapping[str, Any]) -> TableStatistics:
@@ -154,7 +157,7 @@ class ReplicationTaskSnapshot:
     def succeeded(self) -> bool:
         """Stopped with every table loaded and none errored (what `dms-tui migrate` exits 0 on)."""
         return (
-            self.status == "stopped"
+            self.status == TaskStatus.STOPPED
             and self.stats.tables_errored == 0
             and bool(self.tables)
             and all(t.completed for t in self.tables)
@@ -240,7 +243,7 @@ class TaskPoller:
         if status in ENDED_STATUSES and status == self._last_status and self._ended_tables is not None:
             # A task that stays stopped/failed cannot change its table statistics: reuse them, save the calls.
             tables = self._ended_tables
-        elif status not in _NEVER_STARTED:
+        elif status not in NEVER_STARTED_STATUSES:
             tables, table_error = self._table_statistics()
         self._ended_tables = tables if status in ENDED_STATUSES and table_error is None else None
         snapshot = ReplicationTaskSnapshot(

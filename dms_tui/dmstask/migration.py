@@ -1,77 +1,140 @@
-"""DMS migration types and, plainly, what each one needs from the source and the target."""
+"""The replication task's definition: its identifier, migration type and two JSON documents, checked field by field.
+
+:class:`TaskDraft` is what a person typed (the Migrate screen's form, or `dms-tui migrate`'s flags and files);
+:meth:`TaskDraft.check` is the one check both faces run, and the only way to a :class:`TaskDefinition`. The migration
+types themselves (and what each needs) are DMS vocabulary, defined in :mod:`dms_tui.domain.dms`.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
+import re
+from dataclasses import dataclass, field, replace
+
+from dms_tui.dmstask.mappings import MappingsFormatError, TableMappings, default_mappings
+from dms_tui.dmstask.settings import MAX_FULL_LOAD_SUBTASKS, TargetTablePrepMode, TaskSettings, default_settings
+from dms_tui.domain.dms import MigrationType
+
+__all__ = ["DEFAULT_TASK_ID", "DraftCheck", "MigrationType", "TaskDefinition", "TaskDraft"]
+
+DEFAULT_TASK_ID = "dms-tui-demo-task"
+
+# DMS's rule for ReplicationTaskIdentifier: 1-255 letters, digits or hyphens; starts with a letter; no trailing
+# hyphen and no two consecutive hyphens.
+_IDENTIFIER = re.compile(r"^[A-Za-z](?:-?[A-Za-z0-9])*$")
 
 
-class MigrationType(StrEnum):
-    """The ``--migration-type`` of a replication task."""
+@dataclass(frozen=True)
+class TaskDefinition:
+    """A checked task: its name, migration type and the two JSON documents as DMS takes them."""
 
-    FULL_LOAD = "full-load"
-    FULL_LOAD_AND_CDC = "full-load-and-cdc"
-    CDC = "cdc"
+    identifier: str
+    migration_type: MigrationType
+    table_mappings: str  # JSON text
+    task_settings: str  # JSON text
+
+
+def identifier_problem(identifier: str) -> str | None:
+    if 1 <= len(identifier) <= 255 and _IDENTIFIER.match(identifier):
+        return None
+    return (
+        f"task identifier {identifier!r} is not valid: use 1-255 letters, digits and single hyphens, starting with "
+        "a letter and not ending with a hyphen."
+    )
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """The outcome of checking a draft: the parsed documents (when they parse), problems, and the definition."""
+
+    settings: TaskSettings
+    mappings: TableMappings | None
+    settings_problems: tuple[str, ...]
+    mappings_problems: tuple[str, ...]
+    task_problems: tuple[str, ...]
+    definition: TaskDefinition | None  # None while any problem remains
 
     @property
-    def label(self) -> str:
-        """The console's name for this type (``title`` would shadow ``str.title``)."""
-        return _TITLES[self]
+    def problems(self) -> tuple[str, ...]:
+        return self.task_problems + self.settings_problems + self.mappings_problems
 
     @property
-    def summary(self) -> str:
-        """One sentence: what the task does."""
-        return _SUMMARIES[self]
-
-    @property
-    def needs(self) -> tuple[str, ...]:
-        """What must be true before this type of task can run, one requirement per entry."""
-        return _NEEDS[self]
-
-    @property
-    def captures_changes(self) -> bool:
-        return self is not MigrationType.FULL_LOAD
+    def ok(self) -> bool:
+        return self.definition is not None
 
 
-_TITLES = {
-    MigrationType.FULL_LOAD: "Migrate existing data (full load)",
-    MigrationType.FULL_LOAD_AND_CDC: "Migrate existing data and replicate ongoing changes",
-    MigrationType.CDC: "Replicate data changes only",
-}
+@dataclass(frozen=True)
+class TaskDraft:
+    """The task as typed, before it exists (field text is checked, not trusted)."""
 
-_SUMMARIES = {
-    MigrationType.FULL_LOAD: (
-        "Copies every selected table once, as it is when the task starts, then stops (the seed's migration)."
-    ),
-    MigrationType.FULL_LOAD_AND_CDC: (
-        "Copies every selected table, then keeps applying the source's inserts, updates and deletes until you stop "
-        "the task: the way to cut over with minimal downtime."
-    ),
-    MigrationType.CDC: (
-        "Applies only the changes made on the source after the task starts (or from a given position); the target "
-        "must already hold the data."
-    ),
-}
+    identifier: str = DEFAULT_TASK_ID
+    migration_type: str = MigrationType.FULL_LOAD.value
+    prep_mode: str = TargetTablePrepMode.TRUNCATE_BEFORE_LOAD.value
+    max_subtasks: str = str(default_settings().full_load.max_full_load_sub_tasks)
+    mappings_text: str = field(default_factory=lambda: default_mappings().to_json())
+    base_settings: TaskSettings = field(default_factory=default_settings)  # keys the form does not edit, kept
 
-_CDC_NEEDS = (
-    "Logical replication on the source: wal_level = logical (on RDS/Aurora: rds.logical_replication = 1), "
-    "max_replication_slots and max_wal_senders above zero, and a restart after changing them.",
-    "A source user allowed to replicate (REPLICATION attribute, or rds_replication on RDS) so DMS can create a "
-    "replication slot with the test_decoding plugin.",
-    "A primary key on every table that receives updates or deletes: without one DMS cannot find the target row, "
-    "so those changes are not applied (the seed's demo_accounts has none).",
-)
+    @classmethod
+    def from_documents(
+        cls,
+        identifier: str,
+        migration_type: str,
+        settings: TaskSettings,
+        mappings_text: str,
+        *,
+        prep_mode: str | None = None,
+    ) -> TaskDraft:
+        """A draft from whole documents (`dms-tui migrate`'s files); ``prep_mode`` overrides the settings' own."""
+        return cls(
+            identifier=identifier,
+            migration_type=migration_type,
+            prep_mode=prep_mode or settings.full_load.target_table_prep_mode,
+            max_subtasks=str(settings.full_load.max_full_load_sub_tasks),
+            mappings_text=mappings_text,
+            base_settings=settings,
+        )
 
-_NEEDS: dict[MigrationType, tuple[str, ...]] = {
-    MigrationType.FULL_LOAD: (
-        "Read access to the selected tables on the source, and create/insert rights on the target.",
-        "No writes to the source while the load runs, or the copy is not a consistent picture.",
-    ),
-    MigrationType.FULL_LOAD_AND_CDC: (
-        "Read access to the selected tables on the source, and create/insert rights on the target.",
-        *_CDC_NEEDS,
-    ),
-    MigrationType.CDC: (
-        "The target tables already loaded (by a full load, pg_dump or a snapshot) up to the CDC start point.",
-        *_CDC_NEEDS,
-    ),
-}
+    def check(self) -> DraftCheck:
+        """Parse and validate every field; each problem names the rule id or settings field it is about."""
+        settings_problems: list[str] = []
+        settings = self.base_settings.with_prep_mode(self.prep_mode)
+        raw = self.max_subtasks.strip()
+        if raw.isdigit():
+            settings = replace(settings, full_load=replace(settings.full_load, max_full_load_sub_tasks=int(raw)))
+        else:
+            settings_problems.append(
+                f"FullLoadSettings.MaxFullLoadSubTasks: {raw!r} is not a whole number; type 1 to "
+                f"{MAX_FULL_LOAD_SUBTASKS} (how many tables load in parallel)."
+            )
+        settings_problems += [str(p) for p in settings.validate()]
+        mappings: TableMappings | None = None
+        mappings_problems: list[str] = []
+        try:
+            mappings = TableMappings.from_json(self.mappings_text)
+        except MappingsFormatError as exc:
+            mappings_problems.append(str(exc))
+        if mappings is not None:
+            mappings_problems += [str(p) for p in mappings.validate()]
+        task_problems: list[str] = []
+        identifier = self.identifier.strip()
+        problem = identifier_problem(identifier)
+        if problem:
+            task_problems.append(problem)
+        kinds = [t.value for t in MigrationType]
+        if self.migration_type not in kinds:
+            task_problems.append(f"migration type {self.migration_type!r} is not one of {', '.join(kinds)}.")
+        definition: TaskDefinition | None = None
+        if mappings is not None and not (task_problems or settings_problems or mappings_problems):
+            definition = TaskDefinition(
+                identifier,
+                MigrationType(self.migration_type),
+                mappings.to_json(indent=None),
+                settings.to_json(indent=None),
+            )
+        return DraftCheck(
+            settings,
+            mappings,
+            tuple(settings_problems),
+            tuple(mappings_problems),
+            tuple(task_problems),
+            definition,
+        )

@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 
+from dms_tui.domain.dms import ENDED_STATUSES, ConnectionStatus, StartTaskType, TaskStatus
 from dms_tui.sandbox.dms_engine import EngineEvent, FullLoadTask, PostgresEndpoint, TaskStateError
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class EndpointUnusable(Exception):
 
 @dataclass
 class _ConnectionTest:
-    status: str = "testing"
+    status: str = ConnectionStatus.TESTING
     message: str = ""
 
 
@@ -232,7 +233,7 @@ class DmsDataPlaneMiddleware:
                 task_dict.pop(key, None)
             return task_dict
         task_dict.update(run.task_fields())
-        if "StopReason" not in task_dict or run.status not in ("stopped", "failed"):
+        if "StopReason" not in task_dict or run.status not in ENDED_STATUSES:
             task_dict.pop("StopReason", None)
         return task_dict
 
@@ -262,18 +263,18 @@ class DmsDataPlaneMiddleware:
 
     def _start_task(self, environ: dict[str, Any], params: dict[str, Any], region: str) -> dict[str, Any]:
         arn = str(params.get("ReplicationTaskArn", ""))
-        start_type = str(params.get("StartReplicationTaskType") or "start-replication")
+        start_type = str(params.get("StartReplicationTaskType") or StartTaskType.START_REPLICATION)
         moto_task = self._moto_task(region, arn)
         with self._lock:
             run = self._runs.get(arn)
             if run is not None and run.is_active:
                 raise DmsFault("InvalidResourceStateFault", f"Replication task {moto_task.id} is already {run.status}.")
-            fresh = run is None or start_type != "resume-processing" or run.status == "failed"
+            fresh = run is None or start_type != StartTaskType.RESUME_PROCESSING or run.status == TaskStatus.FAILED
             if fresh or run is None:
                 run = self._new_run(region, moto_task)
                 self._runs[arn] = run
-            if run.status != "failed":  # a new run whose endpoints cannot be used has already failed, by name
-                run.start("start-replication" if fresh else start_type)
+            if run.status != TaskStatus.FAILED:  # a new run whose endpoints cannot be used has already failed, by name
+                run.start(StartTaskType.START_REPLICATION if fresh else start_type)
         moto_task.status = run.status  # keeps moto's own answers (e.g. to DeleteReplicationTask) close to the truth
         return {"ReplicationTask": self._overlay(moto_task.to_dict(), run)}
 
@@ -305,7 +306,7 @@ class DmsDataPlaneMiddleware:
     def _describe_tasks(self, environ: dict[str, Any], params: dict[str, Any], region: str) -> dict[str, Any]:
         backend = self._backend(region)
         for task in backend.replication_tasks.values():
-            if task.status == "creating":
+            if task.status == TaskStatus.CREATING:
                 task.ready()  # moto never leaves "creating"; AWS reaches "ready" within seconds
         document = self._call_moto(environ)
         for entry in document.get("ReplicationTasks", []):
@@ -373,7 +374,7 @@ class DmsDataPlaneMiddleware:
             self._tests[key] = test
         threading.Thread(target=self._run_test, args=(region, key[1], test), daemon=True).start()
         connection = document.get("Connection", {})
-        connection.update({"Status": "testing", "LastFailureMessage": ""})
+        connection.update({"Status": ConnectionStatus.TESTING.value, "LastFailureMessage": ""})
         return {"Connection": connection}
 
     def _run_test(self, region: str, endpoint_arn: str, test: _ConnectionTest) -> None:
@@ -383,13 +384,13 @@ class DmsDataPlaneMiddleware:
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 conn.execute("SELECT 1")
         except EndpointUnusable as exc:
-            test.message, test.status = str(exc), "failed"
+            test.message, test.status = str(exc), ConnectionStatus.FAILED
         except psycopg.Error as exc:
             detail = " ".join(str(exc).split())
             test.message = f"Test connection failed for endpoint {endpoint_arn}: {detail}"
-            test.status = "failed"
+            test.status = ConnectionStatus.FAILED
         else:
-            test.status = "successful"
+            test.status = ConnectionStatus.SUCCESSFUL
 
     def _describe_connections(self, environ: dict[str, Any], params: dict[str, Any], region: str) -> dict[str, Any]:
         # Moto's own filter keeps only the last filter's matches; filter here, applying every filter.

@@ -28,52 +28,23 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import psycopg
 from psycopg import pq, sql
 
 from dms_tui.dmstask.mappings import MappingsFormatError, TableMappings
-from dms_tui.dmstask.migration import MigrationType
 from dms_tui.dmstask.preview import TablePreview, plan_tables, read_source_catalog
 from dms_tui.dmstask.settings import SettingsFormatError, TargetTablePrepMode, TaskSettings
-
-# -- DMS vocabulary ---------------------------------------------------------------------------------------------------
-
-
-class TaskStatus(StrEnum):
-    READY = "ready"
-    STARTING = "starting"
-    RUNNING = "running"
-    STOPPING = "stopping"
-    STOPPED = "stopped"
-    FAILED = "failed"
-
-
-class StopReason(StrEnum):
-    """The StopReason strings DMS reports for the ways a full-load task ends."""
-
-    FULL_LOAD_ONLY_FINISHED = "Stop Reason FULL_LOAD_ONLY_FINISHED"
-    NORMAL = "Stop Reason NORMAL"  # stopped by a person
-    FATAL_ERROR = "Stop Reason FATAL_ERROR"
-
-
-class TableState(StrEnum):
-    BEFORE_LOAD = "Before load"
-    FULL_LOAD = "Full load"
-    COMPLETED = "Table completed"
-    CANCELLED = "Table cancelled"
-    ERROR = "Table error"
-
-
-class ValidationState(StrEnum):
-    NOT_ENABLED = "Not enabled"
-    PENDING = "Pending records"
-    VALIDATED = "Validated"
-    MISMATCHED = "Mismatched records"
-    NO_PRIMARY_KEY = "No primary key"
-
+from dms_tui.domain.dms import (
+    ENDED_STATUSES,
+    MigrationType,
+    StartTaskType,
+    StopReason,
+    TableState,
+    TaskStatus,
+    ValidationState,
+)
 
 # -- inputs -----------------------------------------------------------------------------------------------------------
 
@@ -251,14 +222,14 @@ class FullLoadTask:
     def is_active(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, start_type: str = "start-replication") -> None:
+    def start(self, start_type: str = StartTaskType.START_REPLICATION) -> None:
         """Run in a background thread. ``start-replication`` / ``reload-target`` load every selected table again;
         ``resume-processing`` loads only the tables not completed by the previous run."""
         with self._lock:
             if self.is_active:
                 raise TaskStateError(f"Task {self.task_id} is {self._status}; stop it before starting it again.")
             only: set[tuple[str, str]] | None = None
-            if start_type == "resume-processing" and self._tables:
+            if start_type == StartTaskType.RESUME_PROCESSING and self._tables:
                 only = {key for key, rec in self._tables.items() if rec.state != TableState.COMPLETED}
             self._prepare_run(only, reload=False)
         self._thread = threading.Thread(target=self._run, args=(only, False), name=f"dms-{self.task_id}", daemon=True)
@@ -362,7 +333,7 @@ class FullLoadTask:
     def _elapsed_millis(self) -> int:
         if self._start_date is None:
             return 0
-        end = self._stop_date if self._stop_date is not None and self._status in ("stopped", "failed") else _now()
+        end = self._stop_date if self._stop_date is not None and self._status in ENDED_STATUSES else _now()
         return max(0, int((end - self._start_date).total_seconds() * 1000))
 
     # -- the run --------------------------------------------------------------------------------------------------

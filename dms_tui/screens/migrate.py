@@ -6,8 +6,8 @@ are selected and what they become, and the settings JSON as DMS will get it. Onc
 progress, counters, a per-table table, a throughput sparkline and an event strip, with keys to stop, resume, reload a
 table, open the diff for a table and delete the task.
 
-All AWS and database work happens in thread workers calling the Textual-free core (:mod:`dms_tui.aws.migration_run`);
-this screen renders the typed events they post. Events for the strip come from :mod:`dms_tui.aws.task_events`.
+All AWS and database work is the Migrate step's (:mod:`dms_tui.steps.migrate`), run in thread workers; this screen
+renders the typed events they post. Events for the strip come from :mod:`dms_tui.aws.task_events`.
 """
 
 from __future__ import annotations
@@ -41,19 +41,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from dms_tui.aws.dms import CommandIssued, DmsResult, OldTaskRemoved, ReplicationTaskState, TaskStatusSeen
-from dms_tui.aws.migration_run import (
-    DEFAULT_TASK_ID,
-    DraftCheck,
-    LaunchEvent,
-    TaskControl,
-    TaskCreated,
-    TaskDraft,
-    TaskLaunched,
-    all_tables_completed,
-    read_source_tables,
-    start_type_for,
-)
+from dms_tui.aws.dms import DmsResult, ReplicationTaskState
 from dms_tui.aws.task_events import (
     TableCompleted,
     TableFailed,
@@ -71,34 +59,49 @@ from dms_tui.aws.task_events import (
 )
 from dms_tui.aws.task_poller import PollEvent, PollFailed, ReplicationTaskSnapshot, TableStatistics, TaskGone
 from dms_tui.dmstask.mappings import TableMappings
-from dms_tui.dmstask.migration import MigrationType
+from dms_tui.dmstask.migration import DEFAULT_TASK_ID, DraftCheck, TaskDraft
 from dms_tui.dmstask.preview import SourceTable, plan_tables
 from dms_tui.dmstask.settings import MAX_FULL_LOAD_SUBTASKS, TargetTablePrepMode
+from dms_tui.domain.dms import ENDED_STATUSES, MigrationType, TableState, TaskStatus
 from dms_tui.journey import Step
-from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.screens.base import WizardScreen
+from dms_tui.steps.migrate import (
+    WATCH_AGAIN_STATUSES,
+    CommandIssued,
+    LaunchEvent,
+    MigrateStep,
+    OldTaskRemoved,
+    TaskAction,
+    TaskCreated,
+    TaskLaunched,
+    TaskStatusSeen,
+    all_tables_completed,
+    start_type_for,
+)
 
+LAUNCH_JOB = "job:create and start the DMS task"  # a long job: quitting during it asks first
 THROUGHPUT_POINTS = 60  # samples kept for the sparkline (two minutes at the running poll interval)
 
-STATUS_STYLE = {
-    "creating": "cyan",
-    "ready": "cyan",
-    "starting": "yellow",
-    "running": "bold green",
-    "stopping": "yellow",
-    "stopped": "bold",
-    "failed": "bold red",
-    "deleting": "yellow",
-    "modifying": "yellow",
+STATUS_STYLE: dict[str, str] = {
+    TaskStatus.CREATING: "cyan",
+    TaskStatus.READY: "cyan",
+    TaskStatus.STARTING: "yellow",
+    TaskStatus.RUNNING: "bold green",
+    TaskStatus.STOPPING: "yellow",
+    TaskStatus.STOPPED: "bold",
+    TaskStatus.FAILED: "bold red",
+    TaskStatus.DELETING: "yellow",
+    TaskStatus.MODIFYING: "yellow",
 }
 
-TABLE_STATE_STYLE = {
-    "Table completed": "green",
-    "Before load": "dim",
-    "Full load": "yellow",
-    "Table error": "bold red",
-    "Error": "bold red",
-    "Table cancelled": "yellow",
+TABLE_STATE_STYLE: dict[str, str] = {
+    TableState.COMPLETED: "green",
+    TableState.BEFORE_LOAD: "dim",
+    TableState.FULL_LOAD: "yellow",
+    TableState.LOADING: "yellow",
+    TableState.ERROR: "bold red",
+    TableState.ERROR_SHORT: "bold red",
+    TableState.CANCELLED: "yellow",
 }
 
 ACTIVITY_STYLE: dict[type, str] = {
@@ -145,7 +148,7 @@ class ExistingTaskFound(Message):
 class TaskActionDone(Message):
     """stop / start / reload / delete answered."""
 
-    def __init__(self, action: str, result: DmsResult) -> None:
+    def __init__(self, action: TaskAction, result: DmsResult) -> None:
         super().__init__()
         self.action, self.result = action, result
 
@@ -220,22 +223,14 @@ class MigrateScreen(WizardScreen):
         Binding("f5", "next", "Next"),
     ]
 
-    def __init__(
-        self,
-        journey: Any,
-        *,
-        control: TaskControl | None = None,
-        source_tables: Sequence[SourceTable] | None = None,
-    ) -> None:
-        """``control`` and ``source_tables`` replace the environment's DMS client and source catalog (tests)."""
+    def __init__(self, journey: Any) -> None:
         super().__init__(journey)
-        self.control: TaskControl | None = control
-        self.outputs: EnvironmentOutputs | None = None
+        self.step: MigrateStep | None = None  # once the environment is known (on mount)
         self.arn: str | None = journey.state.task_arn
         self.last: ReplicationTaskSnapshot | None = None
         self.check: DraftCheck | None = None
         self.draft = TaskDraft()  # what the form held at the last change
-        self.source_tables: Sequence[SourceTable] | None = source_tables
+        self.source_tables: Sequence[SourceTable] | None = None
         self.throughput_history: list[float] = []
         self._watch_stop: threading.Event | None = None
         self._launching = False
@@ -320,22 +315,18 @@ class MigrateScreen(WizardScreen):
         for label in ("source table", "on the target", "columns", "est. rows"):
             preview.add_column(label, key=label)
         self.query_one("#task-events", RichLog).border_title = "events"
-        target = self.wizard.environment
-        if self.control is None and target is not None:
-            self.control = TaskControl.for_target(target)
-        if self.journey.state.outputs:
-            self.outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
+        environment = self.wizard.environment
+        if environment is not None:
+            self.step = MigrateStep(environment, self.wizard.services, self.journey)
         self.draft_changed()
         if self.arn is not None:
             self._show_pane("migrate-watch")
-            self.set_command(self._command_text("describe"))
+            self.set_command(self._command_text(TaskAction.DESCRIBE))
             self.start_watching()
             return
-        if self.control is not None:
+        if self.step is not None:
             self.find_existing(self.query_one("#task-id", Input).value.strip())
-        if self.source_tables is not None:
-            self._render_preview_if_valid()
-        elif self.outputs is not None and target is not None:
+        if self.step is not None and self.step.outputs is not None:
             self.read_catalog()
         else:
             self._preview_status(
@@ -392,15 +383,17 @@ class MigrateScreen(WizardScreen):
 
     def _create_command_text(self) -> str:
         check = self.check
-        if self.control is None or self.outputs is None or check is None or check.definition is None:
-            return "aws dms create-replication-task …  (fix the problems above first)"
-        return self.control.create_command(self.outputs, check.definition).text
+        command = None
+        if self.step is not None and check is not None and check.definition is not None:
+            command = self.step.create_command(check.definition)
+        return (
+            command.text if command is not None else "aws dms create-replication-task …  (fix the problems above first)"
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-catalog")
     def read_catalog(self) -> None:
-        target, outputs = self.wizard.environment, self.outputs
-        assert target is not None and outputs is not None
-        self.post_message(SourceTablesRead(read_source_tables(target, outputs)))
+        assert self.step is not None
+        self.post_message(SourceTablesRead(self.step.source_tables()))
 
     def on_source_tables_read(self, message: SourceTablesRead) -> None:
         self.source_tables = message.tables
@@ -436,8 +429,8 @@ class MigrateScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-find")
     def find_existing(self, identifier: str) -> None:
-        assert self.control is not None
-        found = self.control.find(identifier)
+        assert self.step is not None
+        found = self.step.find(identifier)
         if found is not None:
             self.post_message(ExistingTaskFound(found))
 
@@ -446,14 +439,13 @@ class MigrateScreen(WizardScreen):
         task = message.task
         if self.arn is not None or self._launching:
             return
-        if task.status in ("starting", "running", "stopping"):
+        if task.status in WATCH_AGAIN_STATUSES:
             self.arn = task.arn
-            self.journey.update_task(arn=task.arn)
             self._show_pane("migrate-watch")
             self.query_one("#task-events", RichLog).write(
                 Text(f"· found the {task.status} task {task.identifier} again")
             )
-            self.set_command(self._command_text("describe"))
+            self.set_command(self._command_text(TaskAction.DESCRIBE))
             self.start_watching()
         else:
             self.notify(
@@ -467,7 +459,7 @@ class MigrateScreen(WizardScreen):
     @on(Button.Pressed, "#create-task")
     def create_task(self) -> None:
         check = self.check
-        if self.control is None or self.outputs is None:
+        if self.step is None or self.step.outputs is None:
             self.notify("There is no environment to run in: go back and provision first.", severity="error")
             return
         if check is None or check.definition is None:
@@ -477,24 +469,20 @@ class MigrateScreen(WizardScreen):
             return
         self.remember_draft()
         self._launching = True
-        self.wizard.busy.add("DMS task launch")
         self.query_one("#create-task", Button).disabled = True
         self.query_one("#draft-problems", Static).update(Text("Creating the task…", style="yellow"))
-        self.launch(check)
+        self.launch(self.draft)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-launch")
-    def launch(self, check: DraftCheck) -> None:
-        assert self.control is not None and self.outputs is not None and check.definition is not None
-
-        def report(event: LaunchEvent) -> None:
+    @work(thread=True, exclusive=True, exit_on_error=False, group=LAUNCH_JOB)
+    def launch(self, draft: TaskDraft) -> None:
+        assert self.step is not None
+        for event in self.step.launch(draft):
             self.post_message(TaskEventArrived(event))  # post_message is thread-safe
-
-        self.control.launch(self.outputs, check.definition, report)
 
     # -- watching ------------------------------------------------------------------------------------------------------
 
     def start_watching(self) -> None:
-        if self.arn is None or self.control is None:
+        if self.arn is None or self.step is None:
             return
         self.stop_watching()
         self._watch_stop = threading.Event()
@@ -507,8 +495,8 @@ class MigrateScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-watch")
     def watch_task(self, arn: str, stop: threading.Event) -> None:
-        assert self.control is not None
-        for event in self.control.watch(arn, stop):
+        assert self.step is not None
+        for event in self.step.watch(arn, stop):
             if stop.is_set():
                 return
             self.post_message(TaskEventArrived(event))
@@ -546,8 +534,7 @@ class MigrateScreen(WizardScreen):
         elif isinstance(event, CommandIssued):
             self.set_command(event.command.text)
         elif isinstance(event, TaskCreated):
-            self.arn = event.arn
-            self.journey.update_task(arn=event.arn)  # at once: a dropped terminal finds the task again
+            self.arn = event.arn  # the step has recorded it: a dropped terminal finds the task again
             self._show_pane("migrate-watch")
             self.query_one("#task-header", Static).update(Text(f"task {event.identifier} created", style="cyan"))
             log.write(Text(f"· task {event.identifier} created"))
@@ -616,19 +603,17 @@ class MigrateScreen(WizardScreen):
 
     def _launch_finished(self) -> None:
         self._launching = False
-        self.wizard.busy.discard("DMS task launch")
 
     def _task_gone(self, message: str) -> None:
         self.stop_watching()
-        self.arn, self.last = None, None
+        self.arn, self.last = None, None  # the step has forgotten the ARN in the journey
         self.throughput_history = []
-        self.journey.update_task(arn=None)
         self.query_one("#task-tables", DataTable).clear()
         self._show_pane("migrate-define")
         self.query_one("#draft-problems", Static).update(Text(message, style="yellow"))
         self.query_one("#create-task", Button).disabled = not (self.check and self.check.ok)
         self.set_command(self._create_command_text())
-        if self.source_tables is None and self.outputs is not None and self.wizard.environment is not None:
+        if self.source_tables is None and self.step is not None and self.step.outputs is not None:
             self.read_catalog()
 
     # -- actions on the task -------------------------------------------------------------------------------------------
@@ -661,29 +646,29 @@ class MigrateScreen(WizardScreen):
         if self.arn is None:
             self.create_task()
             return
-        if self.control is None:
+        if self.step is None:
             return
         last = self.last
         status = last.status if last is not None else ""
-        if status in ("running", "starting", "stopping", "deleting"):
+        if status not in ENDED_STATUSES and status not in (TaskStatus.READY, TaskStatus.CREATING, ""):
             self.notify(
                 f"The task is {status}; stop it (x) before starting it again.", severity="warning", markup=False
             )
             return
         start_type = start_type_for(status, completed=all_tables_completed(last))
-        self.set_command(self._command_text("start", start_type=start_type))
-        self.act_on_task("start", start_type)
+        self.set_command(self._command_text(TaskAction.START, start_type=start_type))
+        self.act_on_task(TaskAction.START, start_type)
 
     def action_stop_task(self) -> None:
         if self.arn is None:
             return
         from dms_tui.app import ConfirmScreen
 
-        self.set_command(self._command_text("stop"))
+        self.set_command(self._command_text(TaskAction.STOP))
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.act_on_task("stop")
+                self.act_on_task(TaskAction.STOP)
 
         self.app.push_screen(
             ConfirmScreen("Stop the task? Tables not yet loaded stay incomplete until you resume (s).", yes="Stop"),
@@ -696,8 +681,8 @@ class MigrateScreen(WizardScreen):
             self.notify("Select a table in the list first.", severity="warning")
             return
         schema, table = selected
-        self.set_command(self._command_text("reload", schema=schema, table=table))
-        self.act_on_task("reload", schema, table)
+        self.set_command(self._command_text(TaskAction.RELOAD, tables=[(schema, table)]))
+        self.act_on_task(TaskAction.RELOAD, schema, table)
 
     def action_diff_table(self) -> None:
         selected = self._selected_table()
@@ -716,11 +701,11 @@ class MigrateScreen(WizardScreen):
             return
         from dms_tui.app import ConfirmScreen
 
-        self.set_command(self._command_text("delete"))
+        self.set_command(self._command_text(TaskAction.DELETE))
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.act_on_task("delete")
+                self.act_on_task(TaskAction.DELETE)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -730,79 +715,66 @@ class MigrateScreen(WizardScreen):
             answer,
         )
 
-    def _command_text(self, action: str, **details: str) -> str:
-        control, arn = self.control, self.arn
-        if control is None or arn is None:
+    def _command_text(self, action: TaskAction, **values: Any) -> str:
+        step, arn = self.step, self.arn
+        if step is None or arn is None:
             return ""
-        match action:
-            case "start":
-                return control.start_command(arn, details["start_type"]).text  # type: ignore[arg-type]
-            case "stop":
-                return control.stop_command(arn).text
-            case "reload":
-                return control.reload_command(arn, details["schema"], details["table"]).text
-            case "delete":
-                return control.delete_command(arn).text
-        return control.describe_command(arn).text
+        return step.command(action, arn=arn, **values).text
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-action")
-    def act_on_task(self, action: str, *args: Any) -> None:
-        control, arn = self.control, self.arn
-        assert control is not None and arn is not None
-        if action == "start":
-            result = control.start(arn, args[0])
-        elif action == "stop":
-            result = control.stop(arn)
-        elif action == "reload":
-            result = control.reload(arn, args[0], args[1])
-        else:
-            result = control.delete(arn)
+    def act_on_task(self, action: TaskAction, *args: Any) -> None:
+        step, arn = self.step, self.arn
+        assert step is not None and arn is not None
+        match action:
+            case TaskAction.START:
+                result = step.start(arn, args[0])
+            case TaskAction.STOP:
+                result = step.stop(arn)
+            case TaskAction.RELOAD:
+                result = step.reload(arn, [(args[0], args[1])])
+            case _:
+                result = step.delete(arn)
         self.post_message(TaskActionDone(action, result))
 
     def on_task_action_done(self, message: TaskActionDone) -> None:
         log = self.query_one("#task-events", RichLog)
         self.set_command(message.result.command.text)
-        if message.action == "delete":
+        if message.action == TaskAction.DELETE:
             log.write(Text("· task deleted"))
             self._task_gone("The task was deleted. Define it again, or go back.")
             return
         state = message.result.task
         log.write(Text(f"· {message.action}: task {state.status if state else '?'}"))
-        if message.action == "start" or self._watch_stop is None:
+        if message.action == TaskAction.START or self._watch_stop is None:
             self.start_watching()  # the watcher ended with the task; a start or a resume needs a new one
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR or not (event.worker.group or "").startswith("migrate-"):
-            return
-        message = Text(f"✗ {event.worker.error}", style="red")  # DmsTaskError / CatalogUnavailable say what to do
+        """Inline where inline is better (the preview, the form); anything else goes to the app's error modal."""
         group = event.worker.group
+        if event.state != WorkerState.ERROR:
+            return
+        if group == LAUNCH_JOB:
+            self._launch_finished()
+        if group not in ("migrate-catalog", "migrate-find", LAUNCH_JOB) or (group == LAUNCH_JOB and self.arn):
+            # Worker.StateChanged does not bubble: hand it to the app's one handler (the error modal).
+            self.wizard.on_worker_state_changed(event)
+            return
+        message = Text(f"✗ {event.worker.error}", style="red")  # a StepError: what, why, what to do
         if group == "migrate-catalog":
             self._preview_status(message)
         elif group == "migrate-find":  # only a courtesy: creating the task looks again and says what it finds
             self.notify(f"Could not look for an earlier task: {event.worker.error}", severity="warning", markup=False)
-        elif group == "migrate-launch":
-            self._launch_finished()
-            if self.arn is None:
-                self.query_one("#draft-problems", Static).update(message)
-                self.query_one("#create-task", Button).disabled = not (self.check and self.check.ok)
-            else:
-                self.query_one("#task-events", RichLog).write(message)
         else:
-            self.query_one("#task-events", RichLog).write(message)
+            self.query_one("#draft-problems", Static).update(message)
+            self.query_one("#create-task", Button).disabled = not (self.check and self.check.ok)
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
         last = self.last
-        if not all_tables_completed(last):
+        if not all_tables_completed(last) or self.step is None:
             self.notify("Wait until every table is completed.", severity="warning")
             return
         assert last is not None
         self.stop_watching()
-        state = self.journey.state.with_task(
-            identifier=last.identifier,
-            arn=self.arn,
-            status=last.status,
-            tables=len(last.tables),
-            rows=sum(t.full_load_rows for t in last.tables),
-        )
-        self.wizard.step_done(Step.MIGRATE, task=state.task)
+        self.step.record_outcome(last)
+        self.wizard.step_done(Step.MIGRATE)

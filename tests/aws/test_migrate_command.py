@@ -13,8 +13,11 @@ import pytest
 from botocore.stub import ANY, Stubber
 from dms_fixtures import REGION
 
+from dms_tui.aws import session_info
+from dms_tui.aws.session_info import SessionInfo
 from dms_tui.cli import main as cli_main
 from dms_tui.environment import Environment
+from dms_tui.journey import Journey, Step
 from dms_tui.provision.outputs import OUTPUT_NAMES
 
 TASK_ID = "dms-tui-demo-task"
@@ -50,9 +53,14 @@ def terraform_outputs(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def stubbed_dms(monkeypatch: pytest.MonkeyPatch) -> Stubber:
-    """AWS mode's dms client, stubbed (the full run includes DescribeTableStatistics, which moto lacks)."""
+    """AWS mode's dms client, stubbed (the full run includes DescribeTableStatistics, which moto lacks); the
+    identity lookup answers as STS would for a person with keys in the environment."""
     client = boto3.client("dms", region_name=REGION, aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x")
     monkeypatch.setattr(Environment, "client", lambda self, service, **_: client)
+    identity = SessionInfo(
+        region=REGION, account="123456789012", arn="arn:aws:iam::123456789012:user/ops", credential_source="env"
+    )
+    monkeypatch.setattr(session_info, "discover_session_info", lambda *_, **__: identity)
     stubber = Stubber(client)
     stubber.activate()
     return stubber
@@ -119,6 +127,10 @@ def test_a_finished_full_load_exits_0_with_the_final_snapshot_and_commands(
     stubbed_dms.assert_no_pending_responses()
     document = json.loads(capsys.readouterr().out)
     assert code == 0 and document["ok"] is True
+    journey = Journey.resume_or_start("dev", "aws")  # the wizard finds the task, and Migrate done
+    assert journey.state.task is not None and journey.state.task.arn == TASK_ARN
+    assert (journey.state.task.status, journey.state.task.rows) == ("stopped", 4)
+    assert journey.state.is_done(Step.MIGRATE)
     assert document["snapshot"]["status"] == "stopped"
     assert document["snapshot"]["tables"][0]["full_load_rows"] == 4
     ops = [shlex.split(c)[2] for c in document["commands"]]
@@ -162,12 +174,21 @@ def test_invalid_mappings_exit_2_before_any_call(
     )
     code = cli_main(["migrate", "--outputs", str(terraform_outputs), "--mappings", str(mappings)])
     err = capsys.readouterr().err
-    assert code == 2 and "table mappings:" in err and "Nothing was created" in err
+    assert code == 2 and "table mappings:" in err and "nothing was created" in err
+    stubbed_dms.assert_no_pending_responses()  # and no DMS call was made: the Stubber had none queued
 
 
-def test_without_recorded_outputs_it_says_how_to_get_them(capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_recorded_outputs_it_says_how_to_get_them(
+    stubbed_dms: Stubber, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = cli_main(["migrate", "--env", "nowhere"])
-    assert code == 3 and "--outputs FILE" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and "has not been provisioned" in err and "--outputs" in err
+
+
+def test_without_a_running_sandbox_it_says_what_to_run(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli_main(["migrate", "--sandbox"])
+    assert code == 2 and "dms-tui sandbox up" in capsys.readouterr().err
 
 
 def test_a_control_plane_that_stops_answering_ends_the_run_with_advice(
@@ -187,3 +208,4 @@ def test_a_control_plane_that_stops_answering_ends_the_run_with_advice(
     assert code == 1 and "did not answer 3 polls in a row" in captured.err
     document = json.loads(captured.out)
     assert document["ok"] is False and len(document["commands"]) == 2
+    assert document["error"]["what"] == "The DMS API did not answer 3 polls in a row."

@@ -179,7 +179,7 @@ def test_a_multi_table_run_honours_an_exclude_rule_and_a_rename(
     )
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "every table completed" in out and "$ aws dms create-replication-task" in out
+    assert "every table completed" in out and "AWS_SECRET_ACCESS_KEY=testing aws dms create-replication-task" in out
     assert _rows("target", "SELECT count(*), sum(total) FROM sales.customer_orders") == _rows(
         "source", "SELECT count(*), sum(total) FROM sales.orders"
     )

@@ -11,13 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from dms_fixtures import REGION, SEED_MAPPINGS, SEED_SETTINGS
+from dms_fixtures import REGION, SEED_MAPPINGS
 from moto.server import ThreadedMotoServer
 
 from dms_tui.aws.cli_command import AwsCliCommand
-from dms_tui.aws.dms import ReplicationTaskRunner, TaskDefinition
+from dms_tui.dmstask.migration import TaskDraft
+from dms_tui.environment import Environment
+from dms_tui.provision.outputs import EnvironmentOutputs
+from dms_tui.steps import migrate
+from dms_tui.steps.migrate import MigrateStep, TaskAction
+from dms_tui.steps.services import StepServices
 
 pytestmark = pytest.mark.slow
 
@@ -40,11 +44,10 @@ def moto_endpoint() -> Iterator[str]:
 
 
 def _run(command: AwsCliCommand, cwd: Path) -> dict[str, Any]:
-    """Run the printed line with a shell, exactly as a person would paste it."""
+    """Run the printed line with a shell, exactly as a person would paste it (with no AWS variables of ours)."""
     for name, text in command.files.items():
         (cwd / name).write_text(text)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_CONFIG_FILE": "/dev/null"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {"AWS_CONFIG_FILE": "/dev/null"}
     result = subprocess.run(  # noqa: S602 - the point is to run the printed shell line
         ["bash", "-c", command.text], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
     )
@@ -53,36 +56,55 @@ def _run(command: AwsCliCommand, cwd: Path) -> dict[str, Any]:
 
 
 def test_create_start_stop_delete_run_as_printed_with_the_aws_cli(moto_endpoint: str, tmp_path: Path) -> None:
-    client = boto3.client(
-        "dms", region_name=REGION, endpoint_url=moto_endpoint, aws_access_key_id="testing", aws_secret_access_key="x"
-    )
-    runner = ReplicationTaskRunner(client, file_threshold=100)  # the mappings go through a file:// document
+    """The sandbox's commands carry its endpoint and its dummy keys: pasted into a bare shell, they run."""
+    environment = Environment(mode="sandbox", region=REGION, aws_endpoint_url=moto_endpoint)
+    client = environment.client("dms")
+    step = MigrateStep(environment, StepServices(dms_client=lambda _: client), file_threshold=100)
     instance = client.create_replication_instance(
         ReplicationInstanceIdentifier="cli-ri", ReplicationInstanceClass="dms.t3.micro"
     )["ReplicationInstance"]["ReplicationInstanceArn"]
-    definition = TaskDefinition("cli-task", "full-load", SEED_MAPPINGS, SEED_SETTINGS + " " * 10)
-    params = {
-        "ReplicationTaskIdentifier": definition.identifier,
-        "SourceEndpointArn": f"arn:aws:dms:{REGION}:123456789012:endpoint:SRC",
-        "TargetEndpointArn": f"arn:aws:dms:{REGION}:123456789012:endpoint:TGT",
-        "ReplicationInstanceArn": instance,
-        "MigrationType": "full-load",
-        "TableMappings": definition.table_mappings,
-        "ReplicationTaskSettings": definition.task_settings,
-    }
-    create = runner.command_for("create_replication_task", params)
-    assert create.files and "file://" in create.text
+    outputs = _outputs(instance)
+    definition = migrate.definition_of(TaskDraft(identifier="cli-task", mappings_text=SEED_MAPPINGS))
+    create = step.command(TaskAction.CREATE, outputs=outputs, definition=definition)
+    assert create.files and "file://" in create.text and create.text.startswith("AWS_ACCESS_KEY_ID=")
     arn = _run(create, tmp_path)["ReplicationTask"]["ReplicationTaskArn"]
     task = client.describe_replication_tasks()["ReplicationTasks"][0]
     assert json.loads(task["TableMappings"]) == json.loads(SEED_MAPPINGS)
     assert task["ReplicationInstanceArn"] == instance
 
-    start = runner.command_for(
-        "start_replication_task", {"ReplicationTaskArn": arn, "StartReplicationTaskType": "start-replication"}
-    )
+    start = step.command(TaskAction.START, arn=arn)
     assert _run(start, tmp_path)["ReplicationTask"]["Status"] == "running"
-    stop = runner.command_for("stop_replication_task", {"ReplicationTaskArn": arn})
-    assert _run(stop, tmp_path)["ReplicationTask"]["Status"] == "stopped"
-    delete = runner.command_for("delete_replication_task", {"ReplicationTaskArn": arn})
-    _run(delete, tmp_path)
+    assert _run(step.command(TaskAction.STOP, arn=arn), tmp_path)["ReplicationTask"]["Status"] == "stopped"
+    _run(step.command(TaskAction.DELETE, arn=arn), tmp_path)
     assert client.describe_replication_tasks()["ReplicationTasks"] == []
+
+
+def _outputs(instance_arn: str) -> EnvironmentOutputs:
+    from dms_tui.provision.outputs import SideOutputs
+
+    def side(name: str) -> SideOutputs:
+        return SideOutputs(
+            vpc_id=f"vpc-{name}",
+            vpc_cidr="10.0.0.0/16",
+            cluster_identifier=f"{name}-cluster",
+            database_name="demo",
+            port=5432,
+            secret_arn=f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}",
+            nlb_arn=f"arn:aws:elasticloadbalancing:{REGION}:123456789012:loadbalancer/net/{name}/1",
+            target_group_arn=f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/{name}/1",
+            endpoint_service_id=f"vpce-svc-{name}",
+            vpc_endpoint_id=f"vpce-{name}",
+            endpoint_dns_name=f"vpce-0{name}.vpce-svc.{REGION}.vpce.amazonaws.com",
+            dms_endpoint_arn=f"arn:aws:dms:{REGION}:123456789012:endpoint:{name.upper()}",
+        )
+
+    return EnvironmentOutputs(
+        source=side("source"),
+        target=side("target"),
+        dms_vpc_id="vpc-dms",
+        dms_vpc_cidr="10.0.0.0/16",
+        dms_replication_instance_arn=instance_arn,
+        dms_access_role_arn="arn:aws:iam::123456789012:role/dms-vpc-role",
+        bastion_instance_id="i-0123456789abcdef0",
+        region=REGION,
+    )

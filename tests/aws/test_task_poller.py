@@ -11,9 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from dms_fixtures import REGION, SEED_MAPPINGS, SEED_SETTINGS
+from dms_fixtures import REGION, emulator
 
-from dms_tui.aws.dms import ReplicationTaskRunner, TaskDefinition
 from dms_tui.aws.task_poller import (
     PollFailed,
     PollSchedule,
@@ -21,7 +20,10 @@ from dms_tui.aws.task_poller import (
     TaskGone,
     TaskPoller,
 )
+from dms_tui.dmstask.migration import TaskDraft
 from dms_tui.provision.outputs import EnvironmentOutputs
+from dms_tui.steps.migrate import MigrateStep, TaskLaunched
+from dms_tui.steps.services import StepServices
 
 TASK_ARN = f"arn:aws:dms:{REGION}:123456789012:task:demo-task"
 DESCRIBE = {"Filters": [{"Name": "replication-task-arn", "Values": [TASK_ARN]}], "WithoutSettings": True}
@@ -245,9 +247,9 @@ async def test_cancelling_the_async_consumer_stops_polling() -> None:
 
 
 def test_watching_a_moto_task_reads_status_from_moto(dms_client: Any, outputs: EnvironmentOutputs) -> None:
-    runner = ReplicationTaskRunner(dms_client, creating_is_terminal=True)
-    arn = runner.create(outputs, TaskDefinition("demo-task", "full-load", SEED_MAPPINGS, SEED_SETTINGS)).task.arn  # type: ignore[union-attr]
-    runner.start(arn)
+    step = MigrateStep(emulator().with_outputs(outputs), StepServices(dms_client=lambda _: dms_client))
+    [launched] = [e for e in step.launch(TaskDraft(identifier="demo-task")) if isinstance(e, TaskLaunched)]
+    arn = launched.task.arn
 
     # Status from moto; DescribeTableStatistics (absent from moto 5.2.5) from a stubbed client of the same region.
     stats_client = boto3.client("dms", region_name=REGION)
@@ -266,8 +268,7 @@ def test_watching_a_moto_task_reads_status_from_moto(dms_client: Any, outputs: E
         running = poller.poll_once()
     assert isinstance(running, ReplicationTaskSnapshot) and running.status == "running"
     assert running.tables[0].full_load_rows == 2
-    runner.stop(arn)
-    runner.delete(arn)
+    step.delete(arn)
     assert isinstance(poller.poll_once(), TaskGone)
 
 

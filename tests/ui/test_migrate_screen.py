@@ -33,12 +33,12 @@ from textual.widgets import (
 from textual.worker import WorkerFailed
 
 from dms_tui.app import ConfirmScreen, DmsTuiApp
-from dms_tui.aws.migration_run import TaskControl
 from dms_tui.aws.task_poller import PollSchedule
 from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
 from dms_tui.screens.migrate import MigrateScreen
+from dms_tui.steps.migrate import CLOCK, POLL_SCHEDULE, READY_INTERVAL, SOURCE_CATALOG
 from dms_tui.widgets.command_hint import CommandHint
 from tests.checks.moto_environment import REGION, MotoWorld, moto_environment
 from tests.ui.conftest import instant_services
@@ -106,6 +106,31 @@ def fake_outputs() -> EnvironmentOutputs:
     )
 
 
+def no_catalog(environment: Environment, outputs: EnvironmentOutputs) -> list[Any]:
+    """The preview's catalog when the test has no source database: no tables."""
+    return []
+
+
+def migrate_app(
+    client: ScriptedDms | None = None,
+    *,
+    target: Environment | None = None,
+    catalog: Callable[..., Any] | None = no_catalog,
+    **options: Any,
+) -> DmsTuiApp:
+    """The app as its factory builds it, with the Migrate step's seams in StepServices: the DMS client (None: the
+    environment's own), a fast poll schedule, and the preview's catalog (None: read the real source)."""
+    journey = Journey.resume_or_start("dev", "sandbox")
+    target = target or Environment(mode="sandbox", region=REGION, env="dev")
+    knobs: dict[str, Any] = {POLL_SCHEDULE: FAST, READY_INTERVAL: 0.01, **options}
+    if catalog is not None:
+        knobs[SOURCE_CATALOG] = catalog
+    fields: dict[str, Any] = {"options": knobs}
+    if client is not None:
+        fields["dms_client"] = lambda _environment: client
+    return DmsTuiApp(journey, services=instant_services(target, **fields))
+
+
 def loading_script() -> list[Answer]:
     """Two tables: queued, then loading, then one completed, then both completed and the task stopped."""
     return [
@@ -159,8 +184,12 @@ def events_of(screen: MigrateScreen) -> str:
     return " ".join(" ".join(line.text for line in screen.query_one("#task-events", RichLog).lines).split())
 
 
+SANDBOX_KEYS = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "  # the sandbox's dummy keys: runs as printed
+
+
 def hint(screen: MigrateScreen) -> str:
-    return screen.query_one(CommandHint).command
+    """The shown command from `aws` on (in the sandbox it starts with the dummy keys it needs to run as printed)."""
+    return screen.query_one(CommandHint).command.removeprefix(SANDBOX_KEYS)
 
 
 # -- defining the task -------------------------------------------------------------------------------------------------
@@ -187,17 +216,18 @@ def sales_source(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch
 
 
 async def test_the_form_validates_as_the_person_types_and_previews_what_is_copied(
-    make_app: Callable[..., DmsTuiApp], sales_source: MotoWorld
+    sales_source: MotoWorld,
 ) -> None:
-    app = make_app(target=sales_source.target)
     client = ScriptedDms(loading_script())
+    app = migrate_app(client, target=sales_source.target, catalog=None)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = MigrateScreen(app.journey, control=TaskControl(client, schedule=FAST))
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, sales_source.outputs)
         await settle(app, pilot)
         assert screen.query_one(ContentSwitcher).current == "migrate-define"
         # the seed's defaults: valid, and the create command is shown with the real ARNs from the outputs
         assert "valid" in text_of(screen, "#draft-problems")
+        assert screen.query_one(CommandHint).command.startswith(SANDBOX_KEYS + "aws dms create-replication-task")
         assert hint(screen).startswith(
             "aws dms create-replication-task --replication-task-identifier dms-tui-demo-task"
         )
@@ -250,10 +280,10 @@ async def test_the_form_validates_as_the_person_types_and_previews_what_is_copie
         assert client.operations() == ["DescribeReplicationTasks"]  # only "is there a task of that name?"
 
 
-async def test_edited_mappings_survive_going_back_and_coming_again(make_app: Callable[..., DmsTuiApp]) -> None:
-    app = make_app()
+async def test_edited_mappings_survive_going_back_and_coming_again() -> None:
+    app = migrate_app(ScriptedDms([]))
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = MigrateScreen(app.journey, control=TaskControl(ScriptedDms([]), schedule=FAST), source_tables=[])
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, fake_outputs())
         screen.query_one("#mappings-json", TextArea).text = json.dumps(SALES_MAPPINGS)
         screen.query_one("#task-id", Input).value = "sales-task"
@@ -263,7 +293,7 @@ async def test_edited_mappings_survive_going_back_and_coming_again(make_app: Cal
         assert not isinstance(app.screen, MigrateScreen)
         assert json.loads(app.journey.state.task.table_mappings) == SALES_MAPPINGS
 
-        again = MigrateScreen(app.journey, control=TaskControl(ScriptedDms([]), schedule=FAST), source_tables=[])
+        again = MigrateScreen(app.journey)
         await app.push_screen(again)
         await pilot.pause()
         assert json.loads(again.query_one("#mappings-json", TextArea).text) == SALES_MAPPINGS
@@ -271,12 +301,12 @@ async def test_edited_mappings_survive_going_back_and_coming_again(make_app: Cal
 
 
 async def test_an_unreadable_source_is_explained_in_the_preview(
-    make_app: Callable[..., DmsTuiApp], sales_source: MotoWorld
+    sales_source: MotoWorld,
 ) -> None:
     sales_source.rewrite_secret("source", password="not-the-password")
-    app = make_app(target=sales_source.target)
+    app = migrate_app(ScriptedDms([]), target=sales_source.target, catalog=None)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = MigrateScreen(app.journey, control=TaskControl(ScriptedDms([]), schedule=FAST))
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, sales_source.outputs)
         await settle(app, pilot)
         status = text_of(screen, "#preview-status")
@@ -288,16 +318,12 @@ async def test_an_unreadable_source_is_explained_in_the_preview(
 # -- running and watching ----------------------------------------------------------------------------------------------
 
 
-async def test_a_started_task_is_watched_until_every_table_completes_then_next(
-    make_app: Callable[..., DmsTuiApp],
-) -> None:
-    app = make_app()
+async def test_a_started_task_is_watched_until_every_table_completes_then_next() -> None:
     client = ScriptedDms(loading_script())
+    app = migrate_app(client)
     outputs = fake_outputs()
     async with app.run_test(size=(120, 36)) as pilot:
-        screen = MigrateScreen(
-            app.journey, control=TaskControl(client, schedule=FAST, ready_interval_s=0.01), source_tables=[]
-        )
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, outputs)
         screen.query_one("#mappings-json", TextArea).text = json.dumps(SALES_MAPPINGS)
         await pilot.pause()
@@ -349,7 +375,7 @@ async def test_a_started_task_is_watched_until_every_table_completes_then_next(
         assert app.journey.state.task.rows == 320
 
 
-async def test_stop_resume_reload_and_delete_each_show_their_command(make_app: Callable[..., DmsTuiApp]) -> None:
+async def test_stop_resume_reload_and_delete_each_show_their_command() -> None:
     running = [table("sales", "customers", "Table completed", 20), table("sales", "orders", "Full load", 120)]
     done = [table("sales", "customers", "Table completed", 20), table("sales", "orders", "Table completed", 300)]
     client = ScriptedDms(
@@ -369,10 +395,10 @@ async def test_stop_resume_reload_and_delete_each_show_their_command(make_app: C
         TableMappings=json.dumps(SALES_MAPPINGS),
     )
     client.start_replication_task(ReplicationTaskArn=ARN, StartReplicationTaskType="start-replication")
-    app = make_app()
+    app = migrate_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         app.journey.update_task(arn=ARN)
-        screen = MigrateScreen(app.journey, control=TaskControl(client, schedule=FAST), source_tables=[])
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, fake_outputs())
         await until(pilot, lambda: screen.last is not None and screen.last.status == "running")
         assert screen.query_one(ContentSwitcher).current == "migrate-watch"
@@ -435,15 +461,13 @@ def _existing_task(client: ScriptedDms) -> None:
     client.start_replication_task(ReplicationTaskArn=ARN, StartReplicationTaskType="start-replication")
 
 
-async def test_a_running_task_whose_arn_was_lost_is_found_again_by_its_identifier(
-    make_app: Callable[..., DmsTuiApp],
-) -> None:
+async def test_a_running_task_whose_arn_was_lost_is_found_again_by_its_identifier() -> None:
     client = ScriptedDms(loading_script())
     _existing_task(client)
-    app = make_app()
+    app = migrate_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.journey.state.task_arn is None  # e.g. the terminal dropped between create and checkpoint
-        screen = MigrateScreen(app.journey, control=TaskControl(client, schedule=FAST), source_tables=[])
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, fake_outputs())
         await until(pilot, lambda: screen.last is not None and screen.last.ended)
         assert app.journey.state.task_arn == ARN
@@ -451,7 +475,7 @@ async def test_a_running_task_whose_arn_was_lost_is_found_again_by_its_identifie
         assert screen.last is not None and screen.last.succeeded
 
 
-async def test_an_idle_task_of_the_same_name_is_only_mentioned(make_app: Callable[..., DmsTuiApp]) -> None:
+async def test_an_idle_task_of_the_same_name_is_only_mentioned() -> None:
     client = ScriptedDms([])
     client.create_replication_task(
         ReplicationTaskIdentifier="dms-tui-demo-task",
@@ -461,22 +485,20 @@ async def test_an_idle_task_of_the_same_name_is_only_mentioned(make_app: Callabl
         MigrationType="full-load",
         TableMappings=json.dumps(SALES_MAPPINGS),
     )
-    app = make_app()
+    app = migrate_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = MigrateScreen(app.journey, control=TaskControl(client, schedule=FAST), source_tables=[])
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, fake_outputs())
         await settle(app, pilot)
         assert screen.query_one(ContentSwitcher).current == "migrate-define" and screen.arn is None
         assert any("already exists (ready)" in str(n.message) for n in app._notifications)
 
 
-async def test_a_task_deleted_elsewhere_sends_the_person_back_to_the_definition(
-    make_app: Callable[..., DmsTuiApp],
-) -> None:
-    app = make_app()
+async def test_a_task_deleted_elsewhere_sends_the_person_back_to_the_definition() -> None:
+    app = migrate_app(ScriptedDms([]))
     async with app.run_test(size=(80, 24)) as pilot:
         app.journey.update_task(arn=ARN)
-        screen = MigrateScreen(app.journey, control=TaskControl(ScriptedDms([]), schedule=FAST), source_tables=[])
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, fake_outputs())
         await settle(app, pilot)
         assert screen.query_one(ContentSwitcher).current == "migrate-define"
@@ -484,7 +506,7 @@ async def test_a_task_deleted_elsewhere_sends_the_person_back_to_the_definition(
         assert app.journey.state.task_arn is None
 
 
-async def test_a_failing_task_shows_dms_s_message_and_next_stays_closed(make_app: Callable[..., DmsTuiApp]) -> None:
+async def test_a_failing_task_shows_dms_s_message_and_next_stays_closed() -> None:
     failing = "Error executing source loop; Stream component failed at subtask 0 <[red]not markup[/red]>"
     client = ScriptedDms(
         [
@@ -492,11 +514,9 @@ async def test_a_failing_task_shows_dms_s_message_and_next_stays_closed(make_app
             Answer("failed", 10, [table("sales", "orders", "Table error", 5)], failure=failing),
         ]
     )
-    app = make_app()
+    app = migrate_app(client)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = MigrateScreen(
-            app.journey, control=TaskControl(client, schedule=FAST, ready_interval_s=0.01), source_tables=[]
-        )
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, fake_outputs())
         await pilot.click("#create-task")
         await until(pilot, lambda: screen.last is not None and screen.last.ended)
@@ -515,21 +535,22 @@ async def test_a_failing_task_shows_dms_s_message_and_next_stays_closed(make_app
 SNAPSHOT_HOME = Path("/tmp/dms-tui-snapshot-home")
 
 
-def _snapshot_app(monkeypatch: pytest.MonkeyPatch) -> DmsTuiApp:
+def _snapshot_app(monkeypatch: pytest.MonkeyPatch, client: ScriptedDms, **options: Any) -> DmsTuiApp:
     import shutil
 
     shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
     monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
     journey = Journey.resume_or_start("dev", "sandbox")
     journey.update(outputs=fake_outputs().to_json(), done=(Step.CONFIGURE, Step.PROVISION, Step.VERIFY, Step.PREPARE))
-    target = Environment(mode="sandbox", region=REGION, env="dev")
-    return DmsTuiApp(journey, services=instant_services(target))
+    app = migrate_app(client, **options)
+    app.journey = journey
+    return app
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_snapshot_a_finished_run(snap_compare, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    app = _snapshot_app(monkeypatch)
     client = ScriptedDms(loading_script())
+    app = _snapshot_app(monkeypatch, client, **{CLOCK: FixedClock()})
     client.create_replication_task(
         ReplicationTaskIdentifier="dms-tui-demo-task",
         SourceEndpointArn="arn:s",
@@ -543,8 +564,7 @@ def test_snapshot_a_finished_run(snap_compare, monkeypatch: pytest.MonkeyPatch, 
 
     async def open_screen(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await pilot.app.workers.wait_for_complete()
-        control = TaskControl(client, schedule=FAST, now=FixedClock())
-        screen = MigrateScreen(app.journey, control=control, source_tables=[])
+        screen = MigrateScreen(app.journey)
         await app.push_screen(screen)
         await until(pilot, lambda: screen.last is not None and screen.last.ended)
         await pilot.app.workers.wait_for_complete()
@@ -555,11 +575,11 @@ def test_snapshot_a_finished_run(snap_compare, monkeypatch: pytest.MonkeyPatch, 
 
 @pytest.mark.parametrize("tab", ["tab-task", "tab-mappings"])
 def test_snapshot_the_form_with_a_mapping_problem(snap_compare, monkeypatch: pytest.MonkeyPatch, tab: str) -> None:  # type: ignore[no-untyped-def]
-    app = _snapshot_app(monkeypatch)
+    app = _snapshot_app(monkeypatch, ScriptedDms([]))
 
     async def open_screen(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await pilot.app.workers.wait_for_complete()
-        screen = MigrateScreen(app.journey, control=TaskControl(ScriptedDms([])), source_tables=[])
+        screen = MigrateScreen(app.journey)
         await app.push_screen(screen)
         await pilot.pause()
         broken = json.loads(json.dumps(SALES_MAPPINGS))
@@ -603,7 +623,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[E
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 async def test_a_multi_table_run_on_the_sandbox_is_watched_until_every_table_completes(
-    make_app: Callable[..., DmsTuiApp], sandbox: tuple[Environment, EnvironmentOutputs]
+    sandbox: tuple[Environment, EnvironmentOutputs],
 ) -> None:
     from dms_tui.data.demo_databases import DemoDatabases, PrepareChoice
 
@@ -630,11 +650,10 @@ async def test_a_multi_table_run_on_the_sandbox_is_watched_until_every_table_com
         }
     )
 
-    app = make_app(target=target)
+    sandbox_pace = PollSchedule(active_s=0.2, idle_s=0.2, idle_max_s=1.0, failing_max_s=2.0)
+    app = migrate_app(target=target, catalog=None, **{POLL_SCHEDULE: sandbox_pace, READY_INTERVAL: 0.2})
     async with app.run_test(size=(120, 36)) as pilot:
-        sandbox_pace = PollSchedule(active_s=0.2, idle_s=0.2, idle_max_s=1.0, failing_max_s=2.0)
-        control = TaskControl.for_target(target, schedule=sandbox_pace, ready_interval_s=0.2)
-        screen = MigrateScreen(app.journey, control=control)
+        screen = MigrateScreen(app.journey)
         await open_migrate(app, pilot, screen, outputs)
         await until(pilot, lambda: screen.source_tables is not None, timeout=30)
         screen.query_one("#mappings-json", TextArea).text = json.dumps(mappings, indent=2)
