@@ -701,3 +701,62 @@ async def test_the_screen_benchmark_runs_at_a_small_size() -> None:
     assert bench.core_cost(20, 2) >= 0
     first, update, idle = await bench.screen_cost(5, 1)
     assert first > 0 and update > 0 and idle >= 0
+
+
+# -- the same step, two faces ------------------------------------------------------------------------------------------
+
+
+async def test_the_command_and_the_screen_show_the_same_outcome_for_the_same_inputs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Given the same mappings and the same control plane, `dms-tui migrate --json` and the Migrate screen end with
+    the same status, the same tables and rows, and the same task record in the journey."""
+    from dms_tui.cli import build_parser
+    from dms_tui.commands import migrate as migrate_command
+    from dms_tui.environment import OpenedEnvironment
+    from dms_tui.steps.services import StepServices
+
+    outputs = fake_outputs()
+    mappings = tmp_path / "mappings.json"
+    mappings.write_text(json.dumps(SALES_MAPPINGS))
+    environment = Environment(mode="sandbox", region=REGION, env="dev", outputs=outputs)
+    monkeypatch.setattr(migrate_command, "open_environment", lambda *_, **__: OpenedEnvironment(environment, "test"))
+
+    headless = ScriptedDms(loading_script())
+    args = build_parser().parse_args(["migrate", "--sandbox", "--mappings", str(mappings), "--json"])
+    services = StepServices(dms_client=lambda _: headless, options={POLL_SCHEDULE: FAST, READY_INTERVAL: 0.01})
+    code = migrate_command.run(args, services)
+    document = json.loads(capsys.readouterr().out)
+    by_command = Journey.resume_or_start("dev", "sandbox").state.task
+    command_tables = {
+        f"{t['schema_name']}.{t['table_name']}": t["full_load_rows"] for t in document["snapshot"]["tables"]
+    }
+
+    Journey("dev", "sandbox").reset()
+    screen_client = ScriptedDms(loading_script())
+    app = migrate_app(screen_client)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = MigrateScreen(app.journey)
+        await open_migrate(app, pilot, screen, outputs)
+        screen.query_one("#mappings-json", TextArea).text = json.dumps(SALES_MAPPINGS)
+        await pilot.pause()
+        await pilot.click("#create-task")
+        await until(pilot, lambda: screen.last is not None and screen.last.ended)
+        await settle(app, pilot)
+        assert screen.last is not None
+        screen_tables = {f"{t.schema_name}.{t.table_name}": t.full_load_rows for t in screen.last.tables}
+        by_screen = app.journey.state.task
+
+    assert code == 0 and document["ok"] and screen.last.succeeded
+    assert document["snapshot"]["status"] == screen.last.status == "stopped"
+    assert command_tables == screen_tables == {"sales.customers": 20, "sales.orders": 300}
+    assert by_command is not None and by_screen is not None
+    assert (by_command.identifier, by_command.arn, by_command.status, by_command.rows) == (
+        by_screen.identifier,
+        by_screen.arn,
+        by_screen.status,
+        by_screen.rows,
+    )
+    assert json.loads(by_command.table_mappings or "") == json.loads(by_screen.table_mappings or "") == SALES_MAPPINGS
+    sent = [dict(c)["CreateReplicationTask"] for c in (headless.calls, screen_client.calls)]
+    assert sent[0] == sent[1]  # the very same CreateReplicationTask parameters from both faces
