@@ -1,25 +1,29 @@
-"""`dms-tui diff`: compare source and target tables row by row (the headless contract of issue 7).
+"""`dms-tui diff`: compare source and target tables row by row (the headless face of the Diff step).
 
-Exit codes: 0 every table identical, 1 differences (rows or schema), 2 error (message on stderr).
-The password comes from the URL, from PGPASSWORD (libpq reads it) or from ~/.pgpass; it is never printed.
+Without URLs it compares the environment's databases (``--sandbox``, ``--env``...), found through the provisioning
+outputs and the Secrets Manager secrets: nothing to type, no password. ``--source URL --target URL`` compares any two
+databases; their password comes from the URL, from PGPASSWORD (libpq reads it) or from ~/.pgpass, and is never
+printed. Exit codes: 0 every table identical, 1 differences (rows or schema), 2 could not compare (why on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from dms_tui import exit_codes
+from dms_tui.commands._common import add_common_options, print_json, report_error
+from dms_tui.environment import add_environment_options, open_environment, request_from_args
 
-from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
-from dms_tui.data.diff import BucketsScanned, DiffError, DiffEvent, DiffReport, Rechecking, TableDiff, diff_databases
-from dms_tui.data.diff.engine import DiffOptions
+if TYPE_CHECKING:
+    from rich.console import Console
 
-EXIT_IDENTICAL = 0
-EXIT_DIFFERENT = 1
-EXIT_ERROR = 2
+    from dms_tui.data.diff.result import DiffReport, TableDiff
+    from dms_tui.steps.diff import DiffStepEvent
+
+DEFAULT_MAX_ROWS = 1000  # the step's default (dms_tui.steps.diff.DEFAULT_MAX_ROWS), kept here for a light --help
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,21 +31,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "diff",
         help="compare source and target tables row by row",
         description=(
-            "Compare tables of the source and target databases in the databases themselves (bucket checksums), "
-            "then list the rows that differ. Exit code 0: identical, 1: differences, 2: error."
+            "Compare tables of the source and target databases in the databases themselves (checksums), then list "
+            "the rows that differ. Without --source/--target: the environment's two databases, found through its "
+            "outputs and secrets, tables paired through the task's mappings. "
+            "Exit code 0: identical, 1: differences, 2: could not compare."
         ),
     )
-    parser.add_argument("--source", required=True, metavar="URL", help="libpq URL of the source database")
-    parser.add_argument("--target", required=True, metavar="URL", help="libpq URL of the target database")
+    parser.add_argument("--source", metavar="URL", help="libpq URL of a source database (with --target)")
+    parser.add_argument("--target", metavar="URL", help="libpq URL of a target database (with --source)")
     parser.add_argument(
         "--table",
         action="append",
         metavar="SCHEMA.TABLE",
-        help="a source table to compare (repeatable; default: every table outside the system schemas)",
+        help="a source table to compare (repeatable; default: the task's tables, else every table outside the "
+        "system schemas)",
     )
     parser.add_argument(
-        "--max-rows", type=_positive_int, default=1000, metavar="N", help="list at most N rows per kind of difference"
+        "--max-rows",
+        type=_positive_int,
+        default=DEFAULT_MAX_ROWS,
+        metavar="N",
+        help="list at most N rows per kind of difference",
     )
+    parser.add_argument(
+        "--outputs", type=Path, metavar="FILE", help="terraform outputs (`terraform output -json`) on AWS"
+    )
+    add_environment_options(parser)
     add_common_options(parser)
     parser.set_defaults(func=run)
 
@@ -57,30 +72,54 @@ def _positive_int(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    err = stderr_console()
-    progress = None if args.json else _progress_printer(err)
+    from dms_tui.errors import StepError
+    from dms_tui.steps.diff import DiffDone, DiffInputs, run_diff
+
+    inputs = DiffInputs(
+        tables=tuple(args.table or ()), source_url=args.source, target_url=args.target, max_rows=args.max_rows
+    )
+    environment = journey = None
     try:
-        report = diff_databases(
-            args.source, args.target, tables=args.table, options=DiffOptions(max_rows=args.max_rows), on_event=progress
-        )
-    except DiffError as exc:
-        err.print(Text(f"diff failed: {exc}"))
-        return EXIT_ERROR
+        if not inputs.explicit_databases:
+            from dms_tui.journey import Journey
+
+            opened = open_environment(request_from_args(args), outputs_file=args.outputs)
+            environment = opened.environment
+            journey = Journey.resume_or_start(environment.env, environment.mode)
+        show = None if args.json else _progress_printer()
+        done: DiffDone | None = None
+        for event in run_diff(environment, journey, inputs):
+            if isinstance(event, DiffDone):
+                done = event
+            elif show is not None:
+                show(event)
+    except StepError as err:
+        return report_error(err)
+    assert done is not None
     if args.json:
-        print_json(report.to_json())
+        print_json(done.report.to_json())
     else:
-        _print_report(report)
-    return EXIT_IDENTICAL if report.identical else EXIT_DIFFERENT
+        _print_report(done.report)
+    return exit_codes.IDENTICAL if done.identical else exit_codes.DIFFERENT
 
 
-def _progress_printer(err: Console) -> Callable[[DiffEvent], None]:
+def _progress_printer() -> Callable[[DiffStepEvent], None]:
     """Progress lines on stderr, so stdout stays clean for the result."""
+    from rich.text import Text
 
-    def show(event: DiffEvent) -> None:
-        if isinstance(event, BucketsScanned):
+    from dms_tui.commands._common import stderr_console
+    from dms_tui.steps.diff import BucketsScanned, EndpointsResolved, Rechecking
+
+    err = stderr_console()
+
+    def show(event: DiffStepEvent) -> None:
+        if isinstance(event, EndpointsResolved):
+            err.print(Text(f"source {event.source}\ntarget {event.target}"), style="dim")
+        elif isinstance(event, BucketsScanned):
             err.print(
                 Text(
-                    f"{event.source_table}: {event.buckets} buckets, {event.rows:,} rows read, {event.rows_per_second:,.0f} rows/s"
+                    f"{event.source_table}: {event.buckets} buckets, {event.rows:,} rows read, "
+                    f"{event.rows_per_second:,.0f} rows/s"
                 ),
                 style="dim",
             )
@@ -93,6 +132,11 @@ def _progress_printer(err: Console) -> Callable[[DiffEvent], None]:
 
 
 def _print_report(report: DiffReport) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from dms_tui.commands._common import stdout_console
+
     out = stdout_console()
     summary = Table(title="Row diff", title_justify="left")
     for heading in ("source table", "target table", "key", "source rows", "target rows", "result"):
@@ -109,7 +153,7 @@ def _print_report(report: DiffReport) -> None:
     out.print(summary)
     for table in report.tables:
         if not table.identical:
-            _print_details(table)
+            _print_details(out, table)
     out.print(Text(f"compared {len(report.tables)} table(s) in {report.elapsed_seconds:.2f}s"))
 
 
@@ -131,8 +175,9 @@ def _cell(value: str | None) -> str:
     return "NULL" if value is None else repr(value)
 
 
-def _print_details(table: TableDiff) -> None:
-    out = stdout_console()
+def _print_details(out: Console, table: TableDiff) -> None:
+    from rich.text import Text
+
     out.print(Text(f"\n{table.source_table} -> {table.target_table}", style="bold"))
     for drift in table.schema_drift:
         out.print(Text(f"  schema: {drift}"))

@@ -1,8 +1,8 @@
 """Diff: prove the migration row by row, or show exactly which rows differ, side by side.
 
-The comparison runs in a thread worker (dms_tui.data.diff through dms_tui.data.diff.endpoints); its typed events
-come back as messages and this screen only renders them: a summary row per table, live progress (buckets scanned,
-rows/s), and for the selected table the differing rows, source beside target.
+The comparison is the Diff step (dms_tui.steps.diff), run in a thread worker; its typed events are handed to this
+screen, which only renders them: a summary row per table, live progress (buckets scanned, rows/s), and for the
+selected table the differing rows, source beside target. A failure goes to the app's error modal.
 """
 
 from __future__ import annotations
@@ -13,60 +13,36 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from dms_tui.data.diff import (
-    BucketsScanned,
-    DiffError,
-    DiffEvent,
-    DiffReport,
-    Rechecking,
-    TableCompared,
-    TableDiff,
-    TableStarted,
-)
-from dms_tui.data.diff.endpoints import (
-    DiffEndpoints,
-    diff_command_line,
-    environment_endpoints,
-    pairing_from_task,
-    run_wizard_diff,
-)
 from dms_tui.data.diff.export import ExportFormat, write_export
 from dms_tui.data.diff.lines import ALL_KINDS, DifferenceKind, kind_counts
-from dms_tui.environment import Environment
-from dms_tui.journey import DiffRecord, Journey, Step
-from dms_tui.provision.outputs import EnvironmentOutputs
+from dms_tui.data.diff.result import DiffReport, TableDiff
+from dms_tui.journey import Journey, Step
 from dms_tui.screens.base import WizardScreen
+from dms_tui.steps.diff import (
+    BucketsScanned,
+    DiffDone,
+    DiffInputs,
+    DiffStepEvent,
+    EndpointsResolved,
+    Rechecking,
+    TableCompared,
+    TableStarted,
+    diff_command_line,
+    run_diff,
+    summarize,
+)
 from dms_tui.widgets.side_by_side import MARKS, SideBySide
+
+JOB = "job:diff"
 
 _FILTER_KEYS: dict[str, DifferenceKind] = {
     "1": DifferenceKind.MISSING,
     "2": DifferenceKind.EXTRA,
     "3": DifferenceKind.CHANGED,
 }
-
-
-class DiffEventArrived(Message):
-    """A diff event from the worker thread (posted, so events keep their order)."""
-
-    def __init__(self, event: DiffEvent) -> None:
-        super().__init__()
-        self.event = event
-
-
-class DiffFinished(Message):
-    def __init__(self, report: DiffReport) -> None:
-        super().__init__()
-        self.report = report
-
-
-class EndpointsResolved(Message):
-    def __init__(self, endpoints: DiffEndpoints) -> None:
-        super().__init__()
-        self.endpoints = endpoints
 
 
 @dataclass
@@ -80,12 +56,6 @@ class _Live:
     rows: int = 0
     rows_per_second: float = 0.0
     rechecking: int = 0
-
-
-def summarize(report: DiffReport) -> DiffRecord:
-    """The headline the journey keeps: identical or not, how many tables, how many differences."""
-    differences = sum(table.row_differences + len(table.schema_drift) for table in report.tables)
-    return DiffRecord(identical=report.identical, tables=len(report.tables), differences=differences)
 
 
 def table_result(table: TableDiff) -> Text:
@@ -113,27 +83,19 @@ class DiffScreen(WizardScreen):
         Binding("f5", "next", "Next"),
     ]
 
-    def __init__(
-        self,
-        journey: Journey,
-        select_table: str | None = None,
-        *,
-        sources: tuple[str, str] | None = None,
-        report: DiffReport | None = None,
-    ) -> None:
-        """``sources`` (source URL, target URL) replaces the environment's secrets; ``report`` shows a prepared
-        result without running (snapshot tests)."""
+    def __init__(self, journey: Journey, select_table: str | None = None, *, inputs: DiffInputs | None = None) -> None:
+        """``select_table`` is shown first (the Migrate step opens the table it was looking at); ``inputs`` are the
+        step's (default: the environment's databases, the task's tables)."""
         super().__init__(journey)
         self.select_table = select_table
-        self.endpoints = DiffEndpoints(*sources) if sources is not None else None
+        self.inputs = inputs or DiffInputs()
         self.report: DiffReport | None = None
-        self._prepared = report
         self.tables: dict[str, TableDiff | None] = {}  # by source table, in comparison order; None while running
         self.kinds: frozenset[DifferenceKind] = ALL_KINDS
         self.live = _Live()
         self.running = False
         self.exported: list[str] = []
-        self.error: str | None = None
+        self.stopped = False  # the last run ended without a result (the app's error modal said why)
         self._dirty = False
 
     def compose_body(self) -> ComposeResult:
@@ -144,9 +106,7 @@ class DiffScreen(WizardScreen):
         yield SideBySide(id="diff-sides")
 
     def equivalent_command(self) -> str:
-        if self.endpoints is not None:
-            return diff_command_line(self.endpoints)
-        return "dms-tui diff --source URL --target URL"  # the real URLs show once the secrets are read
+        return diff_command_line(self.wizard.environment, self.inputs)
 
     def on_mount(self) -> None:
         summary = self.query_one("#diff-tables", DataTable)
@@ -156,10 +116,7 @@ class DiffScreen(WizardScreen):
         summary.add_column("target", key="target")
         summary.add_column("time", key="time")
         self.set_interval(0.25, self._refresh_if_dirty)
-        if self._prepared is not None:
-            self._show_report(self._prepared)
-        else:
-            self.action_run()
+        self.action_run()
         self._render_filter()
 
     # -- the run -------------------------------------------------------------------------------------------------
@@ -167,67 +124,35 @@ class DiffScreen(WizardScreen):
     def action_run(self) -> None:
         if self.running:
             return
-        self.running, self.error, self.report = True, None, None
+        self.running, self.stopped, self.report = True, False, None
         self.tables.clear()
         self.query_one("#diff-tables", DataTable).clear()
         self.live = _Live()
         self.query_one(SideBySide).show(None, self.kinds, empty_message="Connecting to both databases…")
-        self.wizard.busy.add("diff")
         self._render_headline()
         self.compare()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="diff")
+    @work(thread=True, exclusive=True, exit_on_error=False, group=JOB)
     def compare(self) -> None:
-        endpoints = self.endpoints
-        if endpoints is None:
-            endpoints = environment_endpoints(self._target(), self._outputs())
-            self.post_message(EndpointsResolved(endpoints))
-        pairing = pairing_from_task(self.journey.state.task.table_mappings if self.journey.state.task else None)
-
-        def forward(event: DiffEvent) -> None:
-            self.post_message(DiffEventArrived(event))
-
-        report = run_wizard_diff(endpoints, pairing, on_event=forward)
-        self.post_message(DiffFinished(report))
-
-    def _target(self) -> Environment:
-        if self.wizard.environment is None:
-            raise DiffError("The environment is not ready yet; go back to the Welcome screen and start it.")
-        return self.wizard.environment
-
-    def _outputs(self) -> EnvironmentOutputs:
-        if not self.journey.state.outputs:
-            raise DiffError(
-                "This environment has no provisioning outputs yet, so the databases are unknown. Finish the "
-                "Provision step first, or run `dms-tui diff --source URL --target URL` by hand."
-            )
-        return EnvironmentOutputs.from_json(self.journey.state.outputs)
+        run = self.wizard.services.options.get("diff_run", run_diff)  # tests: a prepared result
+        for event in run(self.wizard.environment, self.journey, self.inputs):
+            self.app.call_from_thread(self.show_event, event)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "diff" or event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
+        if event.worker.group != JOB or event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
             return
-        self.running = False
-        self.wizard.busy.discard("diff")
-        error = event.worker.error
-        # DiffError messages are written for a person; anything else is named by its type so it can be looked up.
-        if error is None:
-            self.error = "The comparison was cancelled. Press r to run it again."
-        elif isinstance(error, DiffError):
-            self.error = str(error)
-        else:
-            self.error = f"{type(error).__name__}: {error}. Press r to try again."
+        self.running, self.stopped = False, True
         self.query_one(SideBySide).show(None, self.kinds, empty_message="Nothing compared. Press r to try again.")
         self._render_headline()
+        if event.state is WorkerState.ERROR:
+            # Worker.StateChanged does not bubble: the app's one handler shows what failed, why, what to do.
+            self.wizard.on_worker_state_changed(event)
 
-    @on(EndpointsResolved)
-    def _endpoints_resolved(self, message: EndpointsResolved) -> None:
-        self.endpoints = message.endpoints
-        self.set_command(diff_command_line(message.endpoints))
-
-    @on(DiffEventArrived)
-    def _diff_event(self, message: DiffEventArrived) -> None:
-        event = message.event
-        if isinstance(event, TableStarted):
+    def show_event(self, event: DiffStepEvent) -> None:
+        """Render one event of the step."""
+        if isinstance(event, EndpointsResolved):
+            self.set_command(event.command)
+        elif isinstance(event, TableStarted):
             self.live = _Live(event.source_table, event.position, event.total)
             self._put_table(event.source_table, None)
         elif isinstance(event, BucketsScanned):
@@ -237,14 +162,10 @@ class DiffScreen(WizardScreen):
             self.live.rechecking = event.differences
         elif isinstance(event, TableCompared):
             self._put_table(event.diff.source_table, event.diff)
+        elif isinstance(event, DiffDone):
+            self.running = False
+            self._show_report(event.report)
         self._dirty = True
-
-    @on(DiffFinished)
-    def _finished(self, message: DiffFinished) -> None:
-        self.running = False
-        self.wizard.busy.discard("diff")
-        self._show_report(message.report)
-        self.journey.update(diff=summarize(message.report))
 
     def _show_report(self, report: DiffReport) -> None:
         self.report = report
@@ -320,9 +241,9 @@ class DiffScreen(WizardScreen):
 
     def _render_headline(self) -> None:
         text = Text()
-        if self.error is not None:
-            text.append("✗ ", style="bold red")
-            text.append(self.error)
+        if self.stopped:
+            text.append("✗ Nothing compared", style="bold red")
+            text.append(" · press r to try again")
         elif self.report is not None:
             headline = summarize(self.report)
             tables = len(self.report.tables)

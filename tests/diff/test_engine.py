@@ -251,8 +251,41 @@ def test_integer_keys_with_huge_gaps_and_negative_values(
     assert [r.key for r in diff.missing_in_target] == [{"id": "-5"}]
     assert [r.key for r in diff.extra_in_target] == [{"id": "-4611686018427387904"}]
     scans = [e for e in events if isinstance(e, BucketsScanned)]
-    # One first pass; with tiny leaves the skewed buckets (all 2000 dense keys share a range) are split again.
-    assert (len(scans) > 1) == (leaf_rows == 4)
+    # The whole-table pass, then one bucketed pass; with tiny leaves the skewed buckets (all 2000 dense keys share
+    # a range) are split again.
+    assert (len(scans) > 2) == (leaf_rows == 4)
+
+
+def test_identical_tables_are_proven_by_one_whole_table_pass(both: SqlRunner, diff_table: Diff) -> None:
+    both(
+        "CREATE TABLE whole (id int PRIMARY KEY, v text)",
+        "INSERT INTO whole SELECT g, 'v' || g FROM generate_series(1, 500) g",
+    )
+    events: list[DiffEvent] = []
+    diff = diff_table("whole", on_event=events.append)
+    scans = [e for e in events if isinstance(e, BucketsScanned)]
+    assert diff.identical and diff.source_rows == diff.target_rows == 500
+    assert [(s.buckets, s.differing, s.rows) for s in scans] == [(1, 0, 1000)]
+
+
+def test_booleans_keep_true_false_and_null_apart_in_every_column(
+    both: SqlRunner, target_sql: SqlRunner, diff_table: Diff
+) -> None:
+    both(
+        "CREATE TABLE flags (id int PRIMARY KEY, a boolean, b boolean)",
+        "INSERT INTO flags VALUES (1, true, false), (2, NULL, true), (3, false, NULL), (4, true, true)",
+    )
+    # Each change keeps the multiset of values in the row (or the table) the same, so only per-column hashing finds it.
+    target_sql(
+        "UPDATE flags SET a = false, b = true WHERE id = 1",
+        "UPDATE flags SET a = true, b = NULL WHERE id = 2",
+        "UPDATE flags SET a = NULL, b = false WHERE id = 3",
+    )
+    assert changes(diff_table("flags")) == {
+        "1": {"a": ("true", "false"), "b": ("false", "true")},
+        "2": {"a": (None, "true"), "b": ("true", None)},
+        "3": {"a": ("false", None), "b": (None, "false")},
+    }
 
 
 def test_tables_without_a_key_compare_as_multisets_counting_duplicates(

@@ -17,9 +17,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
-from dms_tui.app import DmsTuiApp
+from dms_tui.app import DmsTuiApp, ErrorScreen
 from dms_tui.journey import DiffRecord, Step
 from dms_tui.screens.diff import DiffScreen
+from dms_tui.steps.diff import DiffInputs
 from dms_tui.widgets.side_by_side import SideBySide
 
 
@@ -77,14 +78,21 @@ def different_dbs(pg_source, pg_target) -> tuple[str, str]:  # type: ignore[no-u
     return source, target
 
 
-async def open_diff(app: DmsTuiApp, pilot: Pilot, **kwargs: object) -> DiffScreen:  # type: ignore[type-arg]
+async def open_diff(
+    app: DmsTuiApp,
+    pilot: Pilot,  # type: ignore[type-arg]
+    sources: tuple[str, str] | None = None,
+    select_table: str | None = None,
+) -> DiffScreen:
+    """Open the Diff screen on two databases given by URL (``sources``), else on the environment's."""
     await app.workers.wait_for_complete()
-    app.push_screen(DiffScreen(app.journey, **kwargs))  # type: ignore[arg-type]
+    inputs = DiffInputs(source_url=sources[0], target_url=sources[1]) if sources else None
+    screen = DiffScreen(app.journey, select_table, inputs=inputs)
+    app.push_screen(screen)
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause(0.3)
-    assert isinstance(app.screen, DiffScreen)
-    return app.screen
+    return screen
 
 
 def headline(screen: DiffScreen) -> str:
@@ -114,7 +122,7 @@ async def test_identical_databases_are_proven_equal_and_next_goes_to_cleanup(
         screen = await open_diff(app, pilot, sources=identical_dbs)
         assert "Identical" in headline(screen) and "2 tables" in headline(screen)
         assert summary_cells(screen) == {"public.orders": "✓ identical", "public.events": "✓ identical"}
-        assert app.journey.state.diff == DiffRecord(identical=True, tables=2, differences=0)
+        assert app.journey.state.diff is None  # two databases given by URL are not the journey's
         # the equivalent command names both databases but never the password
         command = screen.equivalent_command()
         assert command.startswith("dms-tui diff --source postgresql://")
@@ -122,6 +130,7 @@ async def test_identical_databases_are_proven_equal_and_next_goes_to_cleanup(
         await pilot.press("f5")
         await pilot.pause()
         assert app.journey.state.is_done(Step.DIFF)
+        assert app.journey.state.diff == DiffRecord(identical=True, tables=2, differences=0)
         assert app.journey.state.current is Step.CLEANUP
         assert type(app.screen).__name__ == "CleanupScreen"
 
@@ -135,7 +144,6 @@ async def test_each_kind_of_difference_is_shown_side_by_side(app: DmsTuiApp, dif
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await open_diff(app, pilot, sources=different_dbs, select_table="orders")
         assert summary_cells(screen) == {"public.orders": "✗ 5 differences", "public.events": "✗ 1 difference"}
-        assert app.journey.state.diff == DiffRecord(identical=False, tables=2, differences=6)
         assert "6 differences" in headline(screen) and "2 of 2 tables" in headline(screen)
         source, target = grid_rows(screen, "source"), grid_rows(screen, "target")
         # columns: marker, id (pinned key), customer, status, note
@@ -208,54 +216,6 @@ async def test_exports_write_json_and_csv_under_the_state_dir(
             assert pg_password_free(path.read_text(), different_dbs)
 
 
-async def test_renamed_tables_are_paired_through_the_task_mappings(
-    app: DmsTuiApp,
-    pg_source,
-    pg_target,  # type: ignore[no-untyped-def]
-) -> None:
-    source = SecretUrl(pg_source.fresh_database("ui_diff_rename"))
-    target = SecretUrl(pg_target.fresh_database("ui_diff_rename"))
-    run_sql(source, ORDERS, EVENTS)
-    run_sql(target, "create schema sales", ORDERS.replace("public.orders", "sales.orders_v2"))
-    mappings = {
-        "rules": [
-            {
-                "rule-type": "selection",
-                "rule-id": "1",
-                "rule-name": "orders",
-                "rule-action": "include",
-                "object-locator": {"schema-name": "public", "table-name": "orders"},
-            },
-            {
-                "rule-type": "transformation",
-                "rule-id": "2",
-                "rule-name": "schema",
-                "rule-action": "rename",
-                "rule-target": "schema",
-                "object-locator": {"schema-name": "public"},
-                "value": "sales",
-            },
-            {
-                "rule-type": "transformation",
-                "rule-id": "3",
-                "rule-name": "table",
-                "rule-action": "add-suffix",
-                "rule-target": "table",
-                "object-locator": {"schema-name": "public", "table-name": "orders"},
-                "value": "_v2",
-            },
-        ]
-    }
-    app.journey.update_task(identifier="demo-task", table_mappings=json.dumps(mappings))
-    async with app.run_test(size=(160, 48)) as pilot:
-        screen = await open_diff(app, pilot, sources=(source, target))
-        table = screen.query_one("#diff-tables", DataTable)
-        # only the selected table is compared (events is not in the task), against its renamed target
-        assert [str(k.value) for k in table.rows] == ["public.orders"]
-        assert str(table.get_cell("public.orders", "table")) == "public.orders → sales.orders_v2"
-        assert summary_cells(screen) == {"public.orders": "✓ identical"}
-
-
 async def test_an_unreachable_database_is_explained_without_the_password(
     app: DmsTuiApp,
     pg_source,  # type: ignore[no-untyped-def]
@@ -265,34 +225,41 @@ async def test_an_unreachable_database_is_explained_without_the_password(
     bad = SecretUrl(psycopg.conninfo.make_conninfo(good, port=1))  # nothing listens on port 1
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_diff(app, pilot, sources=(good, bad))
-        text = headline(screen)
-        assert "Could not connect to the target database" in text
-        assert params["password"] not in text
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ErrorScreen)  # the app's one error modal: what, why, what to do
+        shown = f"{app.screen.error.what} {app.screen.error.why}"
+        assert "Could not connect to the target database" in shown
+        assert params["password"] not in shown
+        await pilot.press("escape")
+        assert "Nothing compared" in headline(screen) and not app.running_jobs
         assert app.journey.state.diff is None
-        assert "diff" not in app.busy
         await pilot.press("f5")  # nothing to record yet: the step stays open
         assert isinstance(app.screen, DiffScreen)
 
 
-async def test_without_provisioning_outputs_the_screen_says_what_to_do(app: DmsTuiApp) -> None:
+async def test_without_provisioning_outputs_the_modal_says_what_to_do(app: DmsTuiApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_diff(app, pilot)
-        assert "no provisioning outputs" in headline(screen) and "Provision" in headline(screen)
+        await open_diff(app, pilot)
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ErrorScreen)
+        assert "has not been provisioned" in app.screen.error.what
+        assert "dms-tui provision apply --sandbox" in app.screen.error.next_step
 
 
 async def test_progress_shows_buckets_scanned_and_rows_per_second(app: DmsTuiApp) -> None:
     from dms_tui.data.diff import BucketsScanned, Rechecking, TableStarted
-    from dms_tui.screens.diff import DiffEventArrived
     from tests.ui.diff_reports import identical_report
+    from tests.ui.test_diff_snapshots import prepared_run
 
+    app.services.options["diff_run"] = prepared_run(identical_report)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_diff(app, pilot, report=identical_report())
+        screen = await open_diff(app, pilot)
         screen.running, screen.report = True, None  # as if a run were under way
-        screen.post_message(DiffEventArrived(TableStarted("public.big", "public.big", 2, 3)))
-        screen.post_message(DiffEventArrived(BucketsScanned("public.big", 40, 0, 120_000, 0.1)))
+        screen.show_event(TableStarted("public.big", "public.big", 2, 3))
+        screen.show_event(BucketsScanned("public.big", 40, 0, 120_000, 0.1))
         await pilot.pause(0.4)  # the headline redraws on its coalescing timer
         assert "Comparing public.big (2/3) · 40 buckets · 120,000 rows · 1,200,000 rows/s" in headline(screen)
         assert summary_cells(screen)["public.big"] == "comparing…"
-        screen.post_message(DiffEventArrived(Rechecking("public.big", 3, 0.5)))
+        screen.show_event(Rechecking("public.big", 3, 0.5))
         await pilot.pause(0.4)
         assert "re-checking 3 differences" in headline(screen)

@@ -7,7 +7,7 @@ Update after an intended change with: scripts/test tests/ui/test_diff_snapshots.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from dms_tui.data.diff import DiffReport
 from dms_tui.environment import Environment
 from dms_tui.journey import Journey
 from dms_tui.screens.diff import DiffScreen
+from dms_tui.steps.diff import DiffDone, DiffStepEvent, EndpointsResolved, diff_command_line, summarize
 from tests.ui.conftest import instant_services
 from tests.ui.diff_reports import differences_report, identical_report
 
@@ -37,18 +38,30 @@ def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Path:
     return SNAPSHOT_HOME
 
 
-def _app() -> DmsTuiApp:
+def prepared_run(report: Callable[[], DiffReport]) -> Callable[..., Iterator[DiffStepEvent]]:
+    """A stand-in for the Diff step that yields a prepared result (the "diff_run" option of StepServices)."""
+
+    def run(environment: Environment | None, journey: object, inputs: object) -> Iterator[DiffStepEvent]:
+        result = report()
+        command = diff_command_line(environment, inputs)  # type: ignore[arg-type]
+        yield EndpointsResolved(*SOURCES, command)
+        yield DiffDone(result, summarize(result), command)
+
+    return run
+
+
+def _app(report: Callable[[], DiffReport]) -> DmsTuiApp:
     journey = Journey.resume_or_start("dev", "sandbox")
-    return DmsTuiApp(journey, services=instant_services(Environment(mode="sandbox", region="us-east-1")))
+    services = instant_services(Environment(mode="sandbox", region="us-east-1"))
+    services.options["diff_run"] = prepared_run(report)
+    return DmsTuiApp(journey, services=services)
 
 
-def _open(
-    report: Callable[[], DiffReport], select: str | None = None, keys: Sequence[str] = ()
-) -> Callable[[Pilot], object]:  # type: ignore[type-arg]
+def _open(select: str | None = None, keys: Sequence[str] = ()) -> Callable[[Pilot], object]:  # type: ignore[type-arg]
     async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        pilot.app.push_screen(DiffScreen(pilot.app.journey, select, sources=SOURCES, report=report()))  # type: ignore[attr-defined]
+        pilot.app.push_screen(DiffScreen(pilot.app.journey, select))  # type: ignore[attr-defined]
         await pilot.pause()
         if keys:
             await pilot.press(*keys)
@@ -60,28 +73,28 @@ def _open(
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_identical(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), terminal_size=size, run_before=_open(identical_report, "orders"))
+    assert snap_compare(_app(identical_report), terminal_size=size, run_before=_open("orders"))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_missing_extra_and_changed_rows(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), terminal_size=size, run_before=_open(differences_report, "public.orders"))
+    assert snap_compare(_app(differences_report), terminal_size=size, run_before=_open("public.orders"))
 
 
 def test_long_value_shown_whole_on_select(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
     keys = ["enter", "down", "down", "down", "down", "right", "right", "right", "right"]
-    assert snap_compare(_app(), terminal_size=(160, 48), run_before=_open(differences_report, "orders", keys))
+    assert snap_compare(_app(differences_report), terminal_size=(160, 48), run_before=_open("orders", keys))
 
 
 def test_changed_only_transposed(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
     keys = ["enter", "3", "t", "down", "down", "down"]
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_open(differences_report, "orders", keys))
+    assert snap_compare(_app(differences_report), terminal_size=(80, 24), run_before=_open("orders", keys))
 
 
 def test_keyless_table_with_duplicates(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
-    run_before = _open(differences_report, "demo_schema.demo_table")
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=run_before)
+    run_before = _open("demo_schema.demo_table")
+    assert snap_compare(_app(differences_report), terminal_size=(80, 24), run_before=run_before)
 
 
 def test_schema_drift_of_a_renamed_table(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_open(differences_report, "sales.items"))
+    assert snap_compare(_app(differences_report), terminal_size=(80, 24), run_before=_open("sales.items"))

@@ -12,6 +12,7 @@ from typing import Protocol
 INTEGER_TYPE_OIDS = frozenset({20, 21, 23})  # int8, int2, int4
 NUMERIC_TYPE_OID = 1700
 TIMESTAMPTZ_TYPE_OID = 1184
+BOOLEAN_TYPE_OID = 16
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
 TableMapping = Mapping[str, str] | Callable[[str], str | None]
@@ -84,6 +85,10 @@ class Column:
     @property
     def is_timestamptz(self) -> bool:
         return self.base_type_oid == TIMESTAMPTZ_TYPE_OID
+
+    @property
+    def is_boolean(self) -> bool:
+        return self.base_type_oid == BOOLEAN_TYPE_OID
 
     @property
     def is_integer(self) -> bool:

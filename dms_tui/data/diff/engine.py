@@ -58,6 +58,7 @@ class DiffOptions:
     scan_parts: int = 3  # the first pass over a large table runs as this many block-range scans per side at once
     min_blocks_to_split: int = 2048  # tables smaller than this (in 8 kB pages) are scanned in one piece
     strategy: HashStrategy | None = None  # None: the best that both servers support
+    whole_table_first: bool = True  # one ungrouped checksum per table first; buckets only when the totals differ
 
 
 def diff_databases(
@@ -229,6 +230,11 @@ class TableComparison:
 
     def run(self, started: float) -> TableDiff:
         self.started = started
+        if self.options.whole_table_first:
+            source_total, target_total = self._whole_pass()
+            if source_total == target_total:
+                rows = sum(c.rows for c in source_total.values())
+                return self._result(rows, rows, _Found.empty(), truncated=False, rechecked=False)
         source_sums, target_sums = self._first_pass()
         source_rows = sum(c.rows for c in source_sums.values())
         target_rows = sum(c.rows for c in target_sums.values())
@@ -248,6 +254,11 @@ class TableComparison:
             found = _Found.empty()
             truncated = self._collect(iter(list(fetched)), found, []) or truncated
             rechecked = True
+        return self._result(source_rows, target_rows, found, truncated=truncated, rechecked=rechecked)
+
+    def _result(
+        self, source_rows: int, target_rows: int, found: _Found, *, truncated: bool, rechecked: bool
+    ) -> TableDiff:
         limit = self.options.max_rows
         truncated = truncated or found.full(limit + 1)
         return TableDiff(
@@ -262,7 +273,7 @@ class TableComparison:
             changed=tuple(found.changed[:limit]),
             schema_drift=self.shape.drift,
             truncated=truncated,
-            elapsed_seconds=time.perf_counter() - started,
+            elapsed_seconds=time.perf_counter() - self.started,
             rechecked=rechecked,
         )
 
@@ -309,6 +320,12 @@ class TableComparison:
         if blocks < self.options.min_blocks_to_split:
             return []
         return buckets.block_ranges(blocks, self.options.scan_parts)
+
+    def _whole_pass(self) -> tuple[Checksums, Checksums]:
+        """Each side's whole-table checksum (one bucket): equal totals prove the table pair identical."""
+        sums = self._split_checksums(lambda table, hasher, part: buckets.total_scan(table, hasher.row_hash(), part))
+        self._scanned(*sums, len(buckets.differing_buckets(*sums)))
+        return sums
 
     def _first_pass(self) -> tuple[Checksums, Checksums]:
         if self.integer_key is not None:

@@ -7,7 +7,8 @@ Four strategies; the best one both servers support is used unless one is forced:
   its position, so NULL differs from '' and a NULL moving to another column changes the hash. Equal values hash
   equal whatever their text form (numeric 1.5 = 1.50, floats by value); a timestamptz is hashed as a timestamp in
   the pinned UTC session, i.e. as its instant. Types whose hash is not portable or that have none (enums, json,
-  xml, geometric types, date and boolean whose hash functions take another type) are hashed as canonical text.
+  xml, geometric types, date, whose hash function takes another type) are hashed as canonical text; a boolean
+  becomes one of three constants per position (true, false, NULL).
   This is the cheapest per row: no row value is built and no text is formatted for most types.
 - RECORD (PostgreSQL 14+, when asked for): ``hash_record_extended(ROW(c1, c2, ...), 0)``. Each column is hashed by its type's own
   hash function, so equal values hash equal whatever their text form: ``1.5 = 1.50`` (numeric), a timestamptz is
@@ -94,6 +95,10 @@ _ARRAY_HASH = ("pg_catalog", "hash_array_extended")
 _TIMESTAMP_HASH = ("pg_catalog", "timestamp_hash_extended")
 
 
+_TRUE_SEED = 1 << 20  # offsets that keep a boolean's constants apart from every position's NULL constant
+_FALSE_SEED = 1 << 21
+
+
 def null_hash(seed: int) -> int:
     """The hash standing for NULL in column ``seed``: fixed, different per position, a valid bigint."""
     return ((seed + 1) * 0x9E3779B97F4A7C15) % (1 << 63) - (1 << 62)
@@ -102,6 +107,15 @@ def null_hash(seed: int) -> int:
 def column_hash(column: Column, seed: int, *, as_text: bool, trim_scale: bool) -> sql.Composable:
     """A bigint hash of one column value (never NULL), seeded with the column's position (COLUMNS strategy)."""
     ident = sql.Identifier(column.name)
+    if column.is_boolean and not as_text:
+        # Two values and NULL: three constants per position, with no function call per row (a third of the
+        # cost of hashing the text form on a six-column table).
+        return sql.SQL("CASE WHEN {0} THEN {1} WHEN NOT {0} THEN {2} ELSE {3} END").format(
+            ident,
+            sql.Literal(null_hash(seed + _TRUE_SEED)),
+            sql.Literal(null_hash(seed + _FALSE_SEED)),
+            sql.Literal(null_hash(seed)),
+        )
     value: sql.Composable = ident
     function = _TEXT_HASH
     if as_text or not column.hash_portable:
