@@ -80,31 +80,9 @@ def test_create_start_stop_delete_run_as_printed_with_the_aws_cli(moto_endpoint:
 
 
 def _outputs(instance_arn: str) -> EnvironmentOutputs:
-    from dms_tui.provision.outputs import SideOutputs
+    """Made-up endpoint ARNs (the CLI's create does not check them on moto) and the real instance."""
+    import dataclasses
 
-    def side(name: str) -> SideOutputs:
-        return SideOutputs(
-            vpc_id=f"vpc-{name}",
-            vpc_cidr="10.0.0.0/16",
-            cluster_identifier=f"{name}-cluster",
-            database_name="demo",
-            port=5432,
-            secret_arn=f"arn:aws:secretsmanager:{REGION}:123456789012:secret:{name}",
-            nlb_arn=f"arn:aws:elasticloadbalancing:{REGION}:123456789012:loadbalancer/net/{name}/1",
-            target_group_arn=f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/{name}/1",
-            endpoint_service_id=f"vpce-svc-{name}",
-            vpc_endpoint_id=f"vpce-{name}",
-            endpoint_dns_name=f"vpce-0{name}.vpce-svc.{REGION}.vpce.amazonaws.com",
-            dms_endpoint_arn=f"arn:aws:dms:{REGION}:123456789012:endpoint:{name.upper()}",
-        )
+    from tests.ui.test_migrate_screen import fake_outputs
 
-    return EnvironmentOutputs(
-        source=side("source"),
-        target=side("target"),
-        dms_vpc_id="vpc-dms",
-        dms_vpc_cidr="10.0.0.0/16",
-        dms_replication_instance_arn=instance_arn,
-        dms_access_role_arn="arn:aws:iam::123456789012:role/dms-vpc-role",
-        bastion_instance_id="i-0123456789abcdef0",
-        region=REGION,
-    )
+    return dataclasses.replace(fake_outputs(), dms_replication_instance_arn=instance_arn, region=REGION)
