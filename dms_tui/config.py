@@ -6,6 +6,11 @@ problem, the field-level ``validate_*`` helpers check one value while a person t
 refuse a document whole, with every problem listed. Field names in problems are dotted paths into the tfvars
 document: ``vpcs.source.cidr``, ``vpcs.dms.private_subnets[1]``, ``target_db.database_name``, ``tags.Project``.
 
+The rules themselves (patterns, lengths, ranges, reserved names, the AWS catalog of regions, zones and instance
+classes) are one table, terraform/provisioning/config_rules.json, which variables.tf's validation blocks read too: the
+wizard and `terraform plan` refuse the same values (tests/test_config_rules_corpus.py holds them to it). This module
+adds only the messages and what terraform cannot see (JSON types before conversion, unknown attributes).
+
 Nothing here is secret: passwords never enter the configuration (Terraform generates them ephemerally).
 """
 
@@ -19,13 +24,24 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from dms_tui import aws_catalog
+from dms_tui.resources import terraform_bundle_dir
+
+
+def _load_rules() -> dict[str, Any]:
+    path = terraform_bundle_dir() / "provisioning" / "config_rules.json"
+    rules: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return rules
+
+
+#: The table of rules shared with variables.tf (see the module docstring).
+RULES: Mapping[str, Any] = MappingProxyType(_load_rules())
 
 #: Shown by the UI next to the VPC CIDR fields: overlapping VPCs are the pattern, not a mistake.
 OVERLAPPING_VPCS_EXPLANATION = (
@@ -62,55 +78,65 @@ DATABASE_KEYS: tuple[str, ...] = (
 )
 
 # AWS limits (VPC user guide): a VPC's and a subnet's IPv4 block is between /16 and /28.
-MIN_PREFIX, MAX_PREFIX = 16, 28
-AURORA_PORT_RANGE = (1150, 65535)
-DMS_STORAGE_RANGE_GB = (5, 6144)
-MAX_TAGS = 50  # per resource; the provider's default_tags count against it
-ENVIRONMENT_MAX_LEN = 16  # it prefixes resource names, and NLB / target group names stop at 32 characters
-VPC_NAME_MAX_LEN = 32
-CLUSTER_ID_MAX_LEN = 63
-DATABASE_NAME_MAX_LEN = 63
-MASTER_USERNAME_MAX_LEN = 16  # Aurora's CreateDBCluster limit (PostgreSQL itself would allow 63)
-
-# PostgreSQL's reserved key words (SQL Key Words appendix: "reserved" and "reserved (can be function or type)");
-# RDS refuses them as database names and master user names.
-POSTGRES_RESERVED_WORDS = frozenset(
-    """
-    all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation
-    column concurrently constraint create cross current_catalog current_date current_role current_schema
-    current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch
-    for foreign freeze from full grant group having ilike in initially inner intersect into is isnull join lateral
-    leading left like limit localtime localtimestamp natural not notnull null offset on only or order outer
-    overlaps placing primary references returning right select session_user similar some symmetric system_user
-    table tablesample then to trailing true union unique user using variadic verbose when where window with
-    """.split()
+MIN_PREFIX, MAX_PREFIX = RULES["cidr"]["min_prefix"], RULES["cidr"]["max_prefix"]
+REFUSED_RANGES: tuple[ipaddress.IPv4Network, ...] = tuple(
+    ipaddress.IPv4Network(r) for r in RULES["cidr"]["refused_ranges"]
 )
-# Roles RDS / Aurora keep for themselves, and role names PostgreSQL gives a special meaning.
-RESERVED_ROLE_NAMES = frozenset(
-    {
-        "admin",  # RDS answers "MasterUsername admin cannot be used as it is a reserved word used by the engine"
-        "rdsadmin",
-        "rdsrepladmin",
-        "rdstopmgr",
-        "rdsproxyadmin",
-        "rds_superuser",
-        "rds_replication",
-        "rds_password",
-        "rds_iam",
-        "rds_ad",
-        "rds_extension",
-        "public",
-        "none",
-    }
-)
-RESERVED_DATABASE_NAMES = frozenset({"template0", "template1", "rdsadmin"})
+AURORA_PORT_RANGE = (RULES["aurora_port"]["min"], RULES["aurora_port"]["max"])
+DMS_STORAGE_RANGE_GB = (RULES["dms_allocated_storage_gib"]["min"], RULES["dms_allocated_storage_gib"]["max"])
+MAX_TAGS = RULES["tags"]["max_count"]  # per resource; the provider's default_tags count against it
+TAG_KEY_MAX_LEN = RULES["tags"]["key_max_length"]
+TAG_VALUE_MAX_LEN = RULES["tags"]["value_max_length"]
+_RESOURCE_NAME_MAX = RULES["resource_name"]["max_length"]
+ENVIRONMENT_MAX_LEN = _RESOURCE_NAME_MAX["environment"]  # it prefixes resource names; NLB names stop at 32 characters
+VPC_NAME_MAX_LEN = _RESOURCE_NAME_MAX["vpc_name"]
+CLUSTER_ID_MAX_LEN = _RESOURCE_NAME_MAX["cluster_name"]
+DATABASE_NAME_MAX_LEN = RULES["sql_identifier"]["max_length"]["database_name"]
+MASTER_USERNAME_MAX_LEN = RULES["sql_identifier"]["max_length"]["master_username"]  # Aurora's limit (PostgreSQL: 63)
 
-_RESOURCE_NAME = re.compile(r"^[a-z][a-z0-9-]*$")
-_SQL_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_ENGINE_VERSION = re.compile(r"^(\d{1,2})\.(\d{1,2})$")
-_ZONE_ID = re.compile(r"^[a-z]{3,5}\d-az\d+$")
-_TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
+#: PostgreSQL's reserved key words ("reserved" and "reserved (can be function or type)"): RDS refuses them as
+#: database names and master user names.
+POSTGRES_RESERVED_WORDS = frozenset(RULES["postgres_reserved_words"])
+#: Roles RDS / Aurora keep for themselves (admin: "a reserved word used by the engine"), and role names PostgreSQL
+#: gives a special meaning; plus the prefixes of both.
+RESERVED_ROLE_NAMES = frozenset(RULES["reserved_role_names"])
+RESERVED_ROLE_PREFIXES: tuple[str, ...] = tuple(RULES["reserved_role_prefixes"])
+RESERVED_DATABASE_NAMES = frozenset(RULES["reserved_database_names"])
+
+#: The AWS catalog: region -> zone letters; instance class family -> sizes; Aurora PostgreSQL major versions.
+REGION_ZONE_LETTERS: Mapping[str, str] = MappingProxyType(RULES["regions"])
+AURORA_POSTGRESQL_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {family: tuple(sizes) for family, sizes in RULES["aurora_postgresql_classes"].items()}
+)
+AURORA_SERVERLESS_CLASS: str = RULES["aurora_serverless_class"]
+DMS_REPLICATION_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {family: tuple(sizes) for family, sizes in RULES["dms_replication_classes"].items()}
+)
+EC2_BASTION_FAMILIES: tuple[str, ...] = tuple(RULES["ec2_bastion_families"])
+AURORA_POSTGRESQL_MAJOR_VERSIONS: tuple[int, ...] = tuple(RULES["engine_version"]["majors"])
+
+# The table's patterns are RE2 written with ASCII classes only, so Python's re reads them the same way.
+_RESOURCE_NAME = re.compile(RULES["resource_name"]["pattern"])
+_SQL_IDENTIFIER = re.compile(RULES["sql_identifier"]["pattern"])
+_ENGINE_VERSION = re.compile(RULES["engine_version"]["pattern"])
+_EC2_SIZE = re.compile(RULES["ec2_size_pattern"])
+_TAG_CATEGORIES = tuple(RULES["tags"]["text_unicode_categories"])
+_TAG_OTHER_CHARACTERS = frozenset(RULES["tags"]["text_other_characters"])
+_LOWERCASE_NAME_CHARACTERS = re.compile(r"^[a-z][a-z0-9-]*$")  # for the message only: the verdict is the table's
+_REGION_SHAPE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$")  # for the message only
+_ZONE_ID = re.compile(r"^[a-z]{3,5}[0-9]-az[0-9]+$")
 _SIMPLE_TAG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def zone_names(region: str) -> tuple[str, ...]:
+    """The availability zone names of ``region`` (empty when the table does not know the region)."""
+    return tuple(region + letter for letter in REGION_ZONE_LETTERS.get(region, ""))
+
+
+def _tag_text_ok(text: str) -> bool:
+    """AWS's tag characters: Unicode letters, separators and numbers, and _ . : / = + - @ (the table's rule)."""
+    return all(unicodedata.category(c)[0] in _TAG_CATEGORIES or c in _TAG_OTHER_CHARACTERS for c in text)
+
 
 IdentifierKind = Literal["environment", "vpc_name", "cluster_name", "database_name", "master_username"]
 CidrRole = Literal["vpc", "subnet"]
@@ -516,12 +542,14 @@ def validate_cidr(field_path: str, text: object, *, role: CidrRole = "vpc") -> P
             field_path,
             f"{text} is a /{loose.prefixlen}; AWS allows {what} CIDR block between /{MIN_PREFIX} and /{MAX_PREFIX}",
         )
-    if loose.is_loopback or loose.is_link_local or loose.is_multicast or loose.is_reserved or loose.is_unspecified:
+    assert isinstance(loose, ipaddress.IPv4Network)
+    refused = next((r for r in REFUSED_RANGES if loose.subnet_of(r)), None)
+    if refused is not None:
         return Problem(
-            field_path, f"{text} is a loopback, link-local, multicast or reserved range AWS refuses; use e.g. {example}"
+            field_path,
+            f"{text} is inside {refused} (0.0.0.0/8, loopback, link-local, multicast or reserved), which AWS "
+            f"refuses; use e.g. {example}",
         )
-    if loose.subnet_of(ipaddress.IPv4Network("0.0.0.0/8")):
-        return Problem(field_path, f"{text} is inside 0.0.0.0/8, which AWS refuses; use e.g. {example}")
     return None
 
 
@@ -545,14 +573,14 @@ def _validate_resource_name(field_path: str, text: object, kind: IdentifierKind)
         )
     if not text[0].isascii() or not text[0].isalpha():
         return Problem(field_path, f"{text!r} must start with a letter, e.g. {example}")
-    if not _RESOURCE_NAME.fullmatch(text):
+    if not _LOWERCASE_NAME_CHARACTERS.fullmatch(text):
         lowered = text.lower()
-        if _RESOURCE_NAME.fullmatch(lowered):
+        if _LOWERCASE_NAME_CHARACTERS.fullmatch(lowered):
             return Problem(
                 field_path, f"{text!r} has capital letters; AWS keeps these names lowercase — use {lowered!r}"
             )
         return Problem(field_path, f"{text!r} may only hold lowercase letters, digits and hyphens, e.g. {example}")
-    if text.endswith("-") or "--" in text:
+    if not _RESOURCE_NAME.fullmatch(text):  # the table's rule: single hyphens between letters and digits
         fixed = re.sub(r"-{2,}", "-", text).rstrip("-")
         return Problem(field_path, f"{text!r} must not end with a hyphen or contain two in a row; use {fixed!r}")
     return None
@@ -579,7 +607,7 @@ def _validate_sql_identifier(field_path: str, text: object, kind: IdentifierKind
             field_path,
             f"{text!r} is a PostgreSQL reserved word, which Aurora refuses; pick another name such as {example}",
         )
-    if is_user and (word in RESERVED_ROLE_NAMES or word.startswith(("pg_", "rds_"))):
+    if is_user and (word in RESERVED_ROLE_NAMES or word.startswith(RESERVED_ROLE_PREFIXES)):
         return Problem(
             field_path, f"{text!r} is a role name RDS or PostgreSQL reserves; pick another, such as postgres"
         )
@@ -623,24 +651,25 @@ def validate_region(field_path: str, text: object) -> Problem | None:
     if problem is not None:
         return problem
     assert isinstance(text, str)
-    if text in aws_catalog.REGION_ZONE_LETTERS:
+    if text in REGION_ZONE_LETTERS:
         return None
     lowered = text.lower()
-    if lowered in aws_catalog.REGION_ZONE_LETTERS:
+    if lowered in REGION_ZONE_LETTERS:
         return Problem(field_path, f"region names are lowercase; use {lowered!r}")
-    hint = difflib.get_close_matches(text, list(aws_catalog.REGION_ZONE_LETTERS), n=1)
+    hint = difflib.get_close_matches(text, list(REGION_ZONE_LETTERS), n=1)
     if hint:
         return Problem(field_path, f"{text!r} is not an AWS region; did you mean {hint[0]!r}?")
-    if aws_catalog.REGION_PATTERN.fullmatch(text):
+    if _REGION_SHAPE.fullmatch(text):
         return Problem(
-            field_path, f"{text!r} is not a region this version of dms-tui knows; add it to dms_tui/aws_catalog.py"
+            field_path,
+            f"{text!r} is not a region this version of dms-tui knows; add it to terraform/provisioning/config_rules.json",
         )
     return Problem(field_path, f"{text!r} is not an AWS region name; use one such as us-east-1")
 
 
 def validate_availability_zone(field_path: str, text: object, region: str) -> Problem | None:
     """An availability zone name of ``region`` (us-east-1a), not a zone ID (use1-az1) or another region's zone."""
-    zones = aws_catalog.zone_names(region) if isinstance(region, str) else ()
+    zones = zone_names(region) if isinstance(region, str) else ()
     example = zones[0] if zones else "us-east-1a"
     problem = _text_problem(field_path, text, example)
     if problem is not None:
@@ -667,23 +696,23 @@ def validate_instance_class(field_path: str, text: object, kind: InstanceClassKi
     assert isinstance(text, str)
     if kind == "ec2":
         family, _, size = text.partition(".")
-        if family not in aws_catalog.EC2_BASTION_FAMILIES:
-            families = ", ".join(aws_catalog.EC2_BASTION_FAMILIES)
+        if family not in EC2_BASTION_FAMILIES:
+            families = ", ".join(EC2_BASTION_FAMILIES)
             return Problem(
                 field_path, f"{text!r} is not an EC2 instance type of a known family ({families}); e.g. {example}"
             )
-        if not aws_catalog.EC2_SIZE_PATTERN.fullmatch(size):
+        if not _EC2_SIZE.fullmatch(size):
             return Problem(
                 field_path, f"{text!r} has no valid size after {family}.; e.g. {family}.micro or {family}.large"
             )
         return None
-    if kind == "aurora" and text == aws_catalog.AURORA_SERVERLESS_CLASS:
+    if kind == "aurora" and text == AURORA_SERVERLESS_CLASS:
         return Problem(
             field_path,
             "Aurora Serverless v2 needs capacity settings this wizard does not manage; pick a provisioned class "
             "such as db.r6g.large or db.t4g.medium",
         )
-    catalog = aws_catalog.AURORA_POSTGRESQL_CLASSES if kind == "aurora" else aws_catalog.DMS_REPLICATION_CLASSES
+    catalog = AURORA_POSTGRESQL_CLASSES if kind == "aurora" else DMS_REPLICATION_CLASSES
     what = "an Aurora PostgreSQL DB instance class" if kind == "aurora" else "a DMS replication instance class"
     family, dot, size = text.rpartition(".")
     if not dot or family not in catalog:
@@ -700,7 +729,7 @@ def validate_engine_version(field_path: str, text: object) -> Problem | None:
         return problem
     assert isinstance(text, str)
     match = _ENGINE_VERSION.fullmatch(text)
-    majors = aws_catalog.AURORA_POSTGRESQL_MAJOR_VERSIONS
+    majors = AURORA_POSTGRESQL_MAJOR_VERSIONS
     if match is None:
         return Problem(field_path, f"{text!r} is not an engine version; write major.minor, e.g. 16.6")
     if int(match.group(1)) not in majors:
@@ -727,17 +756,19 @@ def validate_tags(field_path: str, tags: object) -> list[Problem]:
             problems.append(Problem(field_path, f"tag name {key!r} must be text"))
             continue
         where = _tag_field(key) if field_path == "tags" else f"{field_path}[{json.dumps(key)}]"
-        if not 1 <= len(key) <= 128:
-            problems.append(Problem(where, "a tag name must be 1 to 128 characters long"))
-        elif key.lower().startswith("aws:"):
+        if not 1 <= len(key) <= TAG_KEY_MAX_LEN:
+            problems.append(Problem(where, f"a tag name must be 1 to {TAG_KEY_MAX_LEN} characters long"))
+        elif key.lower().startswith(RULES["tags"]["reserved_key_prefix"]):
             problems.append(Problem(where, "tag names starting with 'aws:' are reserved for AWS; drop the prefix"))
-        elif not _TAG_TEXT.fullmatch(key):
+        elif not _tag_text_ok(key):
             problems.append(Problem(where, "a tag name may hold letters, digits, spaces and _ . : / = + - @ only"))
         if not isinstance(value, str):
             problems.append(Problem(where, f'the value must be text (write it in quotes, e.g. "{value}")'))
-        elif len(value) > 256:
-            problems.append(Problem(where, f"the value is {len(value)} characters long; AWS allows at most 256"))
-        elif not _TAG_TEXT.fullmatch(value):
+        elif len(value) > TAG_VALUE_MAX_LEN:
+            problems.append(
+                Problem(where, f"the value is {len(value)} characters long; AWS allows at most {TAG_VALUE_MAX_LEN}")
+            )
+        elif not _tag_text_ok(value):
             problems.append(Problem(where, "a tag value may hold letters, digits, spaces and _ . : / = + - @ only"))
     return problems
 

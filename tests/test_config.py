@@ -575,6 +575,7 @@ def variables_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"{variables_tf} is not in this checkout yet")
     module = tmp_path_factory.mktemp("variables-only")
     shutil.copy(variables_tf, module / "variables.tf")
+    shutil.copy(variables_tf.with_name("config_rules.json"), module / "config_rules.json")  # the rules it reads
     (module / "echo.tf").write_text("".join(f'output "{name}" {{\n  value = var.{name}\n}}\n' for name in TFVARS_KEYS))
     (module / "empty.tfrc").write_text("")
     run_terraform(module, "init", "-input=false", "-backend=false")

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dms_tui import aws_catalog
+from dms_tui import config as rules  # the table of rules the model and variables.tf share
 from dms_tui.config import (
     POSTGRES_RESERVED_WORDS,
     RESERVED_DATABASE_NAMES,
@@ -188,25 +188,23 @@ def vpcs(draw: st.DrawFn, region: str, name: str) -> dict[str, Any]:
     indexes = draw(st.lists(st.integers(0, block_count - 1), min_size=count, max_size=count, unique=True))
     size = 2 ** (32 - subnet_prefix)
     chosen = [ipaddress.IPv4Network((int(network.network_address) + i * size, subnet_prefix)) for i in indexes]
-    zones = aws_catalog.zone_names(region)
+    zones = rules.zone_names(region)
     azs = [zones[0], zones[1]] + [draw(st.sampled_from(zones)) for _ in range(count - 2)]
     return {"name": name, "cidr": str(network), "azs": azs, "private_subnets": [str(b) for b in chosen]}
 
 
 @st.composite
 def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
-    region = draw(st.sampled_from(sorted(aws_catalog.REGION_ZONE_LETTERS)))
+    region = draw(st.sampled_from(sorted(rules.REGION_ZONE_LETTERS)))
     names = draw(st.lists(resource_names, min_size=3, max_size=3, unique=True))
     clusters = draw(st.lists(resource_names, min_size=2, max_size=2, unique=True))
 
     def database(cluster: str) -> dict[str, Any]:
         return {
             "cluster_name": cluster,
-            "engine_version": f"{draw(st.sampled_from(aws_catalog.AURORA_POSTGRESQL_MAJOR_VERSIONS))}.{draw(st.integers(0, 20))}",
+            "engine_version": f"{draw(st.sampled_from(rules.AURORA_POSTGRESQL_MAJOR_VERSIONS))}.{draw(st.integers(0, 20))}",
             "instance_class": draw(
-                st.sampled_from(
-                    [f"{f}.{s}" for f, sizes in aws_catalog.AURORA_POSTGRESQL_CLASSES.items() for s in sizes]
-                )
+                st.sampled_from([f"{f}.{s}" for f, sizes in rules.AURORA_POSTGRESQL_CLASSES.items() for s in sizes])
             ),
             "database_name": draw(sql_names),
             "master_username": draw(
@@ -222,10 +220,10 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
         "source_db": database(clusters[0]),
         "target_db": database(clusters[1]),
         "dms_replication_instance_class": draw(
-            st.sampled_from([f"{f}.{s}" for f, sizes in aws_catalog.DMS_REPLICATION_CLASSES.items() for s in sizes])
+            st.sampled_from([f"{f}.{s}" for f, sizes in rules.DMS_REPLICATION_CLASSES.items() for s in sizes])
         ),
         "dms_allocated_storage": draw(st.integers(min_value=5, max_value=6144)),
-        "bastion_instance_type": f"{draw(st.sampled_from(aws_catalog.EC2_BASTION_FAMILIES))}.micro",
+        "bastion_instance_type": f"{draw(st.sampled_from(rules.EC2_BASTION_FAMILIES))}.micro",
         "create_dms_service_roles": draw(st.booleans()),
         "tags": draw(
             st.dictionaries(

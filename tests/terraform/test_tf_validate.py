@@ -70,14 +70,15 @@ def test_mistyped_inputs_are_refused_with_advice(
 ) -> None:
     # The root module's variables.tf alone: `plan` then evaluates exactly its validation blocks, with no provider to
     # start and no AWS (or moto) to call.
-    (tmp_path / "variables.tf").write_bytes((initialised.root_module / "variables.tf").read_bytes())
+    for name in ("variables.tf", "config_rules.json"):  # the variables and the table of rules they read
+        (tmp_path / name).write_bytes((initialised.root_module / name).read_bytes())
     variables = json.loads(initialised.var_file.read_text(encoding="utf-8"))
     good = tmp_path / "good.tfvars.json"
     good.write_text(json.dumps(variables), encoding="utf-8")
     variables["environment"] = "Dev_1"
     variables["vpcs"]["dms"]["private_subnets"] = ["10.0.1.5/24", "10.0.2.0/24"]
     variables["vpcs"]["target"]["azs"] = ["us-east-1a", "us-east-1a"]
-    variables["source_db"]["port"] = 80
+    variables["target_db"]["port"] = 80  # target_db: its checks read source_db, so source_db stays valid here
     variables["target_db"]["master_username"] = "admin"
     variables["dms_allocated_storage"] = 1
     bad = tmp_path / "bad.tfvars.json"
@@ -101,10 +102,11 @@ def test_mistyped_inputs_are_refused_with_advice(
     text = " ".join((refused.stdout + refused.stderr).split())  # diagnostics wrap long messages
     for advice in (
         "environment must be 1-16 characters",
+        "not ending with a hyphen",
         "host bits clear, such as 10.0.1.0/24",
         "in at least two distinct AZs",
-        "source_db.port must be a whole number between 1150 and 65535",
+        "target_db.port must be a whole number between 1150 and 65535",
         "not a reserved word (admin, rdsadmin, user, ...)",
-        "dms_allocated_storage must be between 5 and 6144 GiB",
+        "dms_allocated_storage must be a whole number between 5 and 6144 GiB",
     ):
         assert advice in text, f"missing validation message {advice!r} in:\n{refused.stderr[-3000:]}"
