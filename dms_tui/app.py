@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -164,6 +165,7 @@ class DmsTuiApp(App[int]):
         self.services = services or StepServices()
         self.environment: Environment | None = None  # set by the Welcome screen once it is ready
         self.busy: set[str] = set()  # legacy: jobs not yet in a "job:" worker group
+        self._errors_shown: weakref.WeakSet[Worker[Any]] = weakref.WeakSet()
 
     @property
     def running_jobs(self) -> list[str]:
@@ -179,6 +181,9 @@ class DmsTuiApp(App[int]):
         """The one place a failed worker becomes something a person sees: an error modal (traceback in the log)."""
         if event.state is not WorkerState.ERROR or event.worker.error is None:
             return
+        if event.worker in self._errors_shown:  # a screen and its base class may both hand the same failure over
+            return
+        self._errors_shown.add(event.worker)
         self.show_error(event.worker.error, context=f"worker {event.worker.name or event.worker.group}")
 
     def show_error(self, exc: BaseException, *, context: str = "") -> StepError:

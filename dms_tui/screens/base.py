@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from dms_tui.journey import Journey, Step
 from dms_tui.widgets.command_hint import CommandHint
@@ -60,6 +61,12 @@ class WizardScreen(Screen[None]):
 
     def set_command(self, command: str) -> None:
         self.query_one(CommandHint).command = command
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker.StateChanged does not bubble in Textual: hand every failed worker of a step screen to the app's
+        one error handler (a screen that shows a failure inline calls ``event.prevent_default()``)."""
+        if event.state is WorkerState.ERROR:
+            self.wizard.on_worker_state_changed(event)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_WIDTH, "narrow")

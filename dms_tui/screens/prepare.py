@@ -323,6 +323,7 @@ class PrepareScreen(WizardScreen):
         self.wizard.busy.discard("prepare")
         self.query_one("#prepare", Button).disabled = self.databases is None
         self._status(Text(f"✗ {event.worker.error}", style="red"))  # PreparationError says what to do
+        event.prevent_default()  # shown inline, where it happened; not also in the error modal
 
     def _status(self, text: Text) -> None:
         self.query_one("#prepare-status", Static).update(text)

@@ -114,7 +114,7 @@ class WelcomeScreen(Screen[None]):
             start.refresh(layout=True)  # the label grew: let the button grow with it
             start.focus()
         elif event.state is WorkerState.ERROR:
-            event.stop()  # shown here, in the identity line, rather than in the app's error modal
+            event.prevent_default()  # shown here, in the identity line, rather than in the app's error modal
             self.query_one("#welcome-loading").display = False
             message = str(event.worker.error) or type(event.worker.error).__name__
             self.query_one("#welcome-identity", Static).update(

@@ -105,12 +105,18 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
         assert pids and all(process_alive(pid) for pid in pids)
         await pilot.press("f5")  # Diff → Cleanup
         cleanup = await _on(pilot, "CleanupScreen")
+        await _until(pilot, "the cleanup plan", lambda: "will be removed" in _visible_text(cleanup), 120)
         await pilot.press("d")
         await pilot.pause(0.3)
         await pilot.press("y")
         await _until(
-            pilot, "the cleanup", lambda: app.journey.state.is_done(Step.CLEANUP) or "✗" in _visible_text(cleanup), 600
+            pilot,
+            "the cleanup",
+            lambda: "Everything is removed" in _visible_text(cleanup) or "✗ failed" in _visible_text(cleanup),
+            600,
         )
-        assert app.journey.state.is_done(Step.CLEANUP), _visible_text(cleanup)
+        assert "Everything is removed" in _visible_text(cleanup), _visible_text(cleanup)
+        # Cleaned up, the journey starts over (the configuration is kept): a second walk never dead-ends.
+        assert app.journey.state.done == () and app.journey.state.current is Step.CONFIGURE
     assert not any(process_alive(pid) for pid in pids), "cleanup left a sandbox process running"
     assert not sandbox.workdir.exists() or not any(sandbox.workdir.iterdir()), "cleanup left sandbox files"
