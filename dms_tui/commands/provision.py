@@ -1,60 +1,71 @@
-"""`dms-tui provision plan|apply|destroy`: the bundled Terraform, headless, with the same events the screen renders.
-
-    dms-tui provision plan                 init + plan (saved to the working copy as tfplan)
-    dms-tui provision apply [--yes]        init + plan, confirm, apply exactly that plan, read the outputs
-    dms-tui provision destroy [--yes]      init, confirm, destroy
-
-Exit codes: 0 done; 1 terraform failed or was interrupted (its diagnostics are printed); 2 nothing ran (not
-confirmed, no terraform, no sandbox, unusable environment).
-"""
+"""`dms-tui provision plan|apply|destroy|attach|cancel`: the provision step, headless, rendered with rich or JSON."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import os
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.text import Text
+from dms_tui import exit_codes
+from dms_tui.commands._common import add_common_options, print_json, report_error, stderr_console
+from dms_tui.environment import Environment, add_environment_options, open_environment, request_from_args
+from dms_tui.errors import StepError
 
-from dms_tui.commands._common import add_common_options, print_json, stderr_console
-from dms_tui.provision.events import (
-    ApplyComplete,
-    ApplyErrored,
-    ApplyStart,
-    CommandFinished,
-    CommandStarted,
-    Diagnostic,
-    TerraformEvent,
-)
-from dms_tui.provision.progress import ProvisionProgress, format_elapsed, reduce_event
-from dms_tui.provision.runner import TerraformError, TerraformProcess, TerraformRunner
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+    from rich.text import Text
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_NOT_RUN = 2
-PLAN_FILE = "tfplan"
+    from dms_tui.journey import Journey
+    from dms_tui.provision.detached import RunRecord
+    from dms_tui.provision.events import Diagnostic
+    from dms_tui.provision.progress import ProvisionProgress
+    from dms_tui.steps.provision import PlanReview, ProvisionEvent, ProvisionJob
+
+DESCRIPTION = """\
+  plan      terraform init + plan, saved as tfplan in the environment's working copy; prints what it would do
+  apply     plan, confirm (or --yes), then apply exactly that plan; reads and records the outputs
+  destroy   confirm (or --yes), then terraform destroy
+  attach    follow the environment's running (or last) apply/destroy from the start of its log, to its end
+  cancel    stop that run gracefully (SIGINT to terraform, as Ctrl+C in its own terminal), following it to its end
+
+apply and destroy run terraform detached: under a supervisor in its own session, so a dropped Session Manager
+connection (or this command being killed) does not stop it; this command follows its log. Ctrl+C stops FOLLOWING,
+not terraform: it prints how to re-attach (`dms-tui provision attach`) and exits 130 while terraform goes on;
+`dms-tui provision cancel` stops terraform itself. plan runs in the foreground, where Ctrl+C stops it gracefully.
+A saved plan terraform calls stale (the state changed after it was made) is planned again and applied once.
+
+Exit codes: 0 done; 1 terraform failed or was cancelled (its diagnostics are printed); 2 nothing ran (not
+confirmed, no terraform, no sandbox, nothing to attach to); 130 Ctrl+C (an apply/destroy goes on).
+"""
+
+ACTIONS = {
+    "plan": "show what terraform would create, change or destroy (saved as tfplan)",
+    "apply": "create or update the architecture, detached (15-20 minutes on AWS)",
+    "destroy": "delete everything the bundle created, detached",
+    "attach": "follow the environment's running (or last) terraform apply/destroy",
+    "cancel": "stop the environment's running terraform apply/destroy gracefully",
+}
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("provision", help="plan, apply or destroy the bundled Terraform")
+    parser = subparsers.add_parser(
+        "provision",
+        help="plan, apply or destroy the bundled Terraform; attach to or cancel a detached run",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = parser.add_subparsers(dest="provision_action", metavar="ACTION", required=True)
-    for name, help_text in (
-        ("plan", "show what terraform would create, change or destroy"),
-        ("apply", "create or update the architecture (15-20 minutes on AWS)"),
-        ("destroy", "delete everything the bundle created"),
-    ):
-        action = actions.add_parser(name, help=help_text)
+    for name, help_text in ACTIONS.items():
+        action = actions.add_parser(
+            name, help=help_text, description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        add_environment_options(action)
         add_common_options(action)
-        if name != "plan":
+        if name in ("apply", "destroy"):
             action.add_argument("--yes", action="store_true", help="do not ask for confirmation")
         action.add_argument(
             "--workdir",
@@ -65,23 +76,29 @@ def register(subparsers: Any) -> None:
         action.set_defaults(func=run_provision, provision_action=name)
 
 
-@dataclass
-class RunRecord:
-    """What one `provision` invocation did, for the summary and --json."""
+class Following:
+    """What the command has watched so far: the jobs (for --json and the summary) and the detached run, if any."""
 
-    action: str
-    commands: list[dict[str, Any]] = field(default_factory=list)
-    progress: ProvisionProgress = field(default_factory=ProvisionProgress)
-    outputs: dict[str, Any] | None = None
-    raw_outputs: dict[str, Any] = field(default_factory=dict, repr=False)  # in memory only, for the sandbox
+    def __init__(self, action: str) -> None:
+        self.action = action
+        self.jobs: list[ProvisionJob] = []
+        self.record: RunRecord | None = None  # the detached run being followed
+        self.not_confirmed = False
 
-    def to_json(self, exit_code: int) -> dict[str, Any]:
-        p = self.progress
+    @property
+    def last(self) -> ProvisionJob | None:
+        return self.jobs[-1] if self.jobs else None
+
+    def document(self, exit_code: int, error: str | None = None, interrupted: bool = False) -> dict[str, Any]:
+        from dms_tui.provision.progress import ProvisionProgress
+
+        last = self.last
+        p = last.progress if last is not None else ProvisionProgress()
         summary = p.final_summary or p.plan_summary
-        return {
+        document: dict[str, Any] = {
             "action": self.action,
             "exit_code": exit_code,
-            "ok": exit_code == EXIT_OK,
+            "ok": exit_code == exit_codes.OK,
             "planned": p.planned,
             "done": p.done,
             "failed": p.failed,
@@ -98,10 +115,26 @@ class RunRecord:
                 for r in p.resources.values()
             ],
             "diagnostics": [_diagnostic_json(d) for d in p.diagnostics],
-            "commands": self.commands,
+            "commands": [
+                {"command": c.command, "exit_code": c.exit_code, "log": c.log}
+                for job in self.jobs
+                for c in job.commands
+            ],
             # Only non-sensitive values: terraform's sensitive outputs are dropped before they get here.
-            "outputs": self.outputs,
+            "outputs": last.public_outputs if last is not None else None,
         }
+        if self.record is not None:
+            document["run"] = {
+                "label": self.record.label,
+                "pid": self.record.pid,
+                "log": self.record.log_path,
+                "running": interrupted and self.record.finished() is None and self.record.alive(),
+            }
+        if interrupted:
+            document["interrupted"] = True
+        if error:
+            document["error"] = error
+        return document
 
 
 def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
@@ -115,12 +148,29 @@ def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
     }
 
 
-class ProgressRenderer:
-    """Renders events with rich: a bar over resources and one line per finished resource (stderr)."""
+# -- rendering with rich -------------------------------------------------------------------------------------------------
 
-    def __init__(self, console: Console) -> None:
+_LINE_STYLE = {"error": "bold red", "warning": "bold yellow", "where": "dim", "code": "cyan", "detail": ""}
+
+
+def diagnostic_text(diagnostic: Diagnostic) -> Text:
+    """The step's diagnostic lines as rich Text (terraform's text is never parsed as markup)."""
+    from rich.text import Text
+
+    from dms_tui.steps.provision import diagnostic_lines
+
+    return Text("\n").join(Text(line.text, style=_LINE_STYLE[line.kind]) for line in diagnostic_lines(diagnostic))
+
+
+class ProgressRenderer:
+    """Renders the step's events on stderr: a bar over resources and one line per finished resource."""
+
+    def __init__(self, console: Console, environment: Environment) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         self.console = console
-        self._bar = Progress(
+        self.environment = environment
+        self._bar: Progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -137,21 +187,50 @@ class ProgressRenderer:
     def __exit__(self, *exc: object) -> None:
         self._bar.stop()
 
-    def render(self, event: TerraformEvent, progress: ProvisionProgress) -> None:
-        if isinstance(event, CommandStarted):
-            self.console.print(Text("$ " + event.command_line, style="dim"))
-        elif isinstance(event, ApplyStart):
-            self._ensure_task(progress)
-        elif isinstance(event, ApplyComplete):
+    def render(self, event: ProvisionEvent, progress: ProvisionProgress) -> None:
+        import time
+
+        from rich.text import Text
+
+        from dms_tui.provision import events as tf
+        from dms_tui.provision.progress import format_elapsed
+        from dms_tui.steps import provision as step
+
+        say = self.console.print
+        if isinstance(event, tf.CommandStarted):
+            say(Text("$ " + event.command_line, style="dim"))
+            self._task = None
+        elif isinstance(event, tf.ApplyStart) and self._task is None:
+            self._task = self._bar.add_task("resources", total=max(progress.planned, 1))
+        elif isinstance(event, tf.ApplyComplete):
             resource = progress.resources.get(event.address)
             took = format_elapsed(resource.elapsed() if resource else event.elapsed)
-            self.console.print(
-                Text.assemble(("✓ ", "green"), event.address, (f"  {_past(event.action)} in {took}", "dim"))
+            say(Text.assemble(("✓ ", "green"), event.address, (f"  {_past(event.action)} in {took}", "dim")))
+        elif isinstance(event, tf.ApplyErrored):
+            say(Text.assemble(("✗ ", "red"), event.address, ("  failed", "red")))
+        elif isinstance(event, tf.Diagnostic):
+            say(diagnostic_text(event))
+        elif isinstance(event, step.RunStarted):
+            say(
+                Text(
+                    f"terraform {event.record.label} runs detached (pid {event.record.pid}); log {event.record.log_path}\n"
+                    f"Ctrl+C stops following, not terraform. Re-attach: {event.attach_command}",
+                    style="dim",
+                )
             )
-        elif isinstance(event, ApplyErrored):
-            self.console.print(Text.assemble(("✗ ", "red"), event.address, ("  failed", "red")))
-        elif isinstance(event, Diagnostic):
-            self.console.print(diagnostic_text(event))
+        elif isinstance(event, step.RunAttached):
+            state = "running" if event.running else "ended"
+            say(Text(f"Following terraform {event.record.label} ({state}), from the start of its log…", style="dim"))
+        elif isinstance(event, step.PlanStale):
+            say(Text(event.reason, style="yellow"))
+        elif isinstance(event, step.ReadingOutputs):
+            say(Text("Reading the outputs (terraform output -json)…", style="dim"))
+        elif isinstance(event, step.ProvisionedWithoutTerraform):
+            say(Text(f"{event.reason}\nThe sandbox created the objects later steps need itself.", style="yellow"))
+        elif isinstance(event, step.RunFailed):
+            say(Text(event.headline, style="red"))
+            for address in event.failed_resources:
+                say(Text(f"  failed: {address}", style="red"))
         if self._task is not None:
             running = progress.running
             description = f"{running[0].address} {running[0].describe(time.time())}" if running else "resources"
@@ -159,207 +238,172 @@ class ProgressRenderer:
                 self._task, total=max(progress.planned, 1), completed=progress.done, description=description
             )
 
-    def _ensure_task(self, progress: ProvisionProgress) -> None:
-        if self._task is None:
-            self._task = self._bar.add_task("resources", total=max(progress.planned, 1))
-
 
 def _past(action: str) -> str:
     return {"create": "created", "update": "updated", "delete": "destroyed", "read": "read"}.get(action, action)
 
 
-def diagnostic_text(d: Diagnostic) -> Text:
-    """A terraform diagnostic as plain rich Text (terraform's text is never parsed as markup)."""
-    style = "bold red" if d.is_error else "bold yellow"
-    text = Text.assemble((f"{d.severity.capitalize()}: ", style), d.summary)
-    if d.address:
-        text.append(f"\n  resource: {d.address}", style="dim")
-    if d.location:
-        text.append(f"\n  at {d.location}", style="dim")
-    if d.snippet is not None:
-        text.append(f"\n  {d.snippet.start_line} | {d.snippet.code}")
-    if d.detail and d.is_error:  # warnings (e.g. init's lock-file note) stay one line; the log has the rest
-        text.append("\n  " + d.detail.replace("\n", "\n  "))
-    return text
+def _print_review(console: Console, review: PlanReview) -> None:
+    from rich.text import Text
+
+    console.print(Text(f"plan: {review.summary}"))
+    for module, resources in review.by_module.items():
+        console.print(Text(module, style="bold"))
+        for address, action in resources:
+            console.print(Text(f"  {action:<8} {address}"))
 
 
-async def _drive(
-    process: TerraformProcess, record: RunRecord, on_event: Callable[[TerraformEvent, ProvisionProgress], None]
-) -> int:
-    async for event in process:
-        record.progress = reduce_event(record.progress, event)
-        on_event(event, record.progress)
-        if isinstance(event, CommandFinished):
-            record.commands.append(
-                {"command": " ".join(event.argv), "exit_code": event.returncode, "log": event.log_path}
-            )
-    return process.returncode if process.returncode is not None else EXIT_FAILED
+def _print_summary(console: Console, following: Following, code: int) -> None:
+    from rich.text import Text
 
-
-async def _provision(
-    action: str,
-    runner: TerraformRunner,
-    record: RunRecord,
-    on_event: Callable[[TerraformEvent, ProvisionProgress], None],
-    confirm: Callable[[ProvisionProgress], bool],
-) -> int:
-    if await _drive(runner.init(), record, on_event) != 0:
-        return EXIT_FAILED
-    # Each phase starts from a fresh progress so counts are those of the phase the person is watching.
-    record.progress = ProvisionProgress()
-    if action == "destroy":
-        if not confirm(record.progress):
-            return EXIT_NOT_RUN
-        return EXIT_OK if await _drive(runner.destroy(), record, on_event) == 0 else EXIT_FAILED
-    if await _drive(runner.plan(PLAN_FILE), record, on_event) != 0:
-        return EXIT_FAILED
-    if action == "plan":
-        return EXIT_OK
-    if not confirm(record.progress):
-        return EXIT_NOT_RUN
-    record.progress = ProvisionProgress()
-    if await _drive(runner.apply(PLAN_FILE), record, on_event) != 0:
-        return EXIT_FAILED
-    record.raw_outputs = await runner.output()
-    record.outputs = _public_outputs(record.raw_outputs)
-    return EXIT_OK
-
-
-def _public_outputs(raw: dict[str, Any]) -> dict[str, Any]:
-    """`terraform output -json` minus sensitive values (the bundle has none; this keeps it that way on screen)."""
-    result: dict[str, Any] = {}
-    for name, entry in raw.items():
-        if isinstance(entry, dict):
-            result[name] = "(sensitive)" if entry.get("sensitive") else entry.get("value")
-    return result
-
-
-def _build_runner(args: argparse.Namespace) -> TerraformRunner:
-    """The runner for the environment's working copy (or --workdir); raises TerraformError/WorkspaceError."""
-    from dms_tui.provision import workspace as ws
-
-    terraform = ws.find_terraform(args.terraform)
-    env_name = getattr(args, "env", "dev")
-    if args.workdir is not None:
-        if not args.workdir.is_dir():
-            raise TerraformError(f"--workdir {args.workdir} is not a directory; give the terraform root module.")
-        return TerraformRunner(args.workdir, terraform=str(terraform.path), log_label=env_name)
-    target = _target(env_name, sandbox=bool(getattr(args, "sandbox", False)))
-    return TerraformRunner.for_workspace(ws.prepare_workspace(env_name, target), terraform)
-
-
-def _target(env_name: str, *, sandbox: bool) -> Any:
-    if sandbox:
-        from dms_tui.sandbox.environment import sandbox_environment
-        from dms_tui.sandbox.lifecycle import Sandbox
-
-        return sandbox_environment(Sandbox().info())
-    from dms_tui import paths
-    from dms_tui.environment import aws_environment
-
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    var_file = paths.environment_dir(env_name) / "terraform" / "variables" / env_name / "common.tfvars.json"
-    if region is None and var_file.is_file():
-        try:
-            region = json.loads(var_file.read_text(encoding="utf-8")).get("aws_region")
-        except ValueError:
-            region = None
-    return aws_environment(region or "us-east-1", env=env_name, profile=os.environ.get("AWS_PROFILE"))
-
-
-def _hand_outputs_to_sandbox(record: RunRecord) -> None:
-    """After `apply --sandbox`: bind the sandbox's databases and forwarders to what terraform created."""
-    from dms_tui.provision.outputs import EnvironmentOutputs
-    from dms_tui.sandbox.environment import adopt_outputs, sandbox_environment
-    from dms_tui.sandbox.lifecycle import Sandbox
-
-    adopt_outputs(sandbox_environment(Sandbox().info()), EnvironmentOutputs.from_terraform(record.raw_outputs))
-
-
-def _confirm_with(console: Console, action: str, assume_yes: bool) -> Callable[[ProvisionProgress], bool]:
-    def confirm(progress: ProvisionProgress) -> bool:
-        if assume_yes:
-            return True
-        if not sys.stdin.isatty():
-            console.print(Text(f"Not confirmed: run `dms-tui provision {action} --yes` to {action} without a prompt."))
-            return False
-        what = "destroy every resource of this environment" if action == "destroy" else "apply this plan"
-        if progress.plan_summary is not None:
-            s = progress.plan_summary
-            what += f" ({s.add} to add, {s.change} to change, {s.remove} to destroy)"
-        answer = console.input(f"{what.capitalize()}? Type 'yes' to continue: ")
-        return answer.strip().lower() == "yes"
-
-    return confirm
-
-
-def run_provision(args: argparse.Namespace) -> int:
-    action: str = args.provision_action
-    console = stderr_console()
-    record = RunRecord(action=action)
-    as_json = bool(getattr(args, "json", False))
-    try:
-        runner = _build_runner(args)
-    except (RuntimeError, ValueError) as exc:  # TerraformNotFound, WorkspaceError, SandboxError, TerraformError
-        console.print(Text(f"Cannot {action}: {exc}", style="red"))
-        if as_json:
-            print_json({**record.to_json(EXIT_NOT_RUN), "error": str(exc)})
-        return EXIT_NOT_RUN
-    confirm = _confirm_with(console, action, assume_yes=bool(getattr(args, "yes", False)))
-    adopt = action == "apply" and bool(getattr(args, "sandbox", False)) and args.workdir is None
-    if as_json:
-        code, error = _run(action, runner, record, lambda e, p: None, confirm, adopt)
-        document = record.to_json(code)
-        if error:
-            document["error"] = error
-        print_json(document)
-        return code
-    with ProgressRenderer(console) as renderer:
-        code, error = _run(action, runner, record, renderer.render, confirm, adopt)
-    _print_summary(console, record, code, error)
-    return code
-
-
-def _run(
-    action: str,
-    runner: TerraformRunner,
-    record: RunRecord,
-    on_event: Callable[[TerraformEvent, ProvisionProgress], None],
-    confirm: Callable[[ProvisionProgress], bool],
-    adopt_into_sandbox: bool,
-) -> tuple[int, str | None]:
-    try:
-        code = asyncio.run(_provision(action, runner, record, on_event, confirm))
-        if code == EXIT_OK and adopt_into_sandbox:
-            _hand_outputs_to_sandbox(record)
-    except (TerraformError, RuntimeError, ValueError) as exc:  # incl. OutputsError, SandboxError
-        return EXIT_FAILED, str(exc)
-    return code, None
-
-
-def _print_summary(console: Console, record: RunRecord, code: int, error: str | None) -> None:
-    p = record.progress
-    summary = p.final_summary or p.plan_summary
-    if error:
-        console.print(Text(error, style="red"))
+    last = following.last
+    if last is None:
+        return
+    p = last.progress
     if p.final_summary is not None:
         s = p.final_summary
         console.print(Text(f"{s.operation}: {s.add} added, {s.change} changed, {s.remove} destroyed"))
-    elif summary is not None:
-        label = "plan" if record.action == "plan" else "planned"
-        console.print(Text(f"{label}: {summary.add} to add, {summary.change} to change, {summary.remove} to destroy"))
-    if record.action == "plan" and p.resources:
-        for module, resources in p.by_module().items():
-            console.print(Text(module or "(root module)", style="bold"))
-            for r in resources:
-                console.print(Text(f"  {r.planned_action:<8} {r.address}"))
-    if record.outputs:
+    if following.action == "plan" and last.review is not None:
+        _print_review(console, last.review)
+    if last.public_outputs:
         console.print(Text("Outputs (secret ARNs only, never values):", style="bold"))
-        for name, value in record.outputs.items():
+        for name, value in last.public_outputs.items():
             console.print(Text(f"  {name} = {json.dumps(value)}"))
-    if record.commands:
-        console.print(Text(f"log: {record.commands[-1]['log']}", style="dim"))
-    if code == EXIT_OK:
-        console.print(Text(f"{record.action}: done", style="green"))
-    elif code == EXIT_FAILED:
-        console.print(Text(f"{record.action}: failed; the diagnostics above say why.", style="red"))
+    commands = [c for job in following.jobs for c in job.commands]
+    if commands:
+        console.print(Text(f"log: {commands[-1].log}", style="dim"))
+    if code == exit_codes.OK:
+        console.print(Text(f"{following.action}: done", style="green"))
+    elif code == exit_codes.FAILED:
+        console.print(Text(f"{following.action}: failed; the diagnostics above say why.", style="red"))
+
+
+# -- running ---------------------------------------------------------------------------------------------------------------
+
+
+def _confirm(console: Console, action: str, review: PlanReview | None, assume_yes: bool, flags: list[str]) -> bool:
+    from rich.text import Text
+
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        line = " ".join(["dms-tui", "provision", action, *flags, "--yes"])
+        console.print(Text(f"Not confirmed: run `{line}` to {action} without a prompt."))
+        return False
+    what = "destroy every resource of this environment" if action == "destroy" else "apply this plan"
+    if review is not None:
+        what += f" ({review.summary})"
+    answer = console.input(f"{what.capitalize()}? Type 'yes' to continue: ")
+    return answer.strip().lower() == "yes"
+
+
+async def _drive(job: ProvisionJob, following: Following, renderer: ProgressRenderer | None) -> bool:
+    from dms_tui.steps.provision import RunAttached, RunStarted
+
+    following.jobs.append(job)
+    async for event in job:
+        if isinstance(event, RunStarted | RunAttached):
+            following.record = event.record
+        if renderer is not None:
+            renderer.render(event, job.progress)
+    return job.ok
+
+
+async def _run_action(
+    args: argparse.Namespace,
+    environment: Environment,
+    journey: Journey,
+    following: Following,
+    renderer: ProgressRenderer | None,
+    console: Console,
+) -> int:
+    from dms_tui.steps import provision as step
+
+    action = following.action
+    where: dict[str, Any] = {"root_module": args.workdir, "terraform": args.terraform}
+    if action == "plan":
+        return exit_codes.OK if await _drive(step.plan(environment, journey, **where), following, renderer) else 1
+    if action == "apply":
+        planned = step.plan(environment, journey, **where)
+        if not await _drive(planned, following, renderer):
+            return exit_codes.FAILED
+        assert planned.review is not None
+        if renderer is not None:
+            _print_review(console, planned.review)
+        if not _confirm(console, action, planned.review, bool(args.yes), environment.cli_flags()):
+            following.not_confirmed = True
+            return exit_codes.NOT_RUN
+        job = step.apply(environment, journey, site=planned.site, plan_if_missing=False)
+    elif action == "destroy":
+        if not _confirm(console, action, None, bool(args.yes), environment.cli_flags()):
+            following.not_confirmed = True
+            return exit_codes.NOT_RUN
+        job = step.destroy(environment, journey, **where)
+    else:
+        record = step.last_run(environment.env)
+        if record is None:
+            raise StepError(
+                f"No terraform run is recorded for environment {environment.env}.",
+                "Nothing was applied or destroyed detached here, or its end was already seen.",
+                f"Start one with `{step.dms_tui_command_line(environment, 'apply')}`.",
+                exit_code=exit_codes.NOT_RUN,
+            )
+        make = step.cancel if action == "cancel" else step.attach
+        job = make(environment, journey, record, **where)
+    return exit_codes.OK if await _drive(job, following, renderer) else exit_codes.FAILED
+
+
+def run_provision(args: argparse.Namespace) -> int:
+    from dms_tui.journey import Journey
+
+    following = Following(args.provision_action)
+    as_json = bool(getattr(args, "json", False))
+    console = stderr_console()
+    request = request_from_args(args)
+    try:
+        environment = open_environment(request).environment
+        journey = Journey.resume_or_start(request.env, request.mode)
+        if as_json:
+            code = asyncio.run(_run_action(args, environment, journey, following, None, console))
+        else:
+            with ProgressRenderer(console, environment) as renderer:
+                code = asyncio.run(_run_action(args, environment, journey, following, renderer, console))
+    except StepError as err:
+        if as_json:
+            print_json(following.document(err.exit_code, error=str(err)))
+        return report_error(err)
+    except KeyboardInterrupt:
+        return _interrupted(console, following, as_json)
+    if as_json:
+        print_json(following.document(code))
+    else:
+        _print_summary(console, following, code)
+    return code
+
+
+def _interrupted(console: Console, following: Following, as_json: bool) -> int:
+    """Ctrl+C: a detached run goes on (say how to re-attach or stop it); a foreground plan was stopped."""
+    from rich.text import Text
+
+    from dms_tui.steps.provision import dms_tui_command_line
+
+    record = following.record
+    last = following.last
+    environment = last.environment if last is not None else None
+    if as_json:
+        print_json(following.document(exit_codes.INTERRUPTED, interrupted=True))
+    if record is not None and environment is not None and record.finished() is None and record.alive():
+        console.print(
+            Text.assemble(
+                (
+                    f"Stopped following. terraform {record.label} goes on in the background (pid {record.pid}).\n",
+                    "yellow",
+                ),
+                f"Re-attach: {dms_tui_command_line(environment, 'attach')}\n",
+                f"Stop it gracefully: {dms_tui_command_line(environment, 'cancel')}\n",
+                (f"log: {record.log_path}", "dim"),
+            )
+        )
+    else:
+        console.print(Text("Interrupted: terraform was stopped gracefully; its state is consistent.", style="yellow"))
+    return exit_codes.INTERRUPTED

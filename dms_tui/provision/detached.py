@@ -128,6 +128,11 @@ def start_detached(
     stamp = time.strftime("%Y%m%d-%H%M%S")
     log_path = paths.log_dir() / f"terraform-{env}-{label}-{stamp}.log"
     exit_file = paths.state_dir() / "runs" / f"{env}-{label}-{stamp}.exit"
+    n = 1
+    while log_path.exists() or exit_file.exists():  # a second run in the same second (a stale plan's re-apply)
+        n += 1
+        log_path = paths.log_dir() / f"terraform-{env}-{label}-{stamp}-{n}.log"
+        exit_file = paths.state_dir() / "runs" / f"{env}-{label}-{stamp}-{n}.exit"
     exit_file.parent.mkdir(parents=True, exist_ok=True)
     log_path.touch()
     process = subprocess.Popen(  # noqa: S603 - our own supervisor module

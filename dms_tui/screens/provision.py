@@ -14,14 +14,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Collapsible, DataTable, ProgressBar, RichLog, Static
 
 from dms_tui.journey import Journey, Step
-from dms_tui.modes import terraform_available
-from dms_tui.provision import flow
 from dms_tui.provision.architecture import BOXES, box_states
-from dms_tui.provision.detached import DetachedRun, RunRecord, forget_record
-from dms_tui.provision.events import CommandFinished, CommandStarted, Diagnostic, LogLine, TerraformEvent
+from dms_tui.provision.detached import DetachedRun, RunRecord
+from dms_tui.provision.events import CommandStarted, Diagnostic, LogLine, TerraformEvent
 from dms_tui.provision.outputs import EnvironmentOutputs
-from dms_tui.provision.progress import ProvisionProgress, reduce_event
+from dms_tui.provision.progress import ProvisionProgress
 from dms_tui.screens.base import WizardScreen
+from dms_tui.steps import provision as step
 from dms_tui.widgets.architecture import ArchitectureDiagram
 
 LOG_LINES = 500  # the raw log on screen; the whole run is in the log file
@@ -40,16 +39,25 @@ _STATE_STYLE = {
 }
 
 
+_LINE_STYLE = {"error": "bold red", "warning": "bold yellow", "where": "dim", "code": "cyan", "detail": ""}
+
+
 def render_diagnostic(diagnostic: Diagnostic) -> Text:
-    """summary, detail, and the file:line snippet terraform pointed at (never parsed as markup)."""
+    """The step's diagnostic lines, styled (terraform's text is never parsed as markup)."""
     text = Text()
-    text.append(f"✗ {diagnostic.summary}\n", style="bold red" if diagnostic.is_error else "bold yellow")
-    if diagnostic.detail:
-        text.append(diagnostic.detail.strip() + "\n")
-    if diagnostic.location:
-        text.append(f"  at {diagnostic.location}\n", style="dim")
-    if diagnostic.snippet is not None:
-        text.append(f"  {diagnostic.snippet.start_line} │ {diagnostic.snippet.code}\n", style="cyan")
+    for line in step.diagnostic_lines(diagnostic):
+        text.append(line.text + "\n", style=_LINE_STYLE[line.kind])
+    return text
+
+
+def render_failure(failure: step.RunFailed) -> Text:
+    text = Text(failure.headline + "\n", style="yellow" if failure.interrupted else "bold red")
+    if failure.interrupted:
+        text.append("Apply again to continue from where it stopped.\n", style="yellow")
+    for diagnostic in failure.errors:
+        text.append_text(render_diagnostic(diagnostic))
+    if failure.log_path:
+        text.append(f"log: {failure.log_path}", style="dim")
     return text
 
 
@@ -95,11 +103,11 @@ class ProvisionScreen(WizardScreen):
             yield Button("Next: verify ›", id="next", variant="primary", disabled=True)
 
     def equivalent_command(self) -> str:
-        return flow.apply_command_line(self.journey)
+        return step.terraform_command_line(self.journey, "apply")
 
     def on_mount(self) -> None:
         self.progress = ProvisionProgress()
-        self.process: DetachedRun | None = None
+        self.job: step.ProvisionJob | None = None
         self.outputs: EnvironmentOutputs | None = None
         self._dirty = False
         self._log_backlog: deque[Text] = deque(maxlen=LOG_LINES)
@@ -110,61 +118,67 @@ class ProvisionScreen(WizardScreen):
         self.set_interval(1.0, self._tick)
         self.run_apply()
 
+    @property
+    def process(self) -> DetachedRun | None:
+        """The detached terraform run being followed, while there is one."""
+        return self.job.run if self.job is not None else None
+
     # -- the run ------------------------------------------------------------------------------------------------
 
-    @work(exclusive=True, exit_on_error=False, group="apply")
+    @work(exclusive=True, exit_on_error=False, group="job:terraform apply")
     async def run_apply(self) -> None:
-        target = self.wizard.environment
-        assert target is not None, "the Welcome screen sets the target environment before any step"
-        # `terraform version` is a subprocess: keep it off the event loop so the screen draws at once.
-        missing = None if self.attach is not None else await asyncio.to_thread(terraform_available)
-        if missing is not None:
-            self.without_terraform(missing)
-            return
-        self.wizard.busy.add("terraform apply")
+        environment = self.wizard.environment
+        assert environment is not None, "the Welcome screen sets the environment before any step"
+        if self.attach is not None:
+            self.job = step.attach(environment, self.journey, self.attach)
+        else:
+            self.job = step.apply(environment, self.journey)
+        self.query_one("#cancel", Button).disabled = False
         try:
-            if self.attach is not None:
-                self._result(Text(f"Re-attached to {self.attach.command_line}", style="yellow"))
-                self.process = DetachedRun(self.attach)
-            elif not (self.journey.workdir / "provisioning" / flow.PLAN_FILE).exists():
-                self._result(Text("No reviewed plan found: planning first…", style="yellow"))
-                review = await flow.run_plan(self.journey, target)
-                if review.errors:
-                    self._result(Text.assemble(*[render_diagnostic(d) for d in review.errors]))
-                    return
-            if self.process is None:
-                self.process = await asyncio.to_thread(flow.apply_process, self.journey, target)
-            self.query_one("#cancel", Button).disabled = False
             turn = time.perf_counter()
-            async for event in self.process:
-                self.on_terraform_event(event)
+            async for event in self.job:
+                if isinstance(event, TerraformEvent):
+                    self.on_terraform_event(event)
+                else:
+                    self.on_step_event(event)
                 if time.perf_counter() - turn > 0.02:
                     # Re-attaching replays a long log as fast as it can be read: give keys and redraws a turn.
                     await asyncio.sleep(0.005)
                     turn = time.perf_counter()
-            finished = self.progress.finished
-            forget_record(self.journey.env)  # seen through to its end: nothing left to re-attach to
-            if finished is None or not finished.ok:
-                self._finished_badly(finished)
-                return
-            self._result(Text("Apply complete. Reading outputs…", style="green"))
-            outputs = await flow.read_outputs(self.journey, target)
-            self.wizard.environment = await asyncio.to_thread(target.after_apply, outputs)
-            self.outputs = outputs
-            self.journey.update(outputs=outputs.to_json())
-            self._result(Text.assemble(("✓ Apply complete.\n", "bold green"), render_outputs(outputs)))
-            self.query_one("#next", Button).disabled = False
-            self.query_one("#next", Button).focus()
-        except Exception as exc:  # the message is for a person; terraform's own output is in the log file
-            self._result(Text(f"✗ {exc}", style="red"))
         finally:
-            self.wizard.busy.discard("terraform apply")
             self.query_one("#cancel", Button).disabled = True
+            self.progress = self.job.progress
+            self.render_progress()
 
-    def without_terraform(self, reason: str) -> None:
-        """No terraform here: the sandbox already created the objects with boto3; AWS needs terraform."""
-        if self.journey.mode == "sandbox" and self.journey.state.outputs:
-            self.outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
+    def on_step_event(self, event: step.StepEvent) -> None:
+        """What the step says between terraform's own events (a detached run started, the outputs...)."""
+        if isinstance(event, step.PlanReviewed):
+            self._result(Text(f"No reviewed plan was saved: planned now ({event.review.summary}); applying it…"))
+        elif isinstance(event, step.RunStarted):
+            self._result(
+                Text(
+                    f"terraform {event.record.label} runs detached (pid {event.record.pid}): quitting leaves it "
+                    "running, and the next start of dms-tui re-attaches.",
+                    style="dim",
+                )
+            )
+        elif isinstance(event, step.RunAttached):
+            self._result(Text(f"Re-attached to {event.record.command_line}", style="yellow"))
+        elif isinstance(event, step.PlanStale):
+            self._result(Text(event.reason, style="yellow"))
+        elif isinstance(event, step.ReadingOutputs):
+            self._result(Text("Apply complete. Reading outputs…", style="green"))
+        elif isinstance(event, step.ApplyFinished):
+            self.wizard.environment = event.environment
+            self.outputs = event.outputs
+            self._result(
+                Text.assemble(
+                    ("✓ Apply complete.\n", "bold green"), render_outputs(event.outputs) if event.outputs else ""
+                )
+            )
+            self._ready()
+        elif isinstance(event, step.ProvisionedWithoutTerraform):
+            self.outputs = event.outputs
             self._result(
                 Text.assemble(
                     (
@@ -172,17 +186,24 @@ class ProvisionScreen(WizardScreen):
                         "boto3 instead of applying the bundle.\n",
                         "yellow",
                     ),
-                    render_outputs(self.outputs),
+                    render_outputs(event.outputs),
                 )
             )
             self.query_one(ArchitectureDiagram).states = {box.id: "ready" for box in BOXES}
-            self.query_one("#next", Button).disabled = False
-            self.query_one("#next", Button).focus()
-        else:
-            self._result(Text(f"✗ {reason}", style="red"))
+            self._ready()
+        elif isinstance(event, step.DestroyFinished):
+            self._result(Text("✓ Destroy complete: nothing of this environment is left.", style="green"))
+        elif isinstance(event, step.RunFailed):
+            self._result(render_failure(event))
+
+    def _ready(self) -> None:
+        button = self.query_one("#next", Button)
+        button.disabled = False
+        button.focus()
 
     def on_terraform_event(self, event: TerraformEvent) -> None:
-        self.progress = reduce_event(self.progress, event)
+        assert self.job is not None
+        self.progress = self.job.progress
         # The raw log keeps only the latest lines (the whole run is in the log file) and is written in batches,
         # and only while it is open: a closed RichLog would queue every write and render them all at once later.
         if isinstance(event, CommandStarted):
@@ -198,19 +219,6 @@ class ProvisionScreen(WizardScreen):
         if self._log_backlog and not self.query_one("#provision-log-box", Collapsible).collapsed:
             self.query_one("#provision-log", RichLog).write(Text("\n").join(self._log_backlog))
             self._log_backlog.clear()
-
-    def _finished_badly(self, finished: CommandFinished | None) -> None:
-        text = Text()
-        if finished is not None and finished.interrupted:
-            text.append(
-                "Run cancelled. Terraform stopped gracefully; state is consistent. Re-run to continue.\n",
-                style="yellow",
-            )
-        for diagnostic in self.progress.errors:
-            text.append_text(render_diagnostic(diagnostic))
-        if finished is not None:
-            text.append(f"log: {finished.log_path}", style="dim")
-        self._result(text)
 
     def _result(self, text: Text) -> None:
         self.query_one("#provision-result", Static).update(text)
@@ -249,14 +257,14 @@ class ProvisionScreen(WizardScreen):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel_run(self) -> None:
-        process = self.process
-        if process is None or not process.running:
+        job = self.job
+        if job is None or not job.running:
             return
         from dms_tui.app import ConfirmScreen
 
         def answer(yes: bool | None) -> None:
-            if yes and process.running:
-                self.run_worker(process.interrupt(), group="interrupt")
+            if yes and job.running:
+                self.run_worker(job.interrupt(), group="interrupt")
                 self._result(Text("Stopping terraform gracefully (SIGINT)…", style="yellow"))
 
         self.app.push_screen(

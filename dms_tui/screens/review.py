@@ -11,8 +11,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static, Tree
 
 from dms_tui.journey import Step
-from dms_tui.provision.flow import PlanReview, plan_command_line, run_plan
 from dms_tui.screens.base import WizardScreen
+from dms_tui.screens.provision import render_failure
+from dms_tui.steps import provision as step
 
 
 class ReviewScreen(WizardScreen):
@@ -38,11 +39,12 @@ class ReviewScreen(WizardScreen):
             yield Button("Apply ›", id="apply", variant="primary", disabled=True)
 
     def equivalent_command(self) -> str:
-        return plan_command_line(self.journey)
+        return step.terraform_command_line(self.journey, "plan")
 
     def on_mount(self) -> None:
         self.query_one("#plan-tree", Tree).display = False
-        self.review: PlanReview | None = None
+        self.review: step.PlanReview | None = None
+        self.job: step.ProvisionJob | None = None
 
     @on(Button.Pressed, "#back")
     def go_back(self) -> None:
@@ -50,54 +52,46 @@ class ReviewScreen(WizardScreen):
 
     @on(Button.Pressed, "#plan")
     def action_plan(self) -> None:
-        if "terraform plan" in self.wizard.busy:
-            return
+        if self.job is not None and not self.job.done and self.job.failure is None:
+            return  # a plan is running
         self.query_one("#plan-summary", Static).update(Text("Planning… (terraform init + plan)", style="yellow"))
         self.query_one("#apply", Button).disabled = True
+        self.review = None
         self.plan()
 
-    @work(exclusive=True, exit_on_error=False, group="plan")
+    @work(exclusive=True, exit_on_error=False, group="job:terraform plan")
     async def plan(self) -> None:
-        self.wizard.busy.add("terraform plan")
-        try:
-            assert self.wizard.environment is not None
-            review = await run_plan(self.journey, self.wizard.environment)
-        except Exception as exc:  # shown on this screen; the log file holds terraform's full output
-            self.query_one("#plan-summary", Static).update(Text(f"✗ {exc}", style="red"))
-            return
-        finally:
-            self.wizard.busy.discard("terraform plan")
-        self.show_review(review)
+        environment = self.wizard.environment
+        assert environment is not None, "the Welcome screen sets the environment before any step"
+        self.job = step.plan(environment, self.journey)
+        async for event in self.job:
+            if isinstance(event, step.PlanReviewed):
+                self.show_review(event.review)
+            elif isinstance(event, step.RunFailed):
+                self.query_one("#plan-summary", Static).update(render_failure(event))
 
-    def show_review(self, review: PlanReview) -> None:
+    def show_review(self, review: step.PlanReview) -> None:
         self.review = review
         summary = Text()
-        if review.errors:
-            for diagnostic in review.errors:
-                summary.append(f"✗ {diagnostic.summary}\n", style="bold red")
-                if diagnostic.detail:
-                    summary.append(f"  {diagnostic.detail}\n")
-        else:
-            summary.append(f"+{review.add} to add", style="green")
-            summary.append(f"  ~{review.change} to change", style="yellow")
-            summary.append(f"  -{review.remove} to destroy", style="red")
+        summary.append(f"+{review.add} to add", style="green")
+        summary.append(f"  ~{review.change} to change", style="yellow")
+        summary.append(f"  -{review.remove} to destroy", style="red")
         self.query_one("#plan-summary", Static).update(summary)
         tree = self.query_one("#plan-tree", Tree)
         tree.clear()
         tree.root.expand()
         for module, addresses in review.by_module.items():
-            node = tree.root.add(f"{module or 'root'} ({len(addresses)})")
+            node = tree.root.add(f"{module} ({len(addresses)})")
             for address, action in addresses:
                 node.add_leaf(Text(f"{action:>7} {address}"))
         tree.display = True
         apply = self.query_one("#apply", Button)
-        apply.disabled = bool(review.errors)
-        if not review.errors:
-            apply.focus()
+        apply.disabled = False
+        apply.focus()
 
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
-        if self.review is None or self.review.errors:
+        if self.review is None:
             self.notify("Run the plan first (p); apply uses exactly the reviewed plan.", severity="warning")
             return
         self.wizard.step_done(Step.CONFIGURE)

@@ -13,6 +13,11 @@ Environment knobs:
     FAKE_TERRAFORM_PIDFILE         write this process's pid here
     FAKE_TERRAFORM_ARGV_LOG        append each invocation's argv (JSON) to this file
 
+Saved plans go stale like terraform's: `plan -out=FILE` records the state's serial (kept in fake-terraform.serial in
+the working directory); a successful apply or destroy bumps it, and `apply FILE` of a plan made at another serial
+replays streams/apply_stale.jsonl (terraform's real "Saved plan is stale" refusal, exit 1). A plan file that is not
+one of ours (a test's "reviewed plan") is applied as it is.
+
 Exit code: 1 when the replayed stream holds an error diagnostic, else 0. On SIGINT it behaves like terraform
 (recorded in streams/apply_interrupted.jsonl): "Stopping operation...", "Interrupt received...", an apply_errored
 for every resource still in progress, an "execution halted" diagnostic, exit 1.
@@ -138,9 +143,36 @@ def main(argv: list[str]) -> int:
         return 2
     for arg in argv:
         if arg.startswith("-out="):
-            Path(arg.removeprefix("-out=")).write_text("fake plan\n")
+            Path(arg.removeprefix("-out=")).write_text(json.dumps({"fake_plan_at_serial": _serial()}) + "\n")
     stream = streams / os.environ.get(f"FAKE_TERRAFORM_{command.upper()}", f"{command}.jsonl")
-    return _replay(stream, float(os.environ.get("FAKE_TERRAFORM_DELAY", "0")))
+    if command == "apply" and _stale(argv):
+        stream = streams / "apply_stale.jsonl"
+    returncode = _replay(stream, float(os.environ.get("FAKE_TERRAFORM_DELAY", "0")))
+    if returncode == 0 and command in ("apply", "destroy"):
+        SERIAL_FILE.write_text(str(_serial() + 1))
+    return returncode
+
+
+SERIAL_FILE = Path("fake-terraform.serial")  # relative: the working directory terraform runs in
+
+
+def _serial() -> int:
+    try:
+        return int(SERIAL_FILE.read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def _stale(argv: list[str]) -> bool:
+    """`apply FILE` of one of our plans made at another state serial."""
+    plan_file = next((Path(a) for a in argv[1:] if not a.startswith("-")), None)
+    if plan_file is None:
+        return False
+    try:
+        recorded = json.loads(plan_file.read_text())["fake_plan_at_serial"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return bool(recorded != _serial())
 
 
 if __name__ == "__main__":

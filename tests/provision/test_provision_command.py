@@ -1,13 +1,9 @@
-"""`dms-tui provision plan|apply|destroy` against the fake terraform: output, --json, exit codes."""
+"""`dms-tui provision plan|apply|destroy|attach|cancel` against the fake terraform: output, --json, exit codes,
+and the detached apply that outlives the command (and Ctrl+C, which stops following, not terraform)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -15,7 +11,9 @@ from dms_tui.cli import main
 
 
 @pytest.fixture
-def fake_env(fake_terraform, monkeypatch):
+def fake_env(fake_terraform, aws_identity, monkeypatch):
+    """The fake terraform's knobs, in AWS mode with an identity (moto's STS): nothing typed but flags."""
+
     def apply(**knobs: str) -> None:
         for key, value in fake_terraform.env(**knobs).items():
             monkeypatch.setenv(key, value)
@@ -82,29 +80,3 @@ def test_terraform_too_old_is_an_actionable_error_and_nothing_runs(fake_terrafor
     captured = capsys.readouterr()
     assert "1.11 or newer" in json.loads(captured.out)["error"]
     assert [json.loads(line)[0] for line in fake_terraform.invocations()] == ["version"]
-
-
-def test_ctrl_c_on_the_headless_command_stops_terraform_gracefully(fake_terraform, tmp_path):
-    env = {**os.environ, **fake_terraform.env(delay="0.2")}
-    argv = [sys.executable, "-m", "dms_tui.cli", *_provision(fake_terraform, "destroy", "--yes")]
-    # Restore Ctrl+C's default in the child: a shell's background job would otherwise inherit SIGINT ignored.
-    cli = subprocess.Popen(
-        argv,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not any('"destroy"' in line for line in fake_terraform.invocations()):
-        time.sleep(0.05)
-    time.sleep(0.5)  # let it get into the stream
-    terraform_pid = fake_terraform.pid()
-    cli.send_signal(signal.SIGINT)
-    _, err = cli.communicate(timeout=30)
-    assert cli.returncode == 130, err
-    with pytest.raises(ProcessLookupError):
-        os.kill(terraform_pid, 0)
-    logs = sorted((tmp_path / "dms-home" / "logs").glob("*destroy*.log"))
-    assert logs and "Interrupt received" in logs[-1].read_text()

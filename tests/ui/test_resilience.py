@@ -32,7 +32,7 @@ FAKE = PROVISION_TESTS / "fake_terraform.py"
 STARTER = """
 import asyncio, sys
 from dms_tui.journey import Journey, Step
-from dms_tui.provision import flow
+from dms_tui.steps import provision
 from dms_tui.environment import Environment
 
 async def main():
@@ -41,8 +41,8 @@ async def main():
     plan = journey.workdir / "provisioning" / "tfplan"
     plan.parent.mkdir(parents=True, exist_ok=True)
     plan.write_text("reviewed plan")
-    run = flow.apply_process(journey, Environment(mode="aws", region="us-east-1"))
-    async for event in run:
+    job = provision.apply(Environment(mode="aws", region="us-east-1"), journey)
+    async for event in job:
         print(type(event).__name__, flush=True)
 asyncio.run(main())
 """
@@ -74,6 +74,7 @@ async def test_killing_the_app_mid_apply_leaves_terraform_running_and_the_next_s
 ) -> None:
     app_process = subprocess.Popen([sys.executable, "-c", STARTER], stdout=subprocess.PIPE, text=True)
     assert app_process.stdout is not None
+    assert app_process.stdout.readline().strip() == "RunStarted"
     assert app_process.stdout.readline().strip() == "CommandStarted"
     assert app_process.stdout.readline().strip()  # terraform is writing events
     record = load_record("dev")
