@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -354,6 +353,8 @@ async def _run_action(
 
 
 def run_provision(args: argparse.Namespace) -> int:
+    import asyncio
+
     from dms_tui.journey import Journey
 
     following = Following(args.provision_action)
