@@ -427,7 +427,7 @@ async def provision_run(
         probe.installed(),
     ):
         journey = Journey.resume_or_start("bench", "aws")
-        target = Environment(mode="sandbox", region="us-east-1", env="bench")
+        target = Environment(mode="aws", region="us-east-1", env="bench")  # no sandbox runs here: nothing to re-bind
         app = DmsTuiApp(journey, services=_instant_services(target))
         try:
             async with app.run_test(size=size) as pilot:

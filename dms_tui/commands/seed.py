@@ -7,29 +7,16 @@ Exit codes: 0 prepared; 1 a database or AWS call failed (the message says what t
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-import psycopg
-from botocore.exceptions import BotoCoreError, ClientError
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
-from dms_tui.commands.verify import add_environment_options, resolve_environment
-from dms_tui.data.connect import DatabaseCredentials, SecretFormatError, connect, read_credentials
-from dms_tui.data.prepare import (
-    IF_EXISTS_CHOICES,
-    Connector,
-    DemoTable,
-    ExistingTableFound,
-    PrepareEvent,
-    PrepareStep,
-    RowsProgress,
-    ddl_text,
-    prepare_source,
-    prepare_target,
-    side_table_details,
-)
-from dms_tui.environment import Environment
+from dms_tui.commands.verify import add_environment_options
+from dms_tui.domain.seed import IF_EXISTS_CHOICES
+
+if TYPE_CHECKING:
+    from dms_tui.data.connect import DatabaseCredentials
+    from dms_tui.data.prepare import Connector, PrepareEvent
+    from dms_tui.environment import Environment
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -65,13 +52,24 @@ def register(subparsers: Any) -> None:
 
 
 def _connector(credentials: DatabaseCredentials, target: Environment) -> Connector:
-    def open_database(dbname: str) -> psycopg.Connection[Any]:
+    from dms_tui.data.connect import connect
+
+    def open_database(dbname: str) -> Any:
         return connect(credentials, target, dbname=dbname)
 
     return open_database
 
 
 def run(args: argparse.Namespace) -> int:
+    # Heavy modules load only when the command runs: `dms-tui --help` stays fast.
+    import psycopg
+    from botocore.exceptions import BotoCoreError, ClientError
+    from rich.text import Text
+
+    from dms_tui.commands.verify import resolve_environment
+    from dms_tui.data.connect import SecretFormatError, read_credentials
+    from dms_tui.data.prepare import DemoTable, ddl_text, prepare_source, prepare_target, side_table_details
+
     err = stderr_console()
     if args.rows is not None and args.rows < 0:
         err.print(Text("seed: --rows must be zero or more", style="red"))
@@ -146,6 +144,10 @@ class _ProgressPrinter:
         self._console = console
 
     def __call__(self, event: PrepareEvent) -> None:
+        from rich.text import Text
+
+        from dms_tui.data.prepare import ExistingTableFound, PrepareStep, RowsProgress
+
         if isinstance(event, PrepareStep):
             self._console.print(Text(f"{event.side}: {event.action}"))
         elif isinstance(event, ExistingTableFound):

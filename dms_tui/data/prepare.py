@@ -18,13 +18,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
-IfExists = Literal["keep", "truncate", "recreate"]
-IF_EXISTS_CHOICES: tuple[IfExists, ...] = ("keep", "truncate", "recreate")
+from dms_tui.domain.seed import IF_EXISTS_CHOICES, IfExists  # re-exported for the data layer
 
 #: Opens an autocommit connection to the named database on one side.
 Connector = Callable[[str], psycopg.Connection[Any]]

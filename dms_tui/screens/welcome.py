@@ -16,7 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from dms_tui.environment import EnvironmentProgress, OpenedEnvironment
 from dms_tui.journey import Journey
-from dms_tui.provision.flow import attachable_run
+from dms_tui.steps.provision import last_run
 from dms_tui.widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class WelcomeScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.progress_lines: list[str] = []
-        self.run_record = attachable_run(self.journey)
+        self.run_record = last_run(self.journey.env)
         reattach = self.query_one("#reattach", Button)
         reattach.display = self.run_record is not None and self.run_record.label == "apply"
         if self.run_record is not None and reattach.display:
