@@ -1,27 +1,19 @@
 """`dms-tui seed`: prepare the source (demo_db, demo_schema.demo_accounts and its rows) and the target (demo_db).
 
-Exit codes: 0 prepared; 1 a database or AWS call failed (the message says what to do); 2 invalid options;
-3 there is no environment (no running sandbox, no terraform outputs).
+Exit codes (dms_tui.exit_codes): 0 prepared; 1 a database or AWS call failed (the message says what to do);
+2 nothing ran (invalid options, no environment or outputs, an existing table without a policy).
+The work is the Prepare step's (dms_tui.steps.prepare); this module renders its events.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dms_tui.commands._common import add_common_options, print_json, stderr_console, stdout_console
-from dms_tui.commands.verify import add_environment_options
+from dms_tui import exit_codes
+from dms_tui.commands._common import add_common_options, print_json, report_error, stderr_console, stdout_console
 from dms_tui.domain.seed import IF_EXISTS_CHOICES
-
-if TYPE_CHECKING:
-    from dms_tui.data.connect import DatabaseCredentials
-    from dms_tui.data.prepare import Connector, PrepareEvent
-    from dms_tui.environment import Environment
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_NO_ENVIRONMENT = 3
+from dms_tui.environment import add_environment_options, open_environment, request_from_args
 
 
 def register(subparsers: Any) -> None:
@@ -34,8 +26,8 @@ def register(subparsers: Any) -> None:
             "rows: --if-exists says whether an existing table is kept, truncated or recreated."
         ),
     )
-    add_common_options(parser)
     add_environment_options(parser)
+    add_common_options(parser)
     parser.add_argument("--rows", type=int, metavar="N", help="generate N rows instead of the seed's four")
     parser.add_argument(
         "--if-exists",
@@ -51,75 +43,48 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _connector(credentials: DatabaseCredentials, target: Environment) -> Connector:
-    from dms_tui.data.connect import connect
-
-    def open_database(dbname: str) -> Any:
-        return connect(credentials, target, dbname=dbname)
-
-    return open_database
-
-
 def run(args: argparse.Namespace) -> int:
-    # Heavy modules load only when the command runs: `dms-tui --help` stays fast.
-    import psycopg
-    from botocore.exceptions import BotoCoreError, ClientError
+    # Heavy modules (rich, psycopg, boto3, the step) load only when the command runs: `dms-tui --help` stays fast.
     from rich.text import Text
 
-    from dms_tui.commands.verify import resolve_environment
-    from dms_tui.data.connect import SecretFormatError, read_credentials
-    from dms_tui.data.prepare import DemoTable, ddl_text, prepare_source, prepare_target, side_table_details
+    from dms_tui.errors import StepError
+    from dms_tui.journey import Journey
+    from dms_tui.steps.prepare import PrepareChoice, Prepared, run_prepare
 
-    err = stderr_console()
-    if args.rows is not None and args.rows < 0:
-        err.print(Text("seed: --rows must be zero or more", style="red"))
-        return EXIT_USAGE
     try:
-        target, outputs = resolve_environment(args)
-    except Exception as exc:  # SandboxError, OutputsError, an unreadable --outputs file: nowhere to seed
-        err.print(Text(f"seed: {exc}", style="red"))
-        return EXIT_NO_ENVIRONMENT
-    table = DemoTable()
-    progress = _ProgressPrinter(err)
+        choice = PrepareChoice(rows=args.rows, if_exists=args.if_exists, primary_key=args.primary_key)
+    except ValueError as exc:
+        stderr_console().print(Text(f"seed: {exc}", style="red"))
+        return exit_codes.NOT_RUN
     try:
-        source_credentials = read_credentials(target, outputs.source.secret_arn)
-        target_credentials = read_credentials(target, outputs.target.secret_arn)
-        source = prepare_source(
-            _connector(source_credentials, target),
-            table,
-            rows=args.rows,
-            if_exists=args.if_exists,
-            primary_key=args.primary_key,
-            on_event=progress,
-        )
-        target_connector = _connector(target_credentials, target)
-        target_created = prepare_target(target_connector, table, on_event=progress)
-        target_details = side_table_details(target_connector, table)
-    except (BotoCoreError, ClientError) as exc:
-        err.print(Text(f"seed: could not read the database secrets: {exc}", style="red"))
-        err.print(Text("Run `dms-tui verify` to see which hop fails and what to do."))
-        return EXIT_FAILED
-    except SecretFormatError as exc:
-        err.print(Text(f"seed: {exc}", style="red"))
-        return EXIT_FAILED
-    except psycopg.Error as exc:
-        err.print(Text(f"seed: the database refused: {str(exc).strip()}", style="red"))
-        err.print(Text("Run `dms-tui verify` to check the login and the database on both sides."))
-        return EXIT_FAILED
-    ddl = ddl_text(table, primary_key=args.primary_key)
-    document = {
-        "environment": target.label,
-        "ddl": ddl,
-        "source": source.to_json(),
-        "target": {
-            "database_created": target_created,
-            "database": table.database,
-            "table": target_details.to_json() if target_details else None,
-        },
-    }
+        environment = open_environment(request_from_args(args)).environment
+        journey = Journey.resume_or_start(environment.env, environment.mode)
+        done: Prepared | None = None
+        for event in run_prepare(environment, choice, journey):
+            if isinstance(event, Prepared):
+                done = event
+            else:
+                _print_progress(event)
+    except StepError as exc:
+        return report_error(exc)
+    assert done is not None  # run_prepare always ends with Prepared
+    preparation = done.preparation
+    source, target = preparation.source, preparation.after.target
+    ddl = done.ddl
     if args.json:
-        print_json(document)
-        return EXIT_OK
+        print_json(
+            {
+                "environment": environment.label,
+                "ddl": ddl,
+                "source": source.to_json(),
+                "target": {
+                    "database_created": preparation.target_database_created,
+                    "database": target.database,
+                    "table": target.table.to_json() if target.table else None,
+                },
+            }
+        )
+        return exit_codes.OK
     out = stdout_console()
     out.print(Text(ddl))
     details = source.details
@@ -130,29 +95,26 @@ def run(args: argparse.Namespace) -> int:
             f"({source.rows_inserted} inserted in {source.seconds:.2f} s)"
         )
     )
-    target_rows = f"{target_details.rows} rows" if target_details else "no table yet (the DMS task creates it)"
-    out.print(Text(f"target {table.database}: {'created' if target_created else 'exists'}; {target_rows}"))
+    target_rows = f"{target.table.rows} rows" if target.table else "no table yet (the DMS task creates it)"
+    created = "created" if preparation.target_database_created else "exists"
+    out.print(Text(f"target {target.database}: {created}; {target_rows}"))
     for note in source.notes:
         out.print(Text(note, style="yellow"))
-    return EXIT_OK
+    return exit_codes.OK
 
 
-class _ProgressPrinter:
-    """Renders prepare events on stderr; generated-row progress at most once per batch."""
+def _print_progress(event: Any) -> None:
+    """Prepare events on stderr (stdout stays the result, or one JSON document)."""
+    from rich.text import Text
 
-    def __init__(self, console: Any) -> None:
-        self._console = console
+    from dms_tui.steps.prepare import ExistingTableFound, PrepareStep, RowsProgress
 
-    def __call__(self, event: PrepareEvent) -> None:
-        from rich.text import Text
-
-        from dms_tui.data.prepare import ExistingTableFound, PrepareStep, RowsProgress
-
-        if isinstance(event, PrepareStep):
-            self._console.print(Text(f"{event.side}: {event.action}"))
-        elif isinstance(event, ExistingTableFound):
-            self._console.print(
-                Text(f"{event.side}: {event.table} already exists with {event.rows} rows; policy: {event.policy}")
-            )
-        elif isinstance(event, RowsProgress) and event.total:
-            self._console.print(Text(f"{event.side}: {event.inserted:,}/{event.total:,} rows"))
+    console = stderr_console()
+    if isinstance(event, PrepareStep):
+        console.print(Text(f"{event.side}: {event.action}"))
+    elif isinstance(event, ExistingTableFound):
+        console.print(
+            Text(f"{event.side}: {event.table} already exists with {event.rows} rows; policy: {event.policy}")
+        )
+    elif isinstance(event, RowsProgress) and event.total:
+        console.print(Text(f"{event.side}: {event.inserted:,}/{event.total:,} rows"))

@@ -8,7 +8,6 @@ failure becomes a ``PreparationError`` whose message says what went wrong and wh
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +39,10 @@ MAX_GENERATED_ROWS = 50_000_000
 class PreparationError(RuntimeError):
     """Preparing or inspecting a side failed; the message is for a person (what happened, what to do)."""
 
+    def __init__(self, message: str, side: str = "") -> None:
+        super().__init__(message)
+        self.side = side
+
 
 @dataclass(frozen=True)
 class PrepareChoice:
@@ -47,7 +50,7 @@ class PrepareChoice:
     and whether to add the primary key the seed's table lacks."""
 
     rows: int | None = None
-    if_exists: IfExists = "keep"
+    if_exists: IfExists | None = "keep"  # None: no policy chosen (the Prepare step refuses an existing table)
     primary_key: bool = False
 
     def __post_init__(self) -> None:
@@ -84,22 +87,6 @@ class DemoPreparation:
     after: DemoSnapshot
 
 
-def seed_command_line(mode: str, env: str, choice: PrepareChoice) -> str:
-    """The headless command that does the same as the Prepare screen with ``choice``."""
-    argv = ["dms-tui", "seed"]
-    if mode == "sandbox":
-        argv.append("--sandbox")
-    if env != "dev":
-        argv += ["--env", env]
-    if choice.rows is not None:
-        argv += ["--rows", str(choice.rows)]
-    if choice.if_exists != "keep":
-        argv += ["--if-exists", choice.if_exists]
-    if choice.primary_key:
-        argv.append("--primary-key")
-    return shlex.join(argv)
-
-
 class DemoDatabases:
     """The source and target demo databases of one provisioned environment (credentials in memory only)."""
 
@@ -127,12 +114,14 @@ class DemoDatabases:
             except (BotoCoreError, ClientError) as exc:
                 raise PreparationError(
                     f"Could not read the {side} database secret: {exc}. Go back to Verify: its secret check says "
-                    "whether the secret is missing or the bastion's role may not read it."
+                    "whether the secret is missing or the bastion's role may not read it.",
+                    side,
                 ) from exc
             except SecretFormatError as exc:
                 raise PreparationError(
                     f"The {side} database secret is not usable: {exc}. Fix the secret (or re-run provisioning), "
-                    "then try again."
+                    "then try again.",
+                    side,
                 ) from exc
         return cls(target, outputs, credentials["source"], credentials["target"])
 
@@ -179,7 +168,7 @@ class DemoDatabases:
                 self.connector("source"),
                 self.source_table,
                 rows=choice.rows,
-                if_exists=choice.if_exists,
+                if_exists=choice.if_exists or "keep",
                 primary_key=choice.primary_key,
                 on_event=sink,
             )
@@ -197,5 +186,6 @@ def _explained(side: str, doing: str) -> Iterator[None]:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PreparationError(
             f"The {side} database refused while trying to {doing}: {first_line}. Go back to Verify (Escape) "
-            "to see whether the login, the endpoint or the database is the problem."
+            "to see whether the login, the endpoint or the database is the problem.",
+            side,
         ) from exc

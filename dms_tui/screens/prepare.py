@@ -2,13 +2,13 @@
 
 The screen shows the DDL, lets the person choose the rows (the seed's four or N generated server-side), whether to add
 the primary key the seed lacks, and — when the table already exists, with what is there — whether to keep, truncate
-or recreate it. The work runs in a thread worker (dms_tui.data.demo_databases); this screen renders its events.
+or recreate it. The work is the Prepare step's (dms_tui.steps.prepare), run in a thread worker; this screen renders
+its events.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -20,28 +20,22 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, DataTable, Input, ProgressBar, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
-from dms_tui.data.demo_databases import (
-    MAX_GENERATED_ROWS,
-    DemoDatabases,
-    DemoPreparation,
-    DemoSnapshot,
-    PrepareChoice,
-    SideSnapshot,
-    seed_command_line,
-)
-from dms_tui.data.prepare import (
-    IF_EXISTS_CHOICES,
-    PRIMARY_KEY_EXPLANATION,
-    DemoTable,
-    ExistingTableFound,
-    PrepareEvent,
-    PrepareStep,
-    RowsProgress,
-    ddl_text,
-)
-from dms_tui.journey import PrepareRecord, Step
-from dms_tui.provision.outputs import EnvironmentOutputs
+from dms_tui.data.demo_databases import MAX_GENERATED_ROWS, DemoDatabases, DemoSnapshot, SideSnapshot
+from dms_tui.data.prepare import IF_EXISTS_CHOICES, PRIMARY_KEY_EXPLANATION, DemoTable, ddl_text
+from dms_tui.errors import StepError
+from dms_tui.journey import Step
 from dms_tui.screens.base import WizardScreen
+from dms_tui.steps.prepare import (
+    ExistingTableFound,
+    PrepareChoice,
+    Prepared,
+    PrepareStep,
+    PrepareStepEvent,
+    RowsProgress,
+    inspect_sides,
+    run_prepare,
+    seed_command,
+)
 
 DEFAULT_GENERATED_ROWS = 100_000
 
@@ -59,15 +53,9 @@ class SidesInspected(Message):
 
 
 class PrepareEventArrived(Message):
-    def __init__(self, event: PrepareEvent) -> None:
+    def __init__(self, event: PrepareStepEvent) -> None:
         super().__init__()
         self.event = event
-
-
-class PrepareFinished(Message):
-    def __init__(self, preparation: DemoPreparation) -> None:
-        super().__init__()
-        self.preparation = preparation
 
 
 #: Columns of the details table: \dt+'s (schema.name, owner, persistence, access method, size) plus rows and key.
@@ -141,12 +129,16 @@ class PrepareScreen(WizardScreen):
             yield Button("Next: migrate ›", id="next", variant="primary", disabled=True)
 
     def equivalent_command(self) -> str:
-        return seed_command_line(self.journey.mode, self.journey.env, PrepareChoice())
+        return seed_command(self._flags(), PrepareChoice())
+
+    def _flags(self) -> list[str]:
+        environment = self.wizard.environment
+        return environment.cli_flags() if environment is not None else self.wizard.request.cli_flags()
 
     def on_mount(self) -> None:
         self.databases: DemoDatabases | None = None
         self.snapshot: DemoSnapshot | None = None
-        self.preparation: DemoPreparation | None = None
+        self.prepared: Prepared | None = None
         self._rows_started: float | None = None
         table = self.query_one("#prepare-details", DataTable)
         for label in DETAIL_COLUMNS:
@@ -159,12 +151,10 @@ class PrepareScreen(WizardScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="prepare-inspect")
     def inspect(self) -> None:
-        target = self.wizard.environment
-        if target is None or not self.journey.state.outputs:
-            raise LookupError("no terraform outputs are recorded: go back (Escape) and provision first")
-        outputs = EnvironmentOutputs.from_json(self.journey.state.outputs)
-        databases = DemoDatabases.from_environment(target, outputs)
-        self.post_message(SidesInspected(databases, databases.snapshot()))
+        environment = self.wizard.environment
+        if environment is None:
+            raise StepError("The environment is not ready yet.", "", "Go back to the Welcome screen and wait for it.")
+        self.post_message(SidesInspected(*inspect_sides(environment)))
 
     def on_sides_inspected(self, message: SidesInspected) -> None:
         self.databases, self.snapshot = message.databases, message.snapshot
@@ -228,7 +218,7 @@ class PrepareScreen(WizardScreen):
             choice = self.current_choice()
         except ValueError:
             return
-        self.set_command(seed_command_line(self.journey.mode, self.journey.env, choice))
+        self.set_command(seed_command(self._flags(), choice))
 
     def _ddl(self, primary_key: bool) -> Syntax:
         databases: DemoDatabases | None = getattr(self, "databases", None)  # None until both sides were read
@@ -236,14 +226,15 @@ class PrepareScreen(WizardScreen):
         return Syntax(ddl_text(table, primary_key=primary_key), "sql", theme="ansi_dark", word_wrap=True)
 
     def _configured_table(self) -> DemoTable:
-        outputs = self.journey.state.outputs
-        return DemoTable(database=outputs["source"]["database_name"]) if outputs else DemoTable()
+        environment = self.wizard.environment
+        outputs = environment.outputs if environment is not None else None
+        return DemoTable(database=outputs.source.database_name) if outputs is not None else DemoTable()
 
     # -- preparing -------------------------------------------------------------------------------------------------
 
     @on(Button.Pressed, "#prepare")
     def action_prepare(self) -> None:
-        if self.databases is None or "prepare" in self.wizard.busy:
+        if self.databases is None or "prepare" in self.wizard.running_jobs:
             return
         try:
             choice = self.current_choice()
@@ -262,7 +253,6 @@ class PrepareScreen(WizardScreen):
             )
             self.query_one("#if-exists", RadioSet).focus()
             return
-        self.wizard.busy.add("prepare")
         self.query_one("#prepare", Button).disabled = True
         self.query_one("#next", Button).disabled = True
         self._rows_started = None
@@ -272,17 +262,18 @@ class PrepareScreen(WizardScreen):
         self._status(Text("Preparing…", style="yellow"))
         self.run_prepare(self.databases, choice)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="prepare")
+    @work(thread=True, exclusive=True, exit_on_error=False, group="job:prepare")
     def run_prepare(self, databases: DemoDatabases, choice: PrepareChoice) -> None:
-        def on_event(event: PrepareEvent) -> None:
+        environment = self.wizard.environment
+        assert environment is not None  # the sides were inspected through it
+        for event in run_prepare(environment, choice, self.journey, databases=databases):
             self.post_message(PrepareEventArrived(event))
-
-        preparation = databases.prepare(choice, on_event=on_event)
-        self.post_message(PrepareFinished(preparation))
 
     def on_prepare_event_arrived(self, message: PrepareEventArrived) -> None:
         event = message.event
-        if isinstance(event, RowsProgress) and event.total:
+        if isinstance(event, Prepared):
+            self.show_prepared(event)
+        elif isinstance(event, RowsProgress) and event.total:
             now = time.monotonic()
             if self._rows_started is None:
                 self._rows_started = now
@@ -295,9 +286,9 @@ class PrepareScreen(WizardScreen):
         elif isinstance(event, ExistingTableFound):
             self._status(Text(f"{event.side}: {event.table} has {event.rows:,} rows; {event.policy}", style="yellow"))
 
-    def on_prepare_finished(self, message: PrepareFinished) -> None:
-        done = self.preparation = message.preparation
-        self.wizard.busy.discard("prepare")
+    def show_prepared(self, prepared: Prepared) -> None:
+        self.prepared = prepared
+        done = prepared.preparation
         self.snapshot = done.after
         self.show_snapshot(done.after)
         source = done.source
@@ -318,11 +309,13 @@ class PrepareScreen(WizardScreen):
         self.query_one("#next", Button).focus()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR or event.worker.group not in ("prepare", "prepare-inspect"):
+        if event.state != WorkerState.ERROR or event.worker.group not in ("job:prepare", "prepare-inspect"):
             return
-        self.wizard.busy.discard("prepare")
+        if not isinstance(event.worker.error, StepError):
+            return  # not one a person can act on here: the app's error modal shows it
         self.query_one("#prepare", Button).disabled = self.databases is None
-        self._status(Text(f"✗ {event.worker.error}", style="red"))  # PreparationError says what to do
+        self._status(Text(f"✗ {event.worker.error}", style="red"))  # the step's StepError says what to do
+        event.stop()
         event.prevent_default()  # shown inline, where it happened; not also in the error modal
 
     def _status(self, text: Text) -> None:
@@ -330,13 +323,7 @@ class PrepareScreen(WizardScreen):
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
-        done = self.preparation
-        if done is None:
+        if self.prepared is None:
             self.notify("Prepare the databases first (p).", severity="warning")
             return
-        summary: dict[str, Any] = {
-            "source_rows": done.source.details.rows,
-            "primary_key": done.source.details.has_primary_key,
-            "target_database": done.after.target.database,
-        }
-        self.wizard.step_done(Step.PREPARE, prepare=PrepareRecord(**summary))
+        self.wizard.step_done(Step.PREPARE, prepare=self.prepared.record)

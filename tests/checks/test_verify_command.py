@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,22 @@ from dms_tui.journey import Journey, Step
 def wired(environment: MotoWorld, monkeypatch: pytest.MonkeyPatch) -> MotoWorld:
     """The commands find this environment as they would find a running sandbox."""
 
-    def resolve(args: Any) -> tuple[Any, Any]:
-        return environment.target, environment.outputs
-
     def open_environment(request: Any, **_: Any) -> OpenedEnvironment:
         return OpenedEnvironment(environment.target, identity="moto in-process")
 
+    # Seed prepares the databases the outputs name (the seed's demo_db on both sides, as terraform records them).
+    outputs = environment.outputs
+    seeded = replace(
+        outputs,
+        source=replace(outputs.source, database_name="demo_db"),
+        target=replace(outputs.target, database_name="demo_db"),
+    )
+
+    def open_seed_environment(request: Any, **_: Any) -> OpenedEnvironment:
+        return OpenedEnvironment(environment.target.with_outputs(seeded), identity="moto in-process")
+
     monkeypatch.setattr(verify_command, "open_environment", open_environment)
-    monkeypatch.setattr(seed_command, "resolve_environment", resolve)
+    monkeypatch.setattr(seed_command, "open_environment", open_seed_environment)
     return environment
 
 

@@ -8,7 +8,9 @@ databases of its own so nothing depends on what other tests left behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
+import shlex
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -21,11 +23,15 @@ from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Static
 from textual.worker import WorkerFailed
 
+from dms_tui import cli, exit_codes
 from dms_tui.app import DmsTuiApp
-from dms_tui.data.demo_databases import DemoDatabases, PreparationError, PrepareChoice, seed_command_line
-from dms_tui.environment import Environment
-from dms_tui.journey import Journey, Step
+from dms_tui.commands import seed as seed_command_module
+from dms_tui.data.demo_databases import DemoDatabases, PrepareChoice
+from dms_tui.environment import Environment, OpenedEnvironment
+from dms_tui.errors import StepError
+from dms_tui.journey import Journey, PrepareRecord, Step
 from dms_tui.screens.prepare import PrepareScreen
+from dms_tui.steps.prepare import open_databases, run_prepare, seed_command
 from dms_tui.widgets.command_hint import CommandHint
 from tests.checks.moto_environment import REGION, MotoWorld, moto_environment
 from tests.ui.conftest import instant_services
@@ -45,6 +51,7 @@ def environment(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch)
             source=replace(env.outputs.source, database_name=name),
             target=replace(env.outputs.target, database_name=name),
         )
+        env.target = env.target.with_outputs(env.outputs)  # the step reads the environment's outputs
         yield env
     pg_source.cluster.drop_database(name)
     pg_target.cluster.drop_database(name)
@@ -169,25 +176,83 @@ async def test_a_wrong_password_in_the_secret_is_explained_and_nothing_can_be_pr
         screen = await _open_prepare(app, pilot, environment)
         status = _status(screen)
         assert "source database refused" in status and "password authentication failed" in status
-        assert "Go back to Verify" in status
+        assert "Verify (`dms-tui verify --sandbox`)" in status
         assert environment.passwords["source"] not in status
         assert screen.query_one("#prepare", Button).disabled and screen.query_one("#next", Button).disabled
 
 
 def test_the_core_refuses_a_missing_secret_with_what_to_do(environment: MotoWorld) -> None:
     broken = replace(environment.outputs, target=replace(environment.outputs.target, secret_arn="arn:missing"))
-    with pytest.raises(PreparationError, match="Could not read the target database secret.*Go back to Verify"):
-        DemoDatabases.from_environment(environment.target, broken)
+    with pytest.raises(StepError, match="Could not read the target database secret") as raised:
+        open_databases(environment.target.with_outputs(broken))
+    assert "dms-tui verify --sandbox" in raised.value.next_step
 
 
 def test_the_seed_command_line_matches_the_choices() -> None:
-    assert seed_command_line("aws", "dev", PrepareChoice()) == "dms-tui seed"
+    assert seed_command([], PrepareChoice()) == "dms-tui seed"
     assert (
-        seed_command_line("sandbox", "qa", PrepareChoice(rows=10, if_exists="recreate", primary_key=True))
+        seed_command(["--sandbox", "--env", "qa"], PrepareChoice(rows=10, if_exists="recreate", primary_key=True))
         == "dms-tui seed --sandbox --env qa --rows 10 --if-exists recreate --primary-key"
     )
     with pytest.raises(ValueError, match="between 0 and"):
         PrepareChoice(rows=-1)
+
+
+async def test_headless_seed_and_the_screen_prepare_the_same(
+    make_app: Callable[..., DmsTuiApp],
+    environment: MotoWorld,
+    pg_source: Any,
+    pg_target: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The Prepare step run by `dms-tui seed` and by the Prepare screen, on the same choices: same rows on the source,
+    the same target database, the same PrepareRecord in the journey, and the screen shows the command that was run."""
+    database = environment.outputs.source.database_name
+    monkeypatch.setattr(
+        seed_command_module,
+        "open_environment",
+        lambda request, **_: OpenedEnvironment(environment.target, identity="test identity"),
+    )
+    argv = ["seed", "--sandbox", "--rows", "300", "--primary-key"]
+    assert cli.main([*argv, "--json"]) == exit_codes.OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["source"]["rows_inserted"] == 300 and document["source"]["table"]["has_primary_key"]
+    assert document["target"]["database"] == database
+    headless_rows = _source_rows(pg_source, database)
+    assert len(headless_rows) == 300 and _database_exists(pg_target, database)
+    headless_record = Journey.resume_or_start("dev", "sandbox").state.prepare
+    assert headless_record == PrepareRecord(source_rows=300, primary_key=True, target_database=database)
+
+    # a second run never loads twice: keep (the default) leaves the table as it is
+    assert cli.main(["seed", "--sandbox", "--rows", "300"]) == exit_codes.OK  # keep (the default) keeps the rows
+    assert "kept as it is" in capsys.readouterr().out
+    assert len(_source_rows(pg_source, database)) == 300
+    with pytest.raises(StepError, match="already exists on the source with 300 rows"):  # no policy: not touched
+        list(run_prepare(environment.target, PrepareChoice(rows=300, if_exists=None)))
+
+    # the same inputs through the screen, on fresh databases and a fresh journey
+    pg_source.cluster.drop_database(database)
+    pg_target.cluster.drop_database(database)
+    Journey.resume_or_start("dev", "sandbox").reset()
+    app = make_app(target=environment.target)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_prepare(app, pilot, environment)
+        assert app.journey.state.prepare is None
+        await pilot.click("#rows-generated")
+        screen.query_one("#rows-count", Input).value = "300"
+        screen.query_one("#primary-key").value = True  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert screen.query_one(CommandHint).command == shlex.join(["dms-tui", *argv])
+        await pilot.press("p")
+        await _settle(app, pilot)
+        assert "✓ Prepared" in _status(screen), _status(screen)
+        app.goto = lambda step: None  # type: ignore[method-assign,assignment]  # Migrate is tested on its own
+        await pilot.press("f5")
+        assert app.journey.state.is_done(Step.PREPARE)
+        assert app.journey.state.prepare == headless_record
+    assert _source_rows(pg_source, database) == headless_rows
+    assert _database_exists(pg_target, database)
 
 
 # -- snapshot: the screen after inspecting a source that already holds the seed's rows ------------------------------
@@ -213,6 +278,7 @@ def test_snapshot_an_existing_table_asks_what_to_do(  # type: ignore[no-untyped-
         source=replace(environment.outputs.source, database_name=name),
         target=replace(environment.outputs.target, database_name=name),
     )
+    environment.target = environment.target.with_outputs(environment.outputs)
     DemoDatabases.from_environment(environment.target, environment.outputs).prepare(PrepareChoice())
     shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
     monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
