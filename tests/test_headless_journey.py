@@ -57,8 +57,8 @@ def test_the_whole_journey_headless_on_the_sandbox_with_nothing_but_flags(home: 
     diff = _dms_tui(home, "diff", "--sandbox", "--table", "demo_schema.demo_accounts", "--json")
     _ok(diff, "diff")
     report = json.loads(diff.stdout)
-    assert report["identical"] is True
     (table,) = report["tables"]
+    assert table["identical"] is True, table
     assert table["source_rows"] == table["target_rows"] == 100_000, table
 
     cleanup = _dms_tui(home, "cleanup", "--sandbox", "--yes")

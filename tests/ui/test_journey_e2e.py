@@ -105,7 +105,7 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
         assert pids and all(process_alive(pid) for pid in pids)
         await pilot.press("f5")  # Diff → Cleanup
         cleanup = await _on(pilot, "CleanupScreen")
-        await _until(pilot, "the cleanup plan", lambda: "will be removed" in _visible_text(cleanup), 120)
+        await _until(pilot, "the cleanup plan", lambda: getattr(cleanup, "plan", None) is not None, 120)
         await pilot.press("d")
         await pilot.pause(0.3)
         await pilot.press("y")
