@@ -65,4 +65,4 @@ def test_the_whole_journey_headless_on_the_sandbox_with_nothing_but_flags(home: 
     _ok(cleanup, "cleanup")
     _ok(_dms_tui(home, "sandbox", "down"), "sandbox down")
     status = _dms_tui(home, "sandbox", "status", "--json")
-    assert json.loads(status.stdout)["overall"] in ("stopped", "absent"), status.stdout
+    assert json.loads(status.stdout)["status"] in ("stopped", "absent"), status.stdout
