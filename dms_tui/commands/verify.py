@@ -17,8 +17,7 @@ from dms_tui.environment import open_environment, request_from_args
 from dms_tui.errors import StepError
 
 if TYPE_CHECKING:
-    from dms_tui.environment import Environment
-    from dms_tui.provision.outputs import EnvironmentOutputs
+    pass
 
 _MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"), "skipped": ("–", "dim")}
 
@@ -49,16 +48,6 @@ def add_outputs_option(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="`terraform output -json` of the environment (default: what provisioning recorded)",
     )
-
-
-# Kept for `dms-tui seed` until it runs through its own step module: the same environment as `verify` finds.
-add_environment_options = add_outputs_option
-
-
-def resolve_environment(args: argparse.Namespace) -> tuple[Environment, EnvironmentOutputs]:
-    """The environment the flags name and its outputs (raises StepError saying what to do)."""
-    environment = open_environment(request_from_args(args), outputs_file=getattr(args, "outputs", None)).environment
-    return environment, environment.require_outputs()
 
 
 def result_line(result: Any) -> Any:
