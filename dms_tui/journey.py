@@ -75,6 +75,32 @@ class DiffRecord:
     differences: int = 0
 
 
+@dataclass(frozen=True)
+class Setback:
+    """Why the journey is not where it was: a step that failed, or results found gone on resume. Shown on Welcome
+    (and on the screen it leads back to) until the step it names succeeds.
+
+    ``step`` is where it happened; ``headline`` what failed; ``cause`` why; ``next_step`` what to do."""
+
+    step: Step
+    headline: str
+    cause: str = ""
+    next_step: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.step.value, "headline": self.headline, "cause": self.cause, "next_step": self.next_step}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Setback | None:
+        if not isinstance(data, dict) or not data.get("headline"):
+            return None
+        try:
+            step = Step(data.get("step", Step.CONFIGURE.value))
+        except ValueError:
+            return None
+        return cls(step, str(data["headline"]), str(data.get("cause") or ""), str(data.get("next_step") or ""))
+
+
 def _record(cls: type[Any], data: Any) -> Any:
     """A record from its checkpoint JSON; None when absent or unreadable (a checkpoint never blocks a start)."""
     if not isinstance(data, dict):
@@ -99,6 +125,7 @@ class WizardState:
     prepare: PrepareRecord | None = None
     task: TaskRecord | None = None
     diff: DiffRecord | None = None
+    setback: Setback | None = None  # the last failure or fall-back, until that step succeeds
 
     @property
     def task_arn(self) -> str | None:
@@ -118,7 +145,33 @@ class WizardState:
         done = tuple(s for s in STEPS if s in self.done or s == step)
         index = STEPS.index(step)
         following = STEPS[index + 1] if index + 1 < len(STEPS) else step
-        return replace(self, done=done, current=following)
+        setback = self.setback if self.setback is None or self.setback.step is not step else None
+        return replace(self, done=done, current=following, setback=setback)
+
+    def fall_back(self, step: Step, setback: Setback | None = None) -> WizardState:
+        """Back to ``step``: it and every later step are no longer done (their records are dropped: outputs before
+        Provision, verify before Verify, and so on; the task keeps its identifier and mappings, only its ARN and last
+        run go). ``setback`` says why."""
+        index = STEPS.index(step)
+        kept = STEPS[:index]
+        changes: dict[str, Any] = {"done": tuple(s for s in self.done if s in kept), "current": step}
+        if Step.PROVISION not in kept:
+            changes["outputs"] = None
+        if Step.VERIFY not in kept:
+            changes["verify"] = None
+        if Step.PREPARE not in kept:
+            changes["prepare"] = None
+        if Step.MIGRATE not in kept and self.task is not None:
+            changes["task"] = replace(self.task, arn=None, status=None, tables=0, rows=0)
+        if Step.DIFF not in kept:
+            changes["diff"] = None
+        changes["setback"] = setback if setback is not None else self.setback
+        return replace(self, **changes)
+
+    @property
+    def finished(self) -> bool:
+        """Every step up to Diff is done: what is left is to walk it again or to clean up."""
+        return all(step in self.done for step in STEPS if step is not Step.CLEANUP)
 
     def with_task(self, **changes: Any) -> WizardState:
         """The task record with ``changes`` (created on first use with the given identifier)."""
@@ -129,6 +182,7 @@ class WizardState:
         data = asdict(self)
         data["current"] = self.current.value
         data["done"] = [s.value for s in self.done]
+        data["setback"] = self.setback.to_json() if self.setback is not None else None
         return data
 
     @classmethod
@@ -152,6 +206,7 @@ class WizardState:
             prepare=_record(PrepareRecord, data.get("prepare", extra.get("prepare"))),
             task=task,
             diff=_record(DiffRecord, data.get("diff", data.get("last_diff"))),
+            setback=Setback.from_json(data.get("setback")),
         )
 
 
@@ -252,8 +307,20 @@ class Journey:
         save_checkpoint(self.state)
         return self.state
 
+    def fall_back(self, step: Step, setback: Setback | None = None) -> WizardState:
+        """Back to ``step`` (see WizardState.fall_back), checkpointed at once."""
+        self.state = self.state.fall_back(step, setback)
+        save_checkpoint(self.state)
+        return self.state
+
+    def note_setback(self, setback: Setback | None) -> WizardState:
+        """Record (or clear, with None) why the journey is where it is, without moving it."""
+        self.state = replace(self.state, setback=setback)
+        save_checkpoint(self.state)
+        return self.state
+
     def reset(self) -> WizardState:
-        """After cleanup: back to the start, keeping the configuration (the tfvars file)."""
+        """After cleanup (or `dms-tui reset`): back to the start, keeping the configuration (the tfvars file)."""
         self.state = WizardState(env=self.env, mode=self.mode)
         save_checkpoint(self.state)
         return self.state

@@ -67,3 +67,35 @@ def test_a_checkpoint_written_before_typed_records_still_resumes() -> None:
     assert state.diff == DiffRecord(identical=False, tables=1, differences=3)
     assert state.verify == VerifyRecord(passed=True)
     assert state.current is Step.DIFF
+
+
+def test_falling_back_drops_the_later_records_and_keeps_the_why_until_that_step_succeeds() -> None:
+    from dms_tui.journey import STEPS, Journey, Setback
+
+    journey = Journey("dev", "sandbox")
+    for step in STEPS[:6]:
+        journey.complete(step)
+    journey.update(
+        outputs={"any": 1},
+        verify=VerifyRecord(passed=True),
+        task=TaskRecord(identifier="t", table_mappings="{}", arn="arn:t", status="stopped", rows=4),
+        diff=DiffRecord(identical=True),
+    )
+    setback = Setback(Step.PROVISION, "terraform apply failed (exit 1).", "InvalidSubnet", "Back to Review")
+    state = journey.fall_back(Step.CONFIGURE, setback)
+    assert state.current is Step.CONFIGURE and state.done == ()
+    assert state.outputs is None and state.verify is None and state.diff is None
+    assert state.task == TaskRecord(identifier="t", table_mappings="{}")
+    assert load_checkpoint("dev", "sandbox") == state  # the why survives a restart
+    assert journey.complete(Step.CONFIGURE).setback == setback  # not yet: Provision has not succeeded
+    assert journey.complete(Step.PROVISION).setback is None
+
+
+def test_a_finished_journey_is_one_whose_steps_up_to_diff_are_done() -> None:
+    from dms_tui.journey import STEPS
+
+    state = WizardState(env="dev", mode="sandbox")
+    for step in STEPS[:-1]:
+        assert not state.finished
+        state = state.complete(step)
+    assert state.finished and state.current is Step.CLEANUP
