@@ -33,7 +33,7 @@ _BUNDLE_SUFFIXES = (".tf", ".tftpl", ".md")
 _BUNDLE_CODE_DIRS = ("provisioning", "modules")
 
 #: Every AWS service the bundle's resources and data sources call; the sandbox override points each one at moto.
-BUNDLE_SERVICES: tuple[str, ...] = ("dms", "ec2", "elbv2", "iam", "rds", "secretsmanager", "ssm", "sts")
+BUNDLE_SERVICES: tuple[str, ...] = ("dms", "ec2", "elbv2", "iam", "rds", "s3", "secretsmanager", "ssm", "sts")
 
 INSTALL_HINT = (
     "Install terraform 1.11 or newer from https://developer.hashicorp.com/terraform/install (or your package "
@@ -174,6 +174,7 @@ def sandbox_override(endpoint_url: str, region: str) -> str:
         "  skip_requesting_account_id  = true\n"
         "  skip_metadata_api_check     = true\n"
         "  skip_region_validation      = true\n"
+        "  s3_use_path_style           = true # moto serves every bucket on its one address\n"
         "  # moto answers an unimplemented call with HTTP 500, which the SDK would retry 25 times with back-off:\n"
         "  # fail fast with the error instead of appearing to hang.\n"
         "  max_retries = 2\n"

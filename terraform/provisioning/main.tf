@@ -113,4 +113,16 @@ module "bastion" {
   instance_type                   = var.bastion_instance_type
   database_ports                  = [var.source_db.port, var.target_db.port]
   secret_arns                     = [module.source_db.secret_arn, module.target_db.secret_arn]
+  wheelhouse_bucket_name          = module.wheelhouse.bucket_name
+  wheelhouse_bucket_arn           = module.wheelhouse.bucket_arn
+}
+
+# The bucket the bastion installs dms-tui from (`dms-tui bastion ship` uploads the wheelhouse).
+module "wheelhouse" {
+  source = "../modules/wheelhouse"
+
+  name_prefix        = local.name_prefix
+  region             = var.aws_region
+  reader_role_arn    = module.bastion.role_arn
+  s3_vpc_endpoint_id = module.bastion.s3_vpc_endpoint_id
 }

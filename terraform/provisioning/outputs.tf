@@ -145,6 +145,11 @@ output "bastion_instance_id" {
   value       = module.bastion.instance_id
 }
 
+output "bastion_wheelhouse_bucket" {
+  description = "Bucket the bastion installs dms-tui from (dms-tui bastion ship uploads the wheelhouse there)."
+  value       = module.wheelhouse.bucket_name
+}
+
 output "region" {
   description = "AWS region of the deployment."
   value       = var.aws_region

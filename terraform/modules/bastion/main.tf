@@ -87,6 +87,12 @@ data "aws_iam_policy_document" "wizard" {
   }
 
   statement {
+    sid       = "ReadWheelhouse"
+    actions   = ["s3:GetObject", "s3:ListBucket"]
+    resources = [var.wheelhouse_bucket_arn, "${var.wheelhouse_bucket_arn}/*"]
+  }
+
+  statement {
     sid       = "ReadMigrationCredentials"
     actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = var.secret_arns
@@ -136,7 +142,7 @@ resource "aws_vpc_security_group_egress_rule" "bastion_https_vpc" {
 
 resource "aws_vpc_security_group_egress_rule" "bastion_https_s3" {
   security_group_id = aws_security_group.bastion.id
-  description       = "HTTPS to S3 (dnf repositories) through the gateway endpoint"
+  description       = "HTTPS to S3 (dnf repositories, the wheelhouse) through the gateway endpoint"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
@@ -164,7 +170,13 @@ resource "aws_instance" "bastion" {
   monitoring                  = true
   ebs_optimized               = true
 
-  user_data = templatefile("${path.module}/user_data.sh.tftpl", { tool_package = var.tool_package })
+  user_data = templatefile("${path.module}/user_data.sh.tftpl", {
+    install_script = file("${path.module}/install-dms-tui.sh")
+    bucket         = var.wheelhouse_bucket_name
+    prefix         = var.wheelhouse_prefix
+  })
+  # A new wheelhouse is installed through `dms-tui bastion ship` (ssm send-command), not by replacing the instance.
+  user_data_replace_on_change = false
 
   # IMDSv2 only: a request forgery on the host cannot read the role's credentials with a plain GET.
   metadata_options {

@@ -7,3 +7,8 @@ output "role_arn" {
   description = "ARN of the bastion's IAM role."
   value       = aws_iam_role.bastion.arn
 }
+
+output "s3_vpc_endpoint_id" {
+  description = "ID of the S3 gateway endpoint of the DMS VPC (the wheelhouse is read only through it)."
+  value       = aws_vpc_endpoint.s3.id
+}

@@ -48,8 +48,18 @@ variable "secret_arns" {
   description = "Credential secrets the wizard on the bastion may read."
 }
 
-variable "tool_package" {
+variable "wheelhouse_bucket_name" {
   type        = string
-  description = "pip requirement that installs the wizard on the bastion."
-  default     = "dms-tui"
+  description = "Bucket holding the wheelhouse the bastion installs dms-tui from (no package index)."
+}
+
+variable "wheelhouse_bucket_arn" {
+  type        = string
+  description = "ARN of the wheelhouse bucket (the role may read it)."
+}
+
+variable "wheelhouse_prefix" {
+  type        = string
+  description = "Key prefix of the wheelhouse in the bucket."
+  default     = "wheelhouse"
 }
