@@ -71,10 +71,10 @@ class DatabasesScreen(WizardScreen):
                     with Horizontal(classes="field-row"):
                         yield Label(label, classes="field-label")
                         yield Input(str(getattr(config, field)), id=_input_id(field), compact=True)
-                yield Checkbox(
-                    "Create the account-wide DMS service roles (untick if dms-vpc-role already exists)",
-                    config.create_dms_service_roles,
-                    id="create-roles",
+                yield Static(
+                    "The account-wide DMS roles (dms-vpc-role, dms-cloudwatch-logs-role) are looked up before the "
+                    "plan: reused when present, created when absent.",
+                    classes="hint",
                 )
                 yield Static("", classes="problems", id="problems-other")
             with Horizontal(classes="nav-row"):
@@ -91,7 +91,6 @@ class DatabasesScreen(WizardScreen):
         try:
             for path in paths:
                 config = config.with_value(path, _typed(path, self.query_one(f"#{_input_id(path)}", Input).value))
-            config = config.with_value("create_dms_service_roles", self.query_one("#create-roles", Checkbox).value)
         except (ValueError, KeyError, TypeError) as exc:
             return self.journey.config, [Problem("databases", str(exc))]
         problems = [p for p in validate(config) if not p.field.startswith(("vpcs.", "aws_region"))]
