@@ -24,6 +24,7 @@ from dms_tui.data.diff.events import BucketsScanned, DiffEvent, Rechecking, Tabl
 from dms_tui.data.diff.result import DiffReport
 from dms_tui.errors import StepError
 from dms_tui.journey import DiffRecord
+from dms_tui.report.evidence import record_diff
 
 if TYPE_CHECKING:
     from dms_tui.data.diff.endpoints import DiffEndpoints, TablePairing
@@ -227,6 +228,7 @@ def run_diff(
     record = summarize(event.report)
     if recorded is not None:
         recorded.update(diff=record)
+        record_diff(recorded, event.report, command)  # the verdict per table, for the hand-over report
     yield DiffDone(event.report, record, command)
 
 

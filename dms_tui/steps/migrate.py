@@ -44,6 +44,7 @@ from dms_tui.domain.dms import (
     TaskStatus,
 )
 from dms_tui.errors import StepError
+from dms_tui.report.evidence import record_task
 from dms_tui.steps.services import StepServices
 
 if TYPE_CHECKING:
@@ -409,6 +410,8 @@ class MigrateStep:
             tables=len(snapshot.tables),
             rows=sum(t.full_load_rows for t in snapshot.tables),
         )
+        if self.journey is not None:  # the table statistics and the calls made, for the hand-over report
+            record_task(self.journey, snapshot, (c.text for c in self.runner.commands))
 
     # -- acting on the task --------------------------------------------------------------------------------------------
 

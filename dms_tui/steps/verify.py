@@ -19,6 +19,7 @@ from dms_tui.checks.result import CheckEvent, CheckFinished, ChecksPlanned, Chec
 from dms_tui.checks.runner import ChecklistRunner, ClientFactory, check_events
 from dms_tui.environment import Environment
 from dms_tui.journey import Journey, Step, VerifyRecord
+from dms_tui.report.evidence import record_verify
 
 __all__ = [
     "CheckFinished",
@@ -102,6 +103,7 @@ def run_verify(
             journey.complete(Step.VERIFY, verify=record)
         else:
             journey.update(verify=record)
+        record_verify(journey, report, verify_command_line(environment, options))  # each check's time, for the report
     yield VerifyDone(report, record)
 
 
