@@ -23,6 +23,7 @@ from dms_tui.errors import StepError
 if TYPE_CHECKING:
     import boto3
 
+    from dms_tui.config import WizardConfig
     from dms_tui.provision.outputs import EnvironmentOutputs
 
 Mode = Literal["aws", "sandbox"]
@@ -214,6 +215,31 @@ class Environment:
         """Without terraform, the sandbox creates what later steps need itself (boto3); AWS needs terraform."""
         return self.emulated
 
+    def terraform_unavailable_reason(self) -> str | None:
+        """Why the Provision step creates this environment's objects without terraform (the sandbox, when terraform
+        or its provider cannot run here, or when it was started with ``--provision api``); None: terraform runs."""
+        if not self.emulated:
+            return None
+        from dms_tui.sandbox.environment import terraform_unavailable_reason
+
+        return terraform_unavailable_reason(self)
+
+    def provision_without_terraform(
+        self, config: WizardConfig | None = None, on_progress: Callable[[str], None] | None = None
+    ) -> Environment:
+        """The sandbox's boto3 path: the objects later steps need, created once (reused when they exist) and named
+        after ``config``; the environment to use from then on. AWS always needs terraform (StepError)."""
+        if not self.emulated:
+            raise StepError(
+                "terraform is needed to provision an AWS account.",
+                "Only the sandbox can create its objects without terraform.",
+                "Install terraform 1.11 or newer, then run the step again.",
+                exit_code=exit_codes.NOT_RUN,
+            )
+        from dms_tui.sandbox.environment import provision_without_terraform
+
+        return provision_without_terraform(self, config, on_progress)
+
     # -- outputs -----------------------------------------------------------------------------------------------------
 
     def with_outputs(self, outputs: EnvironmentOutputs | None) -> Environment:
@@ -253,23 +279,33 @@ class Environment:
         if not self.emulated:
             return None
         return LocalPieces(
-            "the local sandbox: moto daemon, two PostgreSQL clusters, forwarders, data", ("dms-tui", "sandbox", "down")
+            f"environment {self.env} in the local sandbox: its AWS objects left in moto, two PostgreSQL clusters "
+            "and their data, forwarders, terraform state; the sandbox daemon too when no other environment uses it",
+            ("dms-tui", "sandbox", "down"),
         )
 
     def remove_local_pieces(self) -> str:
-        """Stop and delete the local pieces (by pid); what was done. Raises StepError when something is left."""
+        """Stop and delete this environment's local pieces (by pid), and the sandbox when no other environment is
+        provisioned in it; what was done. Raises StepError naming what is left and how to finish by hand."""
         if not self.emulated:
             return "nothing runs on this machine"
-        from dms_tui.sandbox.lifecycle import Sandbox, SandboxError
+        from dms_tui.sandbox.environment import remove_environment
+        from dms_tui.sandbox.lifecycle import SandboxError
 
         try:
-            report = Sandbox(self.workdir, region=self.region, env=self.env).down(keep_data=False)
+            summary, problems, leftovers = remove_environment(self)
         except SandboxError as exc:
             raise StepError("The sandbox did not stop.", str(exc), "Run `dms-tui sandbox down`.") from exc
-        if report.leftover_pids:
-            pids = " ".join(str(pid) for pid in report.leftover_pids)
+        if problems:
+            raise StepError(
+                f"Some of environment {self.env}'s sandbox objects could not be removed.",
+                "; ".join(problems),
+                "`dms-tui sandbox down` removes the whole sandbox (every environment in it).",
+            )
+        if leftovers:
+            pids = " ".join(str(pid) for pid in leftovers)
             raise StepError("Some sandbox processes are still running.", f"pids {pids}", f"Stop them: `kill {pids}`.")
-        return f"stopped {len(report.stopped)} piece(s); data removed"
+        return summary
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,11 @@ EXIT_ABSENT = 3  # (status) no sandbox exists
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("sandbox", help="start, inspect or stop the embedded sandbox (no AWS account)")
     actions = parser.add_subparsers(dest="sandbox_action", metavar="ACTION", required=True)
-    up = actions.add_parser("up", help="start the sandbox (reuses a running one)")
+    up = actions.add_parser(
+        "up",
+        help="start the sandbox: the moto daemon and the environment's two clusters (reuses what runs); "
+        "the AWS objects come from `dms-tui provision apply --sandbox`",
+    )
     add_common_options(up)
     # SUPPRESS: a --region given before the subcommand (the global environment option) is not overwritten.
     up.add_argument(
@@ -42,9 +46,10 @@ def register(subparsers: Any) -> None:
     up.add_argument(
         "--provision",
         choices=("auto", "terraform", "api"),
-        default="api",
-        help="how to create the AWS objects: api = boto3 (seconds, the default); auto = the terraform bundle when "
-        "terraform and the provider are available (minutes), else boto3; terraform = the bundle or fail",
+        default=None,
+        help="how the Provision step creates the AWS objects here: auto = the terraform bundle when terraform and "
+        "the provider are available (minutes), else boto3 (the default for a new sandbox); api = boto3 (seconds); "
+        "terraform = the bundle or fail. Kept until the next `up` that names one",
     )
     up.set_defaults(func=run_up)
     status = actions.add_parser("status", help="show what runs")
@@ -60,7 +65,14 @@ def _event_line(event: SandboxEvent) -> Text | None:
     """One human line per event; resource creations are summarised instead (there are dozens)."""
     from rich.text import Text
 
-    from dms_tui.sandbox.lifecycle import PieceRestarted, PieceReused, PieceStarted, PieceStopped, ProvisionPathChosen
+    from dms_tui.sandbox.lifecycle import (
+        EnvironmentForgotten,
+        PieceRestarted,
+        PieceReused,
+        PieceStarted,
+        PieceStopped,
+        ProvisionPathChosen,
+    )
     from dms_tui.sandbox.provisioner import ForwarderBound
 
     if isinstance(event, PieceStarted):
@@ -78,6 +90,8 @@ def _event_line(event: SandboxEvent) -> Text | None:
         )
     if isinstance(event, PieceStopped):
         return Text(f"stopped {event.piece} (pid {event.pid}): {event.detail}")
+    if isinstance(event, EnvironmentForgotten):
+        return Text.assemble(("forgotten ", "yellow"), f"environment {event.env}: ", event.reason)
     return None
 
 
@@ -86,20 +100,10 @@ def run_up(args: argparse.Namespace) -> int:
 
     from dms_tui.sandbox.lifecycle import Sandbox, SandboxError
     from dms_tui.sandbox.postgres import PostgresBinariesNotFound, PostgresStartError
-    from dms_tui.sandbox.provisioner import ResourceCreated
 
     console = stderr_console()
-    created = 0
 
     def on_event(event: SandboxEvent) -> None:
-        nonlocal created
-        if isinstance(event, ResourceCreated):
-            created += 1
-            # One line each, cut at the terminal's width: ARNs would otherwise wrap over several lines at 80x24.
-            console.print(
-                Text(f"  created {event.kind} {event.identifier}", style="dim", no_wrap=True, overflow="ellipsis")
-            )
-            return
         line = _event_line(event)
         if line is not None:
             console.print(line)
@@ -123,23 +127,28 @@ def run_up(args: argparse.Namespace) -> int:
             "Fix the cause above and run `dms-tui sandbox up` again: it reuses whatever already runs "
             "(`dms-tui sandbox status` shows what does).",
         ) from exc
-    document = info.to_json() | {"seconds": round(time.monotonic() - started, 2), "resources_created": created}
+    document = info.to_json() | {"seconds": round(time.monotonic() - started, 2)}
     if args.json:
         print_json(document)
         return EXIT_OK
     out = stdout_console()
-    if created:
-        out.print(Text(f"created {created} AWS objects in the sandbox"))
-    for key in ("source_url", "target_url", "aws_endpoint_url", "region", "workdir", "provision_path"):
+    keys = ["aws_endpoint_url", "region", "env", "workdir", "provision_path"]
+    if info.outputs is not None:
+        keys[:0] = ["source_url", "target_url"]
+    for key in keys:
         out.print(Text.assemble((f"{key:17}", "bold"), str(document[key])))
-    out.print(
-        Text(
-            "passwords are in Secrets Manager: aws --endpoint-url "
-            + info.aws_endpoint_url
-            + " secretsmanager get-secret-value --secret-id "
-            + info.outputs.source.secret_arn
+    if info.outputs is None:
+        flags = " --sandbox" + ("" if info.env == "dev" else f" --env {info.env}")
+        out.print(Text(f"no AWS objects yet: `dms-tui provision apply{flags} --yes` creates them"))
+    else:
+        out.print(
+            Text(
+                "passwords are in Secrets Manager: aws --endpoint-url "
+                + info.aws_endpoint_url
+                + " secretsmanager get-secret-value --secret-id "
+                + info.outputs.source.secret_arn
+            )
         )
-    )
     return EXIT_OK
 
 

@@ -1,17 +1,23 @@
 """Bring the embedded sandbox up, report its status, and take it down again — by pid, never by name.
 
-The sandbox is three kinds of pieces under one working directory (``dms_tui.paths.sandbox_dir()`` by default):
+The sandbox is one daemon shared by every environment, and two PostgreSQL clusters per environment, under one working
+directory (``dms_tui.paths.sandbox_dir()`` by default):
 
-- ``daemon``: one process (``python -m dms_tui.sandbox.server``) holding moto, the DMS data plane and the TCP
-  forwarders; started in its own session with its output in the log directory, its pid and port in
-  ``daemon.json``.
-- ``source`` / ``target``: two PostgreSQL clusters (``LocalPostgres``), pids in their ``postmaster.pid``.
-- ``sandbox.json``: what ``up`` decided (ports, provisioning path, the outputs). Holds no secret: passwords live only
-  in moto's memory and in the clusters' catalogs.
+- ``daemon``: one process (``python -m dms_tui.sandbox.server``) holding moto (one AWS account for all
+  environments), the DMS data plane and the TCP forwarders; started in its own session with its output in the log
+  directory, its pid and port in ``daemon.json``.
+- ``envs/<env>/source`` / ``envs/<env>/target``: the environment's two clusters (``LocalPostgres``), pids in their
+  ``postmaster.pid``; "on-premises source" and "Aurora target" of that environment only.
+- ``sandbox.json``: what was decided (ports, the provisioning path the Provision step takes here) and, per
+  environment, what the Provision step created (its outputs, for which daemon, by which path). No secret: passwords
+  live only in moto's memory and in the clusters' catalogs.
 
-``up`` is idempotent: running pieces are reused, stopped or crashed ones restarted (a restarted daemon starts with
-empty moto state, so the AWS objects are re-created and the clusters re-bound to the new secrets), and every step is
-reported as a typed event.
+``up`` starts (or reuses) the daemon and the clusters and creates no AWS object: the Provision step does, once, by
+terraform where it can run, else with boto3 (:meth:`Sandbox.provision_api`), and hands the outputs to
+:meth:`Sandbox.adopt_outputs`, which binds the environment's clusters and forwarders to them. A restarted daemon
+starts with an empty moto: the environments it held are forgotten (their terraform state moved aside) and reported,
+so the journey provisions them again. :meth:`Sandbox.remove_environment` is cleanup's last step: the environment's
+objects, forwarders, clusters and terraform state go, and the whole sandbox when no other environment is provisioned.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from dms_tui import paths
 from dms_tui.environment import Environment
@@ -42,18 +48,21 @@ from dms_tui.sandbox.provisioner import (
     SIDES,
     ProvisionEvent,
     ProvisionPath,
+    ResourceRemoved,
+    SandboxLayout,
     Side,
-    TerraformApplyFailed,
-    TerraformPathUnavailable,
     bind_databases,
+    deprovision_with_api,
     provision_with_api,
-    provision_with_terraform,
-    terraform_override_for,
     terraform_path_problem,
 )
 from dms_tui.sandbox.server import DAEMON_FILE
 
+if TYPE_CHECKING:
+    from dms_tui.config import WizardConfig
+
 STATE_FILE = "sandbox.json"
+ENVS_DIR = "envs"
 DAEMON_MODULE = "dms_tui.sandbox.server"
 _DAEMON_START_TIMEOUT = 60.0
 _STOP_GRACE = 10.0
@@ -72,12 +81,14 @@ class SandboxError(RuntimeError):
 class PieceStarted:
     piece: PieceName
     detail: str
+    env: str = ""  # the environment a cluster belongs to ("" for the shared daemon)
 
 
 @dataclass(frozen=True)
 class PieceReused:
     piece: PieceName
     detail: str
+    env: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,7 @@ class PieceRestarted:
 
     piece: PieceName
     reason: str
+    env: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,9 +111,27 @@ class PieceStopped:
     piece: PieceName
     pid: int | None
     detail: str
+    env: str = ""
 
 
-SandboxEvent = PieceStarted | PieceReused | PieceRestarted | ProvisionPathChosen | PieceStopped | ProvisionEvent
+@dataclass(frozen=True)
+class EnvironmentForgotten:
+    """An environment's AWS objects were in the memory of a daemon that is gone: it must be provisioned again."""
+
+    env: str
+    reason: str
+
+
+SandboxEvent = (
+    PieceStarted
+    | PieceReused
+    | PieceRestarted
+    | ProvisionPathChosen
+    | PieceStopped
+    | EnvironmentForgotten
+    | ProvisionEvent
+    | ResourceRemoved
+)
 SandboxEventSink = Callable[[SandboxEvent], None]
 
 
@@ -209,26 +239,53 @@ def stop_process(pid: int, marker: str | None = None, grace: float = _STOP_GRACE
 
 
 @dataclass
+class EnvironmentRecord:
+    """One environment in the sandbox: its clusters' ports, and what the Provision step created for it."""
+
+    cluster_ports: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
+    provisioned_for_daemon: int | None = None  # pid of the daemon whose moto memory holds the objects
+    provision_path: str | None = None  # "terraform" | "api"
+    provision_reason: str = ""
+    usernames: dict[str, str] = field(default_factory=dict)
+
+    def provisioned_in(self, daemon_pid: int | None) -> bool:
+        return self.outputs is not None and daemon_pid is not None and self.provisioned_for_daemon == daemon_pid
+
+    @classmethod
+    def from_json(cls, data: Any) -> EnvironmentRecord:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names}) if isinstance(data, dict) else cls()
+
+
+@dataclass
 class SandboxState:
-    """What ``up`` decided, persisted in ``sandbox.json`` (no secrets)."""
+    """What the sandbox decided and holds, persisted in ``sandbox.json`` (no secrets)."""
 
     region: str
-    env: str = "dev"
     daemon_port: int | None = None
-    cluster_ports: dict[str, int] = field(default_factory=dict)
-    usernames: dict[str, str] = field(default_factory=dict)
-    provision_path: str | None = None
-    provision_reason: str = ""
-    provisioned_for_daemon: int | None = None  # pid of the daemon whose moto memory holds the objects
-    outputs: dict[str, Any] | None = None
+    provision: str = "auto"  # the path the Provision step takes here: "auto" | "terraform" | "api"
+    environments: dict[str, EnvironmentRecord] = field(default_factory=dict)
+
+    def record(self, env: str) -> EnvironmentRecord:
+        return self.environments.setdefault(env, EnvironmentRecord())
 
     @classmethod
     def load(cls, workdir: Path) -> SandboxState | None:
         path = workdir / STATE_FILE
         if not path.is_file():
             return None
-        with contextlib.suppress(ValueError, TypeError):
-            return cls(**json.loads(path.read_text()))
+        with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
+            data = json.loads(path.read_text())
+            return cls(
+                region=str(data["region"]),
+                daemon_port=data.get("daemon_port"),
+                provision=str(data.get("provision") or "auto"),
+                environments={
+                    str(name): EnvironmentRecord.from_json(record)
+                    for name, record in (data.get("environments") or {}).items()
+                },
+            )
         return None
 
     def save(self, workdir: Path) -> None:
@@ -240,7 +297,8 @@ class SandboxState:
 
 @dataclass(frozen=True)
 class SandboxInfo:
-    """A running sandbox: where its AWS API is, where each database is reached, and what was provisioned."""
+    """A running sandbox as one environment sees it: where the AWS API is, where its databases are reached, and
+    what the Provision step created for it (``outputs`` is None until then)."""
 
     workdir: Path
     region: str
@@ -249,35 +307,45 @@ class SandboxInfo:
     daemon_pid: int
     cluster_ports: Mapping[str, int]
     host_map: Mapping[str, tuple[str, int]]
-    outputs: EnvironmentOutputs
+    outputs: EnvironmentOutputs | None
     usernames: Mapping[str, str]
-    provision_path: str
-    provision_reason: str
+    provision_path: str  # how it was provisioned ("terraform" | "api"), else the sandbox's choice ("auto"...)
+    provision_reason: str  # "" until provisioned
 
     def database_url(self, side: Side) -> str:
         """libpq URL through the side's forwarder (the PrivateLink hop); no password — it is in the secret."""
+        if self.outputs is None:
+            raise SandboxError(
+                f"environment {self.env} is not provisioned in the sandbox; run "
+                f"`dms-tui provision apply --sandbox{'' if self.env == 'dev' else ' --env ' + self.env} --yes`."
+            )
         side_outputs = self.outputs.source if side == "source" else self.outputs.target
         host, port = self.host_map[side_outputs.endpoint_dns_name]
         user = self.usernames.get(side, "postgres")
         return f"postgresql://{user}@{host}:{port}/{side_outputs.database_name}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "source_url": self.database_url("source"),
-            "target_url": self.database_url("target"),
+        document: dict[str, Any] = {
             "aws_endpoint_url": self.aws_endpoint_url,
             "region": self.region,
             "env": self.env,
             "workdir": str(self.workdir),
             "daemon_pid": self.daemon_pid,
+            "provisioned": self.outputs is not None,
             "provision_path": self.provision_path,
             "provision_reason": self.provision_reason,
-            "source_secret_arn": self.outputs.source.secret_arn,
-            "target_secret_arn": self.outputs.target.secret_arn,
             "host_map": {name: f"{host}:{port}" for name, (host, port) in self.host_map.items()},
             "cluster_ports": dict(self.cluster_ports),
-            "outputs": self.outputs.to_json(),
+            "outputs": self.outputs.to_json() if self.outputs is not None else None,
         }
+        if self.outputs is not None:
+            document |= {
+                "source_url": self.database_url("source"),
+                "target_url": self.database_url("target"),
+                "source_secret_arn": self.outputs.source.secret_arn,
+                "target_secret_arn": self.outputs.target.secret_arn,
+            }
+        return document
 
 
 @dataclass(frozen=True)
@@ -286,6 +354,7 @@ class PieceStatus:
     state: Literal["running", "stopped", "crashed", "absent"]
     pid: int | None
     detail: str
+    env: str = ""
 
 
 @dataclass(frozen=True)
@@ -295,6 +364,7 @@ class SandboxStatus:
     aws_endpoint_url: str | None
     provision_path: str | None
     forwarders: tuple[Mapping[str, Any], ...] = ()
+    environments: Mapping[str, bool] = field(default_factory=dict)  # env -> provisioned in the running daemon
 
     @property
     def overall(self) -> Literal["running", "degraded", "stopped", "absent"]:
@@ -313,6 +383,7 @@ class SandboxStatus:
             "workdir": str(self.workdir),
             "aws_endpoint_url": self.aws_endpoint_url,
             "provision_path": self.provision_path,
+            "environments": dict(self.environments),
             "pieces": [asdict(piece) for piece in self.pieces],
             "forwarders": [dict(f) for f in self.forwarders],
         }
@@ -332,6 +403,64 @@ class DownReport:
         }
 
 
+@dataclass(frozen=True)
+class RemovalReport:
+    """What :meth:`Sandbox.remove_environment` did: the objects removed, what could not be, what still runs."""
+
+    env: str
+    removed: tuple[ResourceRemoved, ...]
+    problems: tuple[str, ...]
+    leftover_pids: tuple[int, ...]
+    sandbox_stopped: bool  # no other environment was provisioned: the daemon went too
+    other_environments: tuple[str, ...]  # still provisioned in the sandbox (kept running)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.leftover_pids
+
+    @property
+    def summary(self) -> str:
+        gone = sum(1 for r in self.removed if not r.already)
+        already = sum(1 for r in self.removed if r.already)
+        parts = [f"environment {self.env}: its clusters, forwarders and terraform state removed"]
+        if self.removed:
+            parts.append(f"{gone} AWS object(s) deleted" + (f", {already} already gone" if already else ""))
+        if self.sandbox_stopped:
+            parts.append("no other environment is provisioned, so the sandbox daemon stopped too")
+        elif self.other_environments:
+            parts.append(f"the sandbox keeps running for {', '.join(self.other_environments)}")
+        return "; ".join(parts)
+
+
+def terraform_state_files(env: str) -> list[Path]:
+    """The environment's terraform state, its backups and saved plans in its working copy (sandbox runs only)."""
+    root = paths.state_dir() / "environments" / env / "terraform" / "provisioning"
+    if not root.is_dir():
+        return []
+    found = [
+        p for p in root.iterdir() if p.is_file() and (".tfstate" in p.name or p.name in ("tfplan", "sandbox.tfplan"))
+    ]
+    return sorted(found)
+
+
+def _sandbox_working_copy(env: str) -> bool:
+    """Whether the environment's working copy was last used against the sandbox (its override file is there)."""
+    from dms_tui.provision.workspace import OVERRIDE_FILE_NAME
+
+    return (paths.state_dir() / "environments" / env / "terraform" / "provisioning" / OVERRIDE_FILE_NAME).is_file()
+
+
+def _set_terraform_state_aside(env: str) -> Path | None:
+    """The daemon that held the environment's objects is gone: its state describes nothing; keep it aside."""
+    state = paths.state_dir() / "environments" / env / "terraform" / "provisioning" / "terraform.tfstate"
+    if not state.is_file() or not _sandbox_working_copy(env):
+        return None
+    aside = state.with_name(f"terraform.tfstate.stale-{int(time.time())}")
+    state.rename(aside)
+    state.with_name("tfplan").unlink(missing_ok=True)
+    return aside
+
+
 # -- the sandbox -------------------------------------------------------------------------------------------------
 
 
@@ -348,10 +477,10 @@ class _DaemonLaunch:
 ProvisionChoice = Literal["auto", "terraform", "api"]
 
 
-def choose_provision_path(choice: ProvisionChoice = "auto") -> tuple[ProvisionPath, str]:
-    """Which provisioning path ``up`` takes for ``choice``, and why (shown to the user)."""
+def choose_provision_path(choice: ProvisionChoice | str = "auto") -> tuple[ProvisionPath, str]:
+    """Which path the Provision step takes in a sandbox started with ``choice``, and why (shown to the user)."""
     if choice == "api":
-        return "api", "asked for the boto3 path: the sandbox creates the AWS objects later steps need without terraform"
+        return "api", "the sandbox was started with --provision api: boto3 creates the AWS objects, not terraform"
     problem = terraform_path_problem()
     if problem is None:
         return "terraform", "terraform and the AWS provider are available: applying the real bundle against the sandbox"
@@ -361,7 +490,7 @@ def choose_provision_path(choice: ProvisionChoice = "auto") -> tuple[ProvisionPa
 
 
 class Sandbox:
-    """The embedded sandbox under ``workdir``: ``up()``, ``status()``, ``down()``."""
+    """The embedded sandbox under ``workdir``, as environment ``env`` uses it: ``up()``, ``status()``, ``down()``."""
 
     def __init__(
         self,
@@ -369,12 +498,11 @@ class Sandbox:
         *,
         region: str = "us-east-1",
         env: str = "dev",
-        provision: ProvisionChoice = "api",
+        provision: ProvisionChoice | None = None,
     ) -> None:
-        """``provision``: "api" (the default) creates the objects later steps need with boto3 in seconds;
-        "auto" applies the terraform bundle when terraform and the provider are available (minutes), else boto3;
-        "terraform" insists on the bundle. The wizard's own provisioning step applies the bundle either way and
-        then hands its outputs to :meth:`adopt_outputs`."""
+        """``provision``: how the Provision step creates the AWS objects in this sandbox — "auto" (terraform when
+        terraform and the provider are available, else boto3), "terraform" (the bundle or fail), "api" (boto3, in
+        seconds); None keeps what the sandbox recorded (``auto`` for a new one)."""
         self.workdir = Path(workdir) if workdir else paths.sandbox_dir()
         self.region = region
         self.env = env
@@ -393,12 +521,19 @@ class Sandbox:
                 return record
         return None
 
-    def cluster(self, side: Side, port: int | None = None) -> LocalPostgres:
-        return LocalPostgres(self.workdir / side, port=port, logical_replication=(side == "source"))
+    def cluster(self, side: Side, port: int | None = None, *, env: str | None = None) -> LocalPostgres:
+        """Environment ``env``'s (default: this one's) cluster for ``side``."""
+        root = self.workdir / ENVS_DIR / (env or self.env) / side
+        return LocalPostgres(root, port=port, logical_replication=(side == "source"))
+
+    def environments_on_disk(self) -> list[str]:
+        """Every environment with a cluster directory here."""
+        root = self.workdir / ENVS_DIR
+        return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """One ``up``/``down`` at a time per working directory (a second caller waits)."""
+        """One ``up``/``down``/provisioning at a time per working directory (a second caller waits)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         with open(self.workdir / ".lock", "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -467,133 +602,224 @@ class Sandbox:
 
     # -- up ------------------------------------------------------------------------------------------------------
 
+    def _load_state(self) -> SandboxState:
+        state = SandboxState.load(self.workdir)
+        if state is None or state.region != self.region:
+            if state is not None and self._running_daemon():
+                raise SandboxError(
+                    f"a sandbox for region {state.region} is running in {self.workdir}; "
+                    "run `dms-tui sandbox down` first to change the region."
+                )
+            state = SandboxState(region=self.region)
+        if self.provision is not None:
+            state.provision = self.provision
+        return state
+
     def up(self, on_event: SandboxEventSink = _ignore) -> SandboxInfo:
-        """Start (or reuse) every piece, provision when moto is empty, bind databases and forwarders."""
+        """Start (or reuse) the daemon and the clusters; no AWS object is created here (the Provision step does).
+
+        Environments provisioned in this daemon get their clusters and forwarders re-bound (a restarted cluster);
+        environments provisioned in a daemon that is gone are forgotten and reported (:class:`EnvironmentForgotten`).
+        """
         with self._locked():
-            state = SandboxState.load(self.workdir)
-            if state is None or state.region != self.region:
-                if state is not None and self._running_daemon():
-                    raise SandboxError(
-                        f"a sandbox for region {state.region} is running in {self.workdir}; "
-                        "run `dms-tui sandbox down` first to change the region."
-                    )
-                state = SandboxState(region=self.region, env=self.env)
+            state = self._load_state()
             launch = self._begin_daemon(state, on_event)
+            envs = sorted({self.env, *state.environments, *self.environments_on_disk()})
             try:
-                clusters = self._up_clusters(state, on_event)
+                clusters = self._up_clusters(envs, state, on_event)
             except BaseException:
                 if launch.process is not None:
                     stop_process(launch.process.pid)
                 raise
             daemon_pid, daemon_port = self._finish_daemon(launch, state, on_event)
             endpoint_url = f"http://127.0.0.1:{daemon_port}"
-            target = Environment(
-                mode="sandbox", region=self.region, env=self.env, aws_endpoint_url=endpoint_url, workdir=self.workdir
-            )
-            if state.outputs is None or state.provisioned_for_daemon != daemon_pid:
-                outputs, path, reason = self._provision(target, state, on_event)
-                state.provision_path, state.provision_reason = path, reason
-                state.outputs, state.provisioned_for_daemon = outputs.to_json(), daemon_pid
-                state.save(self.workdir)  # recorded before binding, so a failed bind is not re-provisioned twice
-            else:
-                outputs = EnvironmentOutputs.from_json(state.outputs)
-            binding = bind_databases(target, outputs, clusters, DaemonControl(endpoint_url), on_event)
-            state.usernames = dict(binding.usernames)
+            host_map: dict[str, tuple[str, int]] = {}
+            for env in envs:
+                record = state.record(env)
+                if record.outputs is not None and not record.provisioned_in(daemon_pid):
+                    self._forget(env, record, "its AWS objects were in the memory of a sandbox daemon that is gone")
+                    on_event(
+                        EnvironmentForgotten(
+                            env,
+                            "the sandbox daemon restarted, so this environment's AWS objects are gone; "
+                            "provision it again (its terraform state was moved aside)",
+                        )
+                    )
+                elif record.outputs is not None:
+                    binding = bind_databases(
+                        self._target(env, endpoint_url),
+                        EnvironmentOutputs.from_json(record.outputs),
+                        clusters[env],
+                        DaemonControl(endpoint_url),
+                        on_event,
+                    )
+                    record.usernames = dict(binding.usernames)
+                    if env == self.env:
+                        host_map = binding.host_map
             state.save(self.workdir)
-            return self._info(state, daemon_pid, endpoint_url, binding.host_map)
+            return self._info(state, self.env, daemon_pid, endpoint_url, host_map)
+
+    def up_provisioned(self, config: WizardConfig | None = None, on_event: SandboxEventSink = _ignore) -> SandboxInfo:
+        """``up``, then this environment's AWS objects by the boto3 path (reused when they exist): for tests and
+        benchmarks that need a provisioned sandbox in seconds. The journey itself provisions through its step."""
+        self.up(on_event)
+        return self.provision_api(config, on_event)
+
+    def _target(self, env: str, endpoint_url: str) -> Environment:
+        return Environment(
+            mode="sandbox", region=self.region, env=env, aws_endpoint_url=endpoint_url, workdir=self.workdir
+        )
+
+    def _forget(self, env: str, record: EnvironmentRecord, why: str) -> None:
+        record.outputs, record.provisioned_for_daemon = None, None
+        record.provision_path, record.provision_reason, record.usernames = None, why, {}
+        _set_terraform_state_aside(env)
 
     def _info(
-        self, state: SandboxState, daemon_pid: int, endpoint_url: str, host_map: Mapping[str, tuple[str, int]]
+        self,
+        state: SandboxState,
+        env: str,
+        daemon_pid: int,
+        endpoint_url: str,
+        host_map: Mapping[str, tuple[str, int]] | None = None,
     ) -> SandboxInfo:
-        assert state.outputs is not None
+        record = state.environments.get(env) or EnvironmentRecord()
+        provisioned = record.provisioned_in(daemon_pid)
+        if host_map is None or not host_map:
+            host_map = self._host_map(env, endpoint_url) if provisioned else {}
+        path = record.provision_path if provisioned and record.provision_path else state.provision
+        reason = record.provision_reason if provisioned else ""
         return SandboxInfo(
             workdir=self.workdir,
             region=state.region,
-            env=state.env,
+            env=env,
             aws_endpoint_url=endpoint_url,
             daemon_pid=daemon_pid,
-            cluster_ports=dict(state.cluster_ports),
+            cluster_ports=dict(record.cluster_ports),
             host_map=dict(host_map),
-            outputs=EnvironmentOutputs.from_json(state.outputs),
-            usernames=dict(state.usernames),
-            provision_path=state.provision_path or "api",
-            provision_reason=state.provision_reason,
+            outputs=EnvironmentOutputs.from_json(record.outputs) if provisioned and record.outputs else None,
+            usernames=dict(record.usernames),
+            provision_path=path,
+            provision_reason=reason,
         )
+
+    def _host_map(self, env: str, endpoint_url: str) -> dict[str, tuple[str, int]]:
+        prefix = f"{env}."
+        return {
+            str(f["dns_name"]): (str(f["listen_host"]), int(f["listen_port"]))
+            for f in DaemonControl(endpoint_url).forwarders()
+            if str(f.get("name", "")).startswith(prefix)
+        }
+
+    def _running_or_fail(self) -> tuple[SandboxState, int, str]:
+        state = SandboxState.load(self.workdir)
+        running = self._running_daemon()
+        if state is None or running is None:
+            raise SandboxError("the sandbox is not running; run `dms-tui sandbox up` first.")
+        return state, running[0], f"http://127.0.0.1:{running[1]}"
+
+    def _env_clusters(self, state: SandboxState, on_event: SandboxEventSink) -> dict[Side, LocalPostgres]:
+        """This environment's clusters, started when they are not running (an environment provisioned without a
+        `sandbox up` of its own)."""
+        clusters = {side: self.cluster(side, state.record(self.env).cluster_ports.get(side)) for side in SIDES}
+        if all(cluster_running(cluster) for cluster in clusters.values()):
+            return clusters
+        return self._up_clusters([self.env], state, on_event)[self.env]
 
     def adopt_outputs(
         self,
         outputs: EnvironmentOutputs,
         *,
         path: ProvisionPath = "terraform",
-        reason: str = "the wizard applied the terraform bundle against the sandbox",
+        reason: str = "the Provision step applied the terraform bundle against the sandbox",
         on_event: SandboxEventSink = _ignore,
     ) -> SandboxInfo:
-        """Bind the clusters and forwarders to objects created outside ``up`` (e.g. the provisioning step's
-        terraform apply against the daemon) and record them as the sandbox's outputs.
+        """Bind this environment's clusters and forwarders to objects the Provision step created (terraform apply
+        against the daemon, or :meth:`provision_api`) and record them as the environment's outputs.
 
         From then on the secrets' passwords are the clusters' passwords and each interface endpoint DNS name in
         ``outputs`` resolves to its forwarder.
         """
         with self._locked():
-            state = SandboxState.load(self.workdir)
-            running = self._running_daemon()
-            if state is None or running is None:
-                raise SandboxError("the sandbox is not running; run `dms-tui sandbox up` first.")
-            clusters = {side: self.cluster(side, state.cluster_ports.get(side)) for side in SIDES}
-            stopped = [side for side, cluster in clusters.items() if not cluster_running(cluster)]
-            if stopped:
-                raise SandboxError(
-                    f"the {' and '.join(stopped)} cluster is not running; run `dms-tui sandbox up` to restart it."
+            return self._adopt(outputs, path, reason, on_event)
+
+    def _adopt(
+        self, outputs: EnvironmentOutputs, path: ProvisionPath, reason: str, on_event: SandboxEventSink
+    ) -> SandboxInfo:
+        state, daemon_pid, endpoint_url = self._running_or_fail()
+        clusters = self._env_clusters(state, on_event)
+        binding = bind_databases(
+            self._target(self.env, endpoint_url), outputs, clusters, DaemonControl(endpoint_url), on_event
+        )
+        record = state.record(self.env)
+        record.outputs, record.provisioned_for_daemon = outputs.to_json(), daemon_pid
+        record.provision_path, record.provision_reason = path, reason
+        record.usernames = dict(binding.usernames)
+        state.save(self.workdir)
+        return self._info(state, self.env, daemon_pid, endpoint_url, binding.host_map)
+
+    def provision_api(self, config: WizardConfig | None = None, on_event: SandboxEventSink = _ignore) -> SandboxInfo:
+        """This environment's AWS objects by the boto3 path (the Provision step's, where terraform does not run),
+        named after ``config`` (the journey's tfvars; the defaults when None); then bound as :meth:`adopt_outputs`.
+
+        Idempotent: objects this path already created in the running daemon are reused, never created twice."""
+        with self._locked():
+            state, daemon_pid, endpoint_url = self._running_or_fail()
+            record = state.record(self.env)
+            if record.provisioned_in(daemon_pid):
+                if record.provision_path != "api":
+                    raise SandboxError(
+                        f"environment {self.env} was provisioned with terraform in this sandbox; destroy it first "
+                        "(`dms-tui cleanup --sandbox --yes`) to create it with boto3."
+                    )
+                on_event(ProvisionPathChosen("api", "the objects the boto3 path created earlier exist: reused"))
+                return self._adopt(
+                    EnvironmentOutputs.from_json(record.outputs or {}), "api", record.provision_reason, on_event
                 )
-            endpoint_url = f"http://127.0.0.1:{running[1]}"
-            target = Environment(
-                mode="sandbox", region=state.region, env=state.env, aws_endpoint_url=endpoint_url, workdir=self.workdir
-            )
-            binding = bind_databases(target, outputs, clusters, DaemonControl(endpoint_url), on_event)
-            state.outputs, state.provisioned_for_daemon = outputs.to_json(), running[0]
-            state.provision_path, state.provision_reason = path, reason
-            state.usernames = dict(binding.usernames)
-            state.save(self.workdir)
-            return self._info(state, running[0], endpoint_url, binding.host_map)
+            path, reason = choose_provision_path(state.provision)
+            if path != "api":
+                reason = "asked for the boto3 path: the sandbox creates the AWS objects without terraform"
+            on_event(ProvisionPathChosen("api", reason))
+            layout = SandboxLayout.from_config(config) if config is not None else SandboxLayout.for_env(self.env)
+            outputs = provision_with_api(self._target(self.env, endpoint_url), layout, on_event)
+            return self._adopt(outputs, "api", reason, on_event)
 
-    def _provision(
-        self, target: Environment, state: SandboxState, on_event: SandboxEventSink
-    ) -> tuple[EnvironmentOutputs, ProvisionPath, str]:
-        """Fill the (empty) moto with the objects later steps need: the bundle via terraform, else boto3."""
-        path, reason = choose_provision_path(self.provision)
-        on_event(ProvisionPathChosen(path, reason))
-        if path == "terraform":
-            tf_target = replace(
-                target, terraform_override=terraform_override_for(target.aws_endpoint_url or "", target.region)
-            )
-            try:
-                return provision_with_terraform(tf_target, fresh_moto=True, on_event=on_event), path, reason
-            except (TerraformPathUnavailable, TerraformApplyFailed) as exc:
-                if self.provision == "terraform":
-                    raise SandboxError(f"{exc} (the terraform log is under {paths.log_dir()})") from exc
-                # Half-applied objects would clash with the boto3 path's names: start again from an empty moto.
-                DaemonControl(target.aws_endpoint_url or "").reset_moto()
-                path, reason = "api", f"{exc}; the sandbox creates the AWS objects with boto3 instead"
-                on_event(ProvisionPathChosen(path, reason))
-        return provision_with_api(target, on_event=on_event), path, reason
+    def terraform_problem(self) -> str | None:
+        """Why the Provision step creates this sandbox's objects with boto3 rather than terraform (None: terraform)."""
+        state = SandboxState.load(self.workdir)
+        try:
+            path, reason = choose_provision_path(state.provision if state else "auto")
+        except SandboxError:
+            return None  # "terraform" asked for: the Provision step runs it and reports why it fails
+        return reason if path == "api" else None
 
-    def _up_clusters(self, state: SandboxState, on_event: SandboxEventSink) -> dict[Side, LocalPostgres]:
-        """Both clusters at once (initdb dominates a cold start); events are delivered on the caller's thread."""
-        events: dict[Side, list[SandboxEvent]] = {side: [] for side in SIDES}
+    def _up_clusters(
+        self, envs: list[str], state: SandboxState, on_event: SandboxEventSink
+    ) -> dict[str, dict[Side, LocalPostgres]]:
+        """Both clusters of each environment (initdb dominates a cold start, so two at a time); events are
+        delivered on the caller's thread."""
+        pairs = [(env, side) for env in envs for side in SIDES]
+        events: dict[tuple[str, Side], list[SandboxEvent]] = {pair: [] for pair in pairs}
         with ThreadPoolExecutor(max_workers=len(SIDES), thread_name_prefix="cluster") as pool:
-            futures = {side: pool.submit(self._up_cluster, side, state, events[side].append) for side in SIDES}
-            clusters = {side: future.result() for side, future in futures.items()}
-        for side in SIDES:
-            for event in events[side]:
+            futures = {
+                pair: pool.submit(self._up_cluster, pair[0], pair[1], state.record(pair[0]), events[pair].append)
+                for pair in pairs
+            }
+            results = {pair: future.result() for pair, future in futures.items()}
+        for pair in pairs:
+            for event in events[pair]:
                 on_event(event)
+        clusters: dict[str, dict[Side, LocalPostgres]] = {}
+        for (env, side), cluster in results.items():
+            clusters.setdefault(env, {})[side] = cluster
         return clusters
 
-    def _up_cluster(self, side: Side, state: SandboxState, on_event: SandboxEventSink) -> LocalPostgres:
-        cluster = self.cluster(side, state.cluster_ports.get(side))
+    def _up_cluster(self, env: str, side: Side, record: EnvironmentRecord, on_event: SandboxEventSink) -> LocalPostgres:
+        cluster = self.cluster(side, record.cluster_ports.get(side), env=env)
         existed = cluster.initialised
         stale_pid = cluster.pid()
         if cluster_running(cluster):
-            on_event(PieceReused(side, f"PostgreSQL pid {cluster.pid()} on port {cluster.port}"))
+            on_event(PieceReused(side, f"{env}: PostgreSQL pid {cluster.pid()} on port {cluster.port}", env))
         else:
             if stale_pid is not None:
                 _wait_until_gone(stale_pid)
@@ -602,15 +828,17 @@ class Sandbox:
                 on_event(
                     PieceRestarted(
                         side,
-                        f"PostgreSQL (pid {stale_pid}) had crashed; restarted on port {cluster.port} with its data",
+                        f"{env}: PostgreSQL (pid {stale_pid}) had crashed; restarted on port {cluster.port} with its "
+                        "data",
+                        env,
                     )
                 )
             elif existed:
-                on_event(PieceStarted(side, f"PostgreSQL restarted on port {cluster.port} with its data"))
+                on_event(PieceStarted(side, f"{env}: PostgreSQL restarted on port {cluster.port} with its data", env))
             else:
-                on_event(PieceStarted(side, f"new PostgreSQL cluster on port {cluster.port}"))
+                on_event(PieceStarted(side, f"{env}: new PostgreSQL cluster on port {cluster.port}", env))
         cluster.wait_ready()
-        state.cluster_ports[side] = cluster.port
+        record.cluster_ports[side] = cluster.port
         return cluster
 
     def _begin_daemon(self, state: SandboxState, on_event: SandboxEventSink) -> _DaemonLaunch:
@@ -644,8 +872,7 @@ class Sandbox:
                 PieceRestarted(
                     "daemon",
                     f"the daemon (pid {launch.previous_pid}) had stopped or hung; "
-                    f"restarted as pid {pid}; its AWS objects are re-created and the "
-                    "secrets get new values",
+                    f"restarted as pid {pid} with an empty moto: the environments it held must be provisioned again",
                 )
             )
         else:
@@ -656,7 +883,7 @@ class Sandbox:
     # -- status --------------------------------------------------------------------------------------------------
 
     def status(self) -> SandboxStatus:
-        """What runs now, without starting anything."""
+        """What runs now, for every environment, without starting anything."""
         state = SandboxState.load(self.workdir) if self.workdir.exists() else None
         pieces: list[PieceStatus] = []
         record = self._daemon_record()
@@ -679,52 +906,134 @@ class Sandbox:
             )
         else:
             pieces.append(PieceStatus("daemon", "stopped" if state else "absent", None, ""))
-        for side in SIDES:
-            root = self.workdir / side
-            if not (root / "cluster").exists():
-                pieces.append(PieceStatus(side, "absent", None, "no cluster yet"))
-                continue
-            cluster = self.cluster(side, state.cluster_ports.get(side) if state else None)
-            if cluster_running(cluster):
-                pieces.append(PieceStatus(side, "running", cluster.pid(), f"port {cluster.port}"))
-            elif cluster.pid() is not None:
-                pieces.append(
-                    PieceStatus(
-                        side, "crashed", cluster.pid(), "postmaster.pid left behind; `dms-tui sandbox up` restarts it"
+        envs = self.environments_on_disk() if self.workdir.exists() else []
+        if not envs:
+            pieces += [PieceStatus(side, "absent", None, "no cluster yet", self.env) for side in SIDES]
+        for env in envs:
+            ports = state.environments[env].cluster_ports if state and env in state.environments else {}
+            for side in SIDES:
+                if not (self.workdir / ENVS_DIR / env / side / "cluster").exists():
+                    pieces.append(PieceStatus(side, "absent", None, "no cluster yet", env))
+                    continue
+                cluster = self.cluster(side, ports.get(side), env=env)
+                if cluster_running(cluster):
+                    pieces.append(PieceStatus(side, "running", cluster.pid(), f"{env}: port {cluster.port}", env))
+                elif cluster.pid() is not None:
+                    pieces.append(
+                        PieceStatus(
+                            side,
+                            "crashed",
+                            cluster.pid(),
+                            f"{env}: postmaster.pid left behind; `dms-tui sandbox up` restarts it",
+                            env,
+                        )
                     )
-                )
-            else:
-                pieces.append(PieceStatus(side, "stopped", None, "data kept"))
+                else:
+                    pieces.append(PieceStatus(side, "stopped", None, f"{env}: data kept", env))
+        daemon_pid = running[0] if running else None
         return SandboxStatus(
             workdir=self.workdir,
             pieces=tuple(pieces),
             aws_endpoint_url=endpoint_url,
-            provision_path=state.provision_path if state else None,
+            provision_path=state.provision if state else None,
             forwarders=tuple(forwarders),
+            environments={
+                name: rec.provisioned_in(daemon_pid) for name, rec in (state.environments if state else {}).items()
+            },
         )
 
     def info(self) -> SandboxInfo:
-        """The running sandbox's details (as ``up`` returned them) without changing anything."""
-        state = SandboxState.load(self.workdir)
-        running = self._running_daemon()
-        if state is None or state.outputs is None or running is None or state.provisioned_for_daemon != running[0]:
-            raise SandboxError("the sandbox is not running (or was not provisioned); run `dms-tui sandbox up` first.")
-        endpoint_url = f"http://127.0.0.1:{running[1]}"
-        host_map = {
-            str(f["dns_name"]): (str(f["listen_host"]), int(f["listen_port"]))
-            for f in DaemonControl(endpoint_url).forwarders()
-        }
-        return self._info(state, running[0], endpoint_url, host_map)
+        """The running sandbox as this environment sees it (outputs None until it is provisioned); changes nothing."""
+        state, daemon_pid, endpoint_url = self._running_or_fail()
+        return self._info(state, self.env, daemon_pid, endpoint_url)
+
+    # -- removing an environment ---------------------------------------------------------------------------------
+
+    def remove_environment(self, on_event: SandboxEventSink = _ignore) -> RemovalReport:
+        """Cleanup's last step for this environment: the objects the boto3 path created (terraform's are gone by
+        then), its forwarders, its clusters and their data, its terraform state; then the whole sandbox when no
+        other environment is provisioned in it. Objects already gone count as removed."""
+        removed: list[ResourceRemoved] = []
+        problems: list[str] = []
+        leftovers: list[int] = []
+        if not self.workdir.exists():
+            self._remove_terraform_state()
+            return RemovalReport(self.env, (), (), (), True, ())
+
+        def removed_event(event: ResourceRemoved) -> None:
+            removed.append(event)
+            on_event(event)
+
+        with self._locked():
+            state = SandboxState.load(self.workdir) or SandboxState(region=self.region)
+            running = self._running_daemon()
+            daemon_pid = running[0] if running else None
+            record = state.environments.get(self.env) or EnvironmentRecord()
+            endpoint_url = f"http://127.0.0.1:{running[1]}" if running else None
+            if endpoint_url and record.provisioned_in(daemon_pid) and record.provision_path == "api":
+                problems += deprovision_with_api(
+                    self._target(self.env, endpoint_url),
+                    EnvironmentOutputs.from_json(record.outputs or {}),
+                    on_event=removed_event,
+                )
+            if endpoint_url:
+                control = DaemonControl(endpoint_url)
+                with contextlib.suppress(SandboxError):
+                    for forwarder in control.forwarders():
+                        if str(forwarder.get("name", "")).startswith(f"{self.env}."):
+                            control.remove_forwarder(str(forwarder["name"]))
+            leftovers += self._stop_env_clusters(self.env, keep_data=False, on_event=on_event, stopped=[])
+            shutil.rmtree(self.workdir / ENVS_DIR / self.env, ignore_errors=True)
+            state.environments.pop(self.env, None)
+            state.save(self.workdir)
+            others = tuple(sorted(n for n, r in state.environments.items() if r.provisioned_in(daemon_pid)))
+        self._remove_terraform_state()
+        stopped = False
+        if not others and not problems:
+            report = self.down(keep_data=False, on_event=on_event)
+            leftovers += list(report.leftover_pids)
+            stopped = True
+        return RemovalReport(self.env, tuple(removed), tuple(problems), tuple(leftovers), stopped, others)
+
+    def _remove_terraform_state(self) -> None:
+        if _sandbox_working_copy(self.env):
+            for path in terraform_state_files(self.env):
+                path.unlink(missing_ok=True)
+
+    def _stop_env_clusters(
+        self, env: str, *, keep_data: bool, on_event: SandboxEventSink, stopped: list[PieceStopped]
+    ) -> list[int]:
+        leftovers: list[int] = []
+        for side in SIDES:
+            if not (self.workdir / ENVS_DIR / env / side / "cluster").exists():
+                continue
+            cluster = self.cluster(side, env=env)
+            postmaster = cluster.pid()
+            if cluster.is_running():
+                cluster.stop()
+            if postmaster is not None and process_alive(postmaster):
+                stop_process(postmaster, "postgres")  # pg_ctl could not stop it: last resort, by its own pid
+            if postmaster is not None and process_alive(postmaster):
+                leftovers.append(postmaster)
+            if not keep_data:
+                cluster.remove()
+            event = PieceStopped(side, postmaster, f"{env}: stopped, data {'kept' if keep_data else 'removed'}", env)
+            stopped.append(event)
+            on_event(event)
+        return leftovers
 
     # -- down ----------------------------------------------------------------------------------------------------
 
     def down(self, *, keep_data: bool = True, on_event: SandboxEventSink = _ignore) -> DownReport:
-        """Stop everything ``up`` started (by pid); remove the working directory unless ``keep_data``."""
+        """Stop everything ``up`` started, for every environment (by pid); remove the working directory unless
+        ``keep_data``. The environments' AWS objects go with the daemon's memory: their terraform state is set
+        aside, so the next apply starts from nothing."""
         stopped: list[PieceStopped] = []
         leftovers: list[int] = []
         if not self.workdir.exists():
             return DownReport((), False, ())
         with self._locked():
+            state = SandboxState.load(self.workdir)
             record = self._daemon_record()
             if record and record.get("pid"):
                 pid = int(record["pid"])
@@ -736,27 +1045,16 @@ class Sandbox:
                     leftovers.append(pid)
                 with contextlib.suppress(FileNotFoundError):
                     (self.workdir / DAEMON_FILE).unlink()
-            for side in SIDES:
-                if not (self.workdir / side / "cluster").exists():
-                    continue
-                cluster = self.cluster(side)
-                postmaster = cluster.pid()
-                if cluster.is_running():
-                    cluster.stop()
-                if postmaster is not None and process_alive(postmaster):
-                    stop_process(postmaster, "postgres")  # pg_ctl could not stop it: last resort, by its own pid
-                if postmaster is not None and process_alive(postmaster):
-                    leftovers.append(postmaster)
-                if not keep_data:
-                    cluster.remove()
-                event = PieceStopped(
-                    side, postmaster, "stopped, data removed" if not keep_data else "stopped, data kept"
-                )
-                stopped.append(event)
-                on_event(event)
+            for env in self.environments_on_disk():
+                leftovers += self._stop_env_clusters(env, keep_data=keep_data, on_event=on_event, stopped=stopped)
+            if state is not None:
+                for env, env_record in state.environments.items():
+                    if env_record.outputs is not None:
+                        self._forget(env, env_record, "the sandbox was taken down: its AWS objects went with it")
+                if keep_data:
+                    state.save(self.workdir)
             if not keep_data:
-                state_file = self.workdir / STATE_FILE
-                state_file.unlink(missing_ok=True)
+                (self.workdir / STATE_FILE).unlink(missing_ok=True)
         if not keep_data:
             shutil.rmtree(self.workdir, ignore_errors=True)
         return DownReport(tuple(stopped), not keep_data, tuple(leftovers))

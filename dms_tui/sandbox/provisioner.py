@@ -1,16 +1,17 @@
-"""Create the sandbox's AWS objects in moto and bind the local databases and forwarders to them.
+"""Create (and remove) an environment's AWS objects in moto with boto3, and bind the local databases to them.
 
-Two paths, and the sandbox always says which one it took:
+The Provision step creates an environment's objects once, by one of two paths: the real terraform bundle applied
+against the daemon (``dms_tui.steps.provision``, with the override file from ``dms_tui.provision.workspace``), or,
+where terraform cannot run, :func:`provision_with_api` here: boto3 creates the objects later steps read — VPCs and
+subnets, NLBs with target groups and listeners, endpoint services, interface endpoints in the DMS VPC, Aurora
+cluster records, the two secrets, the DMS access role, replication instance and endpoints, a bastion instance, and
+the account-wide DMS roles when absent — and returns the same :class:`EnvironmentOutputs` terraform would.
+:func:`deprovision_with_api` removes them again at cleanup. Every name carries the environment, as the bundle's do,
+so several environments coexist in one sandbox.
 
-- ``terraform``: the real bundle applied against the daemon through an override file (needs terraform, the AWS
-  provider mirror and the project's workspace/runner modules).
-- ``api``: without terraform, boto3 creates the objects later steps read — VPCs and subnets, NLBs with target groups
-  and listeners, endpoint services, interface endpoints in the DMS VPC, Aurora cluster records, the two secrets, the
-  DMS access role, replication instance and endpoints, a bastion instance — and returns the same
-  :class:`EnvironmentOutputs` terraform would.
-
-Either way, :func:`bind_databases` then makes the local clusters match the secrets (password set through the
-cluster's private admin socket, database created) and starts one forwarder per interface endpoint DNS name.
+Either way, :func:`bind_databases` then makes the environment's local clusters match the secrets (password set
+through the cluster's private admin socket, database created) and starts one forwarder per interface endpoint DNS
+name.
 """
 
 from __future__ import annotations
@@ -18,15 +19,16 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-from dms_tui import paths
 from dms_tui.environment import Environment
 from dms_tui.provision.outputs import EnvironmentOutputs, SideOutputs
 from dms_tui.sandbox.postgres import LocalPostgres
+
+if TYPE_CHECKING:
+    from dms_tui.config import DatabaseConfig, VpcConfig, WizardConfig
 
 ProvisionPath = Literal["terraform", "api"]
 Side = Literal["source", "target"]
@@ -57,17 +59,60 @@ class SideLayout:
 
 @dataclass(frozen=True)
 class SandboxLayout:
-    """What the sandbox creates: the contract's defaults (three overlapping 10.0.0.0/16 VPCs, demo_db)."""
+    """What the boto3 path creates for one environment: the contract's defaults (three overlapping 10.0.0.0/16 VPCs,
+    demo_db), every name prefixed with the environment as the bundle's are, so environments coexist in one moto."""
 
     env: str = "dev"
-    source: SideLayout = SideLayout("onprem-source", "onprem-source", "10.0.0.0/16")
-    target: SideLayout = SideLayout("aurora-target", "aurora-target", "10.0.0.0/16", engine="aurora-postgresql")
+    source: SideLayout = SideLayout("dev-onprem-source", "onprem-source", "10.0.0.0/16")
+    target: SideLayout = SideLayout("dev-aurora-target", "aurora-target", "10.0.0.0/16", engine="aurora-postgresql")
     dms_vpc_name: str = "dms"
     dms_cidr: str = "10.0.0.0/16"
+    dms_subnets: tuple[str, str] = ("10.0.1.0/24", "10.0.2.0/24")
     azs_suffixes: tuple[str, str] = ("a", "b")
     replication_instance_class: str = "dms.t3.medium"
     allocated_storage: int = 50
     tags: Mapping[str, str] = field(default_factory=lambda: {"Project": "dms-tui", "Environment": "dev"})
+
+    @classmethod
+    def for_env(cls, env: str) -> SandboxLayout:
+        """The defaults for environment ``env`` (names as the bundle gives them: ``<env>-onprem-source``...)."""
+        return cls(
+            env=env,
+            source=SideLayout(f"{env}-onprem-source", "onprem-source", "10.0.0.0/16"),
+            target=SideLayout(f"{env}-aurora-target", "aurora-target", "10.0.0.0/16", engine="aurora-postgresql"),
+            tags={"Project": "dms-tui", "Environment": env},
+        )
+
+    @classmethod
+    def from_config(cls, config: WizardConfig) -> SandboxLayout:
+        """What the person configured (the tfvars): names, CIDRs, subnets, databases, ports, the DMS instance."""
+        env = config.environment
+
+        def side(vpc: VpcConfig, db: DatabaseConfig, engine: str) -> SideLayout:
+            subnets = tuple(vpc.private_subnets[:2])
+            return SideLayout(
+                f"{env}-{db.cluster_name}",
+                vpc.name,
+                vpc.cidr,
+                subnets=(subnets[0], subnets[1]) if len(subnets) == 2 else ("10.0.1.0/24", "10.0.2.0/24"),
+                database_name=db.database_name,
+                master_username=db.master_username,
+                port=db.port,
+                engine=engine,
+            )
+
+        dms_subnets = tuple(config.vpcs.dms.private_subnets[:2])
+        return cls(
+            env=env,
+            source=side(config.vpcs.source, config.source_db, "postgres"),
+            target=side(config.vpcs.target, config.target_db, "aurora-postgresql"),
+            dms_vpc_name=config.vpcs.dms.name,
+            dms_cidr=config.vpcs.dms.cidr,
+            dms_subnets=(dms_subnets[0], dms_subnets[1]) if len(dms_subnets) == 2 else ("10.0.1.0/24", "10.0.2.0/24"),
+            replication_instance_class=config.dms_replication_instance_class,
+            allocated_storage=config.dms_allocated_storage,
+            tags={**dict(config.tags), "Environment": env},
+        )
 
     def side(self, side: Side) -> SideLayout:
         return self.source if side == "source" else self.target
@@ -326,9 +371,14 @@ def provision_with_api(
     target: Environment, layout: SandboxLayout | None = None, on_event: EventSink = _ignore
 ) -> EnvironmentOutputs:
     """Create every object later steps need with boto3 (the path taken when terraform is unavailable)."""
-    layout = layout or SandboxLayout()
+    from dms_tui.provision.dms_roles import ensure_roles
+
+    layout = layout or SandboxLayout.for_env(target.env)
     api = _ApiProvisioner(target, layout, on_event)
-    dms_vpc, dms_subnets, dms_sg = api.vpc(layout.dms_vpc_name, layout.dms_cidr, ("10.0.1.0/24", "10.0.2.0/24"))
+    # The account-wide roles: created when absent, reused when another environment made them (never destroyed).
+    for name in ensure_roles(api.iam):
+        on_event(ResourceCreated("aws_iam_role", name))
+    dms_vpc, dms_subnets, dms_sg = api.vpc(layout.dms_vpc_name, layout.dms_cidr, layout.dms_subnets)
     built: dict[Side, dict[str, Any]] = {}
     for side_name in SIDES:
         side = layout.side(side_name)
@@ -371,6 +421,157 @@ def provision_with_api(
     )
 
 
+# -- removing what the boto3 path created ----------------------------------------------------------------------------
+
+#: Error codes that mean "already gone": a removal that meets one counts as done.
+GONE_CODES = frozenset(
+    {
+        "ResourceNotFoundFault",
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "DBClusterNotFoundFault",
+        "DBSubnetGroupNotFoundFault",
+        "LoadBalancerNotFound",
+        "TargetGroupNotFound",
+        "ListenerNotFound",
+        "InvalidVpcID.NotFound",
+        "InvalidSubnetID.NotFound",
+        "InvalidGroup.NotFound",
+        "InvalidVpcEndpointId.NotFound",
+        "InvalidVpcEndpointServiceId.NotFound",
+        "InvalidInstanceID.NotFound",
+        "InvalidPermission.NotFound",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ResourceRemoved:
+    """One AWS object of the environment is gone (``already``: it was gone before the call)."""
+
+    kind: str
+    identifier: str
+    already: bool = False
+
+
+def deprovision_with_api(
+    target: Environment,
+    outputs: EnvironmentOutputs,
+    layout: SandboxLayout | None = None,
+    on_event: Callable[[ResourceRemoved], None] = lambda _: None,
+) -> list[str]:
+    """Delete everything :func:`provision_with_api` created for ``outputs``, dependants first; what could not be
+    deleted (one line each, the error included). Objects already gone count as removed. The account-wide DMS roles
+    stay (see dms_tui.provision.dms_roles)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    layout = layout or SandboxLayout.for_env(target.env)
+    ec2, elbv2, rds, secrets, iam, dms = _clients(target, ("ec2", "elbv2", "rds", "secretsmanager", "iam", "dms"))
+    problems: list[str] = []
+    sides = (outputs.source, outputs.target)
+
+    def remove(kind: str, identifier: str, call: Callable[..., object], **arguments: Any) -> None:
+        try:
+            call(**arguments)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in GONE_CODES or "NotFound" in code:
+                on_event(ResourceRemoved(kind, identifier, already=True))
+                return
+            problems.append(f"{kind} {identifier}: {exc}")
+            return
+        except BotoCoreError as exc:
+            problems.append(f"{kind} {identifier}: {exc}")
+            return
+        on_event(ResourceRemoved(kind, identifier))
+
+    def delete_role(name: str) -> None:
+        for policy in iam.list_role_policies(RoleName=name).get("PolicyNames", []):
+            iam.delete_role_policy(RoleName=name, PolicyName=policy)
+        iam.delete_role(RoleName=name)
+
+    def delete_nlb(nlb: str) -> None:
+        for listener in elbv2.describe_listeners(LoadBalancerArn=nlb).get("Listeners", []):
+            elbv2.delete_listener(ListenerArn=listener["ListenerArn"])
+        elbv2.delete_load_balancer(LoadBalancerArn=nlb)
+
+    for side in sides:
+        if side.dms_endpoint_arn:
+            remove("aws_dms_endpoint", side.dms_endpoint_arn, dms.delete_endpoint, EndpointArn=side.dms_endpoint_arn)
+    instance = outputs.dms_replication_instance_arn
+    remove("aws_dms_replication_instance", instance, dms.delete_replication_instance, ReplicationInstanceArn=instance)
+    group = layout.name("dms-subnets")
+    remove(
+        "aws_dms_replication_subnet_group",
+        group,
+        dms.delete_replication_subnet_group,
+        ReplicationSubnetGroupIdentifier=group,
+    )
+    role = outputs.dms_access_role_arn.rsplit("/", 1)[-1]
+    remove("aws_iam_role", role, delete_role, name=role)
+    for side in sides:
+        remove(
+            "aws_secretsmanager_secret",
+            side.secret_arn,
+            secrets.delete_secret,
+            SecretId=side.secret_arn,
+            ForceDeleteWithoutRecovery=True,
+        )
+    if outputs.bastion_instance_id:
+        bastion = outputs.bastion_instance_id
+        remove("aws_instance", bastion, ec2.terminate_instances, InstanceIds=[bastion])
+    for side in sides:
+        remove(
+            "aws_vpc_endpoint", side.vpc_endpoint_id, ec2.delete_vpc_endpoints, VpcEndpointIds=[side.vpc_endpoint_id]
+        )
+        remove(
+            "aws_vpc_endpoint_service",
+            side.endpoint_service_id,
+            _delete_endpoint_service,
+            ec2=ec2,
+            service_id=side.endpoint_service_id,
+        )
+        remove("aws_lb", side.nlb_arn, delete_nlb, nlb=side.nlb_arn)
+        remove(
+            "aws_lb_target_group",
+            side.target_group_arn,
+            elbv2.delete_target_group,
+            TargetGroupArn=side.target_group_arn,
+        )
+        remove(
+            "aws_rds_cluster",
+            side.cluster_identifier,
+            rds.delete_db_cluster,
+            DBClusterIdentifier=side.cluster_identifier,
+            SkipFinalSnapshot=True,
+        )
+    for side in sides:
+        subnet_group = layout.name(f"{side.cluster_identifier}-subnets")
+        remove("aws_db_subnet_group", subnet_group, rds.delete_db_subnet_group, DBSubnetGroupName=subnet_group)
+    for vpc_id in (outputs.source.vpc_id, outputs.target.vpc_id, outputs.dms_vpc_id):
+        remove("aws_vpc", vpc_id, _delete_vpc, ec2=ec2, vpc_id=vpc_id)
+    return problems
+
+
+def _delete_endpoint_service(ec2: Any, service_id: str) -> None:
+    answer = ec2.delete_vpc_endpoint_service_configurations(ServiceIds=[service_id])
+    from botocore.exceptions import ClientError
+
+    for failure in answer.get("Unsuccessful", []):
+        raise ClientError({"Error": failure.get("Error", {})}, "DeleteVpcEndpointServiceConfigurations")
+
+
+def _delete_vpc(ec2: Any, vpc_id: str) -> None:
+    """The VPC with its subnets and security groups (the default group goes with the VPC)."""
+    where = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    for group in ec2.describe_security_groups(Filters=where).get("SecurityGroups", []):
+        if group.get("GroupName") != "default":
+            ec2.delete_security_group(GroupId=group["GroupId"])
+    for subnet in ec2.describe_subnets(Filters=where).get("Subnets", []):
+        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    ec2.delete_vpc(VpcId=vpc_id)
+
+
 # -- the terraform path --------------------------------------------------------------------------------------------
 
 
@@ -384,18 +585,6 @@ def terraform_override_for(endpoint_url: str, region: str) -> str | None:
 
     override = getattr(workspace, "sandbox_override", None)
     return str(override(endpoint_url, region)) if callable(override) else None
-
-
-#: Seconds each terraform step (init, plan, apply) may take against the sandbox before `up` gives up on it.
-TERRAFORM_STEP_TIMEOUT = 600.0
-
-
-class TerraformPathUnavailable(RuntimeError):
-    """The terraform path cannot run here; the message says why (shown as the reason for the boto3 path)."""
-
-
-class TerraformApplyFailed(RuntimeError):
-    """terraform init/plan/apply/output failed against the sandbox; the message carries the first error."""
 
 
 def terraform_path_problem() -> str | None:
@@ -420,75 +609,12 @@ def terraform_path_problem() -> str | None:
     return None
 
 
-def provision_with_terraform(
-    target: Environment, *, fresh_moto: bool, on_event: EventSink = _ignore, timeout: float | None = None
-) -> EnvironmentOutputs:
-    """Apply the real bundle against the sandbox daemon (through the provider override) and read its outputs.
-
-    ``fresh_moto``: the daemon's memory is empty, so a state file left by an earlier daemon describes objects that
-    no longer exist; it is moved aside (never deleted) before planning.
-    """
-    import asyncio
-
-    from dms_tui.provision.events import ApplyComplete, Diagnostic
-    from dms_tui.provision.runner import TerraformError, TerraformRunner
-    from dms_tui.provision.workspace import find_terraform, prepare_workspace
-
-    timeout = timeout or float(os.environ.get("DMS_TUI_SANDBOX_TF_TIMEOUT", TERRAFORM_STEP_TIMEOUT))
-    if not target.terraform_override:
-        raise TerraformPathUnavailable("no provider override for the sandbox (dms_tui.provision.workspace lacks it)")
-    state_file = paths.environment_dir(target.env) / "terraform" / "provisioning" / "terraform.tfstate"
-    override_file = state_file.parent / "sandbox_override.tf"
-    if state_file.exists() and not override_file.exists():
-        # The working copy was last used against AWS: its state tracks real resources and must not be touched.
-        raise TerraformPathUnavailable(
-            f"the {target.env!r} environment's working copy holds state from an AWS run ({state_file})"
-        )
-    workspace = prepare_workspace(target.env, target)
-    if fresh_moto and state_file.exists():
-        state_file.rename(state_file.with_name(f"terraform.tfstate.stale-{int(time.time())}"))
-    runner = TerraformRunner.for_workspace(workspace, find_terraform())
-    errors: list[str] = []
-
-    def forward(event: object) -> None:
-        if isinstance(event, Diagnostic) and event.is_error:
-            errors.append(f"{event.summary}: {event.detail}".strip(": ")[:500])
-        elif isinstance(event, ApplyComplete) and event.action == "create" and ".data." not in f".{event.address}":
-            on_event(ResourceCreated(event.resource_type, event.address))
-
-    async def run_step(process: Any, seconds: float) -> int:
-        async def drive() -> int:
-            async for event in process:
-                forward(event)
-            return int(process.returncode if process.returncode is not None else -1)
-
-        # Cancelling the iteration makes the runner interrupt terraform (SIGINT, then SIGTERM/SIGKILL): a moto gap
-        # that makes the provider retry for many minutes must not hang `up`.
-        return await asyncio.wait_for(drive(), timeout=seconds)
-
-    for step, make_process in (
-        ("init", runner.init),
-        ("plan", lambda: runner.plan("sandbox.tfplan")),
-        ("apply", lambda: runner.apply("sandbox.tfplan")),
-    ):
-        try:
-            code = asyncio.run(run_step(make_process(), timeout))
-        except TimeoutError as exc:
-            raise TerraformApplyFailed(
-                f"terraform {step} against the sandbox did not finish within {timeout:.0f}s "
-                f"(a moto gap makes the provider retry?); its log is under {paths.log_dir()}"
-            ) from exc
-        if code != 0:
-            first = errors[0] if errors else "see the terraform log under " + str(paths.log_dir())
-            raise TerraformApplyFailed(f"terraform {step} failed against the sandbox: {first}")
-    try:
-        raw = asyncio.run(runner.output())
-    except TerraformError as exc:
-        raise TerraformApplyFailed(str(exc)) from exc
-    return EnvironmentOutputs.from_terraform(raw)
-
-
 # -- binding the local data plane to what was provisioned ---------------------------------------------------------
+
+
+def forwarder_name(env: str, side: Side) -> str:
+    """The daemon's name for an environment's forwarder (``dev.source-endpoint``): environments share one daemon."""
+    return f"{env}.{side}-endpoint"
 
 
 class SecretShapeError(ValueError):
@@ -539,7 +665,7 @@ def bind_databases(
         cluster.set_password(str(secret["username"]), str(secret["password"]))
         cluster.create_database(str(secret["dbname"]))
         dns_name = str(secret["host"]).lower().rstrip(".")
-        forwarder = control.ensure_forwarder(f"{side_name}-endpoint", dns_name, "127.0.0.1", cluster.port)
+        forwarder = control.ensure_forwarder(forwarder_name(target.env, side_name), dns_name, "127.0.0.1", cluster.port)
         listen = (str(forwarder["listen_host"]), int(forwarder["listen_port"]))
         host_map[dns_name] = listen
         usernames[side_name] = str(secret["username"])

@@ -131,6 +131,15 @@ class PlanReviewed:
 
 
 @dataclass(frozen=True)
+class ServiceRolesDecided:
+    """Before the plan: whether the account already has the DMS service roles (reused) or the plan creates them.
+    The bundle's ``create_dms_service_roles`` was set from this in the environment's variables file."""
+
+    create: bool
+    reason: str
+
+
+@dataclass(frozen=True)
 class RunStarted:
     """A detached terraform run began (it goes on if this process ends; `dms-tui provision attach` follows it)."""
 
@@ -177,10 +186,12 @@ class DestroyFinished:
 
 @dataclass(frozen=True)
 class ProvisionedWithoutTerraform:
-    """No terraform here, and the environment created what later steps need itself (the sandbox, with boto3)."""
+    """No terraform here, and the environment created what later steps need itself (the sandbox, with boto3);
+    ``environment`` is the one to use from now on (its databases bound to the new objects)."""
 
     outputs: EnvironmentOutputs
     reason: str
+    environment: Environment | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +214,7 @@ class RunFailed:
 
 StepEvent = (
     PlanReviewed
+    | ServiceRolesDecided
     | RunStarted
     | RunAttached
     | PlanStale
@@ -250,7 +262,18 @@ class TerraformMissing(StepError):
 def open_site(
     environment: Environment, *, root_module: Path | None = None, terraform: str | None = None
 ) -> TerraformSite:
-    """The environment's working copy (refreshed from the bundle) or ``root_module``; raises StepError. Blocking."""
+    """The environment's working copy (refreshed from the bundle) or ``root_module``; raises StepError. Blocking.
+
+    Raises TerraformMissing, too, where the environment creates its objects without terraform (the sandbox when
+    terraform or its provider cannot run here): the plan and apply then take that path."""
+    if root_module is None and (reason := environment.terraform_unavailable_reason()):
+        raise TerraformMissing(
+            "terraform is not used here.",
+            reason,
+            "Nothing to do: the sandbox creates the objects with boto3 (install terraform and its provider to apply "
+            "the real bundle instead).",
+            exit_code=exit_codes.NOT_RUN,
+        )
     try:
         binary = find_terraform(terraform)
     except WorkspaceError as exc:
@@ -398,6 +421,8 @@ class ProvisionJob:
             self.done = True
         elif isinstance(event, ProvisionedWithoutTerraform):
             self.outputs = event.outputs
+            if event.environment is not None:
+                self.environment = event.environment
             self.done = True
         elif isinstance(event, DestroyFinished):
             self.environment = event.environment
@@ -453,8 +478,87 @@ class ProvisionJob:
 # -- the bodies --------------------------------------------------------------------------------------------------------
 
 
+#: What the boto3 path creates (the sandbox without terraform), as the review lists it.
+WITHOUT_TERRAFORM_OBJECTS: tuple[str, ...] = (
+    "aws_iam_role (dms-vpc-role, dms-cloudwatch-logs-role, when the account lacks them)",
+    "aws_vpc × 3 (source, DMS, target) with subnets and security groups",
+    "aws_rds_cluster × 2 (source, target)",
+    "aws_lb × 2 (NLB) with target groups and listeners",
+    "aws_vpc_endpoint_service × 2 and aws_vpc_endpoint × 2 (PrivateLink)",
+    "aws_secretsmanager_secret × 2 (generated passwords)",
+    "aws_iam_role (DMS secrets access)",
+    "aws_dms_replication_instance and aws_dms_endpoint × 2",
+    "aws_instance (bastion)",
+)
+
+
+def without_terraform_review(reason: str) -> PlanReview:
+    """The review where the environment creates its objects itself: what the boto3 path will create."""
+    return PlanReview(
+        add=len(WITHOUT_TERRAFORM_OBJECTS),
+        by_module={f"boto3, not terraform: {reason}": [(what, "create") for what in WITHOUT_TERRAFORM_OBJECTS]},
+    )
+
+
+async def _decide_service_roles(job: ProvisionJob, site: TerraformSite) -> ServiceRolesDecided | None:
+    """IAM GetRole for the account-wide DMS roles, through the environment's client; the decision written into the
+    environment's variables file (``create_dms_service_roles``), so the plan and the printed command agree."""
+    if not site.bundle or site.var_file is None:
+        return None
+    from dms_tui.provision import dms_roles
+
+    def decide() -> dms_roles.RolesDecision:
+        return dms_roles.decide(job.environment.client("iam"), site.root_module / "terraform.tfstate")
+
+    try:
+        decision = await asyncio.to_thread(decide)
+    except dms_roles.RolesLookupError as exc:
+        raise StepError(
+            "Cannot tell whether the account has the DMS service roles.",
+            str(exc),
+            "Grant the identity iam:GetRole (on dms-vpc-role and dms-cloudwatch-logs-role), then plan again.",
+            exit_code=exit_codes.NOT_RUN,
+        ) from exc
+    if decision.partial:
+        missing = decision.absent[0]
+        policy = dms_roles.ACCOUNT_ROLES[missing]
+        raise StepError(
+            "Only one of the two DMS service roles exists in the account.",
+            f"{decision.reason}; the bundle creates both or neither.",
+            f"Create {missing} by hand (trust dms.amazonaws.com, attach arn:aws:iam::aws:policy/{policy}), then "
+            "plan again.",
+            exit_code=exit_codes.NOT_RUN,
+        )
+    await asyncio.to_thread(_set_variable, site.var_file, dms_roles.VARIABLE, decision.create)
+    if job.journey.config_path == site.var_file and job.journey.config_error is None:
+        job.journey.config = job.journey.config.with_value(dms_roles.VARIABLE, decision.create)
+    return ServiceRolesDecided(decision.create, decision.reason)
+
+
+def _set_variable(var_file: Path, name: str, value: object) -> None:
+    """One variable of the tfvars JSON set in place (atomically); the rest of the person's file untouched."""
+    import json
+
+    document = json.loads(var_file.read_text(encoding="utf-8")) if var_file.is_file() else {}
+    if document.get(name) == value:
+        return
+    document[name] = value
+    tmp = var_file.with_name(f".{var_file.name}.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, var_file)
+
+
 async def _plan_body(job: ProvisionJob, *, init: bool = True) -> AsyncIterator[ProvisionEvent]:
-    site = await job.open_site()
+    try:
+        site = await job.open_site()
+    except TerraformMissing as missing:
+        if not job.environment.provisions_without_terraform:
+            raise
+        yield PlanReviewed(without_terraform_review(missing.why))
+        return
+    roles = await _decide_service_roles(job, site)
+    if roles is not None:
+        yield roles
     runner = site.runner()
     if init:
         async for event in job.piped(runner.init()):
@@ -491,11 +595,12 @@ async def _apply_body(
         try:
             site = await job.open_site()
         except TerraformMissing as missing:
-            outputs = job.environment.outputs
-            if not (job.environment.provisions_without_terraform and outputs is not None):
+            if not job.environment.provisions_without_terraform:
                 raise
+            environment = await asyncio.to_thread(job.environment.provision_without_terraform, job.journey.config)
+            outputs = environment.require_outputs()
             job.journey.update(outputs=outputs.to_json())
-            yield ProvisionedWithoutTerraform(outputs, missing.why)
+            yield ProvisionedWithoutTerraform(outputs, missing.why, environment)
             return
         if not site.plan_path.exists():
             if not plan_if_missing:

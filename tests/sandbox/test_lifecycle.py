@@ -1,5 +1,7 @@
-"""The sandbox's story: `up` starts a daemon and two clusters, both databases accept the secrets' credentials through
-their forwarders, a second `up` reuses everything, crashed pieces come back, and `down` leaves no process behind.
+"""The sandbox's story: `up` starts a daemon and two clusters and creates no AWS object; the Provision step's boto3
+path creates them once; both databases accept the secrets' credentials through their forwarders, a second `up`
+reuses everything, crashed pieces come back (a restarted daemon forgets the environment, which is provisioned
+again), and `down` leaves no process behind.
 
 One sandbox for the whole module (cold `up` takes seconds); the tests run in file order and the last one takes it
 down.
@@ -25,6 +27,7 @@ from dms_tui.sandbox.environment import running_sandbox, sandbox_environment
 from dms_tui.sandbox.lifecycle import (
     DAEMON_MODULE,
     DaemonControl,
+    EnvironmentForgotten,
     PieceRestarted,
     PieceReused,
     ProvisionPathChosen,
@@ -34,7 +37,7 @@ from dms_tui.sandbox.lifecycle import (
     process_alive,
 )
 from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
-from dms_tui.sandbox.provisioner import SandboxLayout, SideLayout, provision_with_api, read_secret
+from dms_tui.sandbox.provisioner import ResourceCreated, SandboxLayout, provision_with_api, read_secret
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +61,21 @@ def sandbox(sandbox_home: Path) -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def first_up(sandbox: Sandbox) -> tuple[SandboxInfo, list[Any]]:
     events: list[Any] = []
-    return sandbox.up(events.append), events
+    bare = sandbox.up(events.append)
+    assert bare.outputs is None and not any(isinstance(e, ResourceCreated) for e in events)
+    return sandbox.provision_api(on_event=events.append), events
+
+
+def _object_count(info: SandboxInfo) -> int:
+    """How many AWS objects of the kinds the environment has exist in moto (VPCs, clusters, secrets, DMS...)."""
+    target = sandbox_environment(info)
+    return (
+        len(target.client("ec2").describe_vpcs()["Vpcs"])
+        + len(target.client("rds").describe_db_clusters()["DBClusters"])
+        + len(target.client("secretsmanager").list_secrets()["SecretList"])
+        + len(target.client("dms").describe_replication_instances()["ReplicationInstances"])
+        + len(target.client("iam").list_roles()["Roles"])
+    )
 
 
 @pytest.fixture
@@ -118,20 +135,26 @@ def test_up_starts_everything_and_both_databases_accept_the_secrets_through_the_
         assert server_port == info.cluster_ports[side]
         assert target.resolve(outputs.endpoint_dns_name, 5432)[1] != info.cluster_ports[side]
     after = {f["name"]: f["connections_accepted"] for f in control.forwarders()}
-    assert {name: after[name] - before[name] for name in after} == {"source-endpoint": 1, "target-endpoint": 1}
+    assert {name: after[name] - before[name] for name in after} == {"dev.source-endpoint": 1, "dev.target-endpoint": 1}
     with sandbox.cluster("source").admin_connection() as conn:
         assert conn.execute("SHOW wal_level").fetchone() == ("logical",)
 
 
 def test_a_second_up_reuses_the_running_sandbox(first_up: tuple[SandboxInfo, list[Any]], sandbox: Sandbox) -> None:
     info, _ = first_up
+    objects = _object_count(info)
     events: list[Any] = []
     started = time.monotonic()
     again = sandbox.up(events.append)
     assert time.monotonic() - started < 5
     assert sorted(e.piece for e in events if isinstance(e, PieceReused)) == ["daemon", "source", "target"]
-    assert not any(isinstance(e, ProvisionPathChosen) for e in events)
+    assert not any(isinstance(e, ProvisionPathChosen | ResourceCreated) for e in events)
     assert again.daemon_pid == info.daemon_pid and again.outputs == info.outputs and again.host_map == info.host_map
+    # The boto3 path run again (a second Provision) reuses what it created: nothing is created twice.
+    events.clear()
+    assert sandbox.provision_api(on_event=events.append).outputs == info.outputs
+    assert not any(isinstance(e, ResourceCreated) for e in events)
+    assert _object_count(info) == objects
 
 
 def test_commands_see_the_running_sandbox(
@@ -152,6 +175,7 @@ def test_commands_see_the_running_sandbox(
     assert cli_main(["sandbox", "status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["status"] == "running" and len(status["forwarders"]) == 2
+    assert status["environments"] == {"dev": True}
 
 
 def test_forwarder_faults_through_the_daemon_control_api(first_up: tuple[SandboxInfo, list[Any]]) -> None:
@@ -160,17 +184,17 @@ def test_forwarder_faults_through_the_daemon_control_api(first_up: tuple[Sandbox
     control = DaemonControl(info.aws_endpoint_url)
     arn = info.outputs.target.secret_arn
     try:
-        control.set_latency("target-endpoint", 0.1)
+        control.set_latency("dev.target-endpoint", 0.1)
         started = time.monotonic()
         _login(target, arn)
         assert time.monotonic() - started >= 0.5  # a login is several round trips, each slowed twice
-        control.set_latency("target-endpoint", 0)
-        control.set_refusing("target-endpoint", True)
+        control.set_latency("dev.target-endpoint", 0)
+        control.set_refusing("dev.target-endpoint", True)
         with pytest.raises(psycopg.OperationalError):
             _login(target, arn)
     finally:
-        control.set_refusing("target-endpoint", False)
-        control.set_latency("target-endpoint", 0)
+        control.set_refusing("dev.target-endpoint", False)
+        control.set_latency("dev.target-endpoint", 0)
     secret = read_secret(target, arn)
     host, port = target.resolve(secret["host"], 5432)
     with psycopg.connect(
@@ -181,7 +205,7 @@ def test_forwarder_faults_through_the_daemon_control_api(first_up: tuple[Sandbox
         dbname=secret["dbname"],
         connect_timeout=5,
     ) as conn:
-        control.drop_connections("target-endpoint")
+        control.drop_connections("dev.target-endpoint")
         with pytest.raises(psycopg.OperationalError):
             conn.execute("SELECT 1")
     with pytest.raises(SandboxError, match="no forwarder named"):
@@ -208,7 +232,11 @@ def test_crashed_pieces_are_reported_then_restarted(first_up: tuple[SandboxInfo,
     restarted = sandbox.up(events.append)
     assert sorted(e.piece for e in events if isinstance(e, PieceRestarted)) == ["daemon", "target"]
     assert restarted.daemon_pid != old_daemon
-    # moto's memory went with the old daemon: new objects, new secrets, and the clusters follow them.
+    # moto's memory went with the old daemon: the environment is forgotten (and says so) until provisioned again.
+    assert [e.env for e in events if isinstance(e, EnvironmentForgotten)] == ["dev"]
+    assert restarted.outputs is None and sandbox.info().outputs is None
+    restarted = sandbox.provision_api()
+    assert restarted.outputs is not None
     assert restarted.outputs.source.secret_arn != info.outputs.source.secret_arn
     target = sandbox_environment(restarted)
     for outputs in (restarted.outputs.source, restarted.outputs.target):
@@ -220,12 +248,7 @@ def test_outputs_provisioned_outside_up_are_adopted(first_up: Any, sandbox: Sand
     # As when the wizard's provisioning step applies the bundle against the running daemon: new objects, new
     # secrets, new interface endpoint names; the sandbox re-binds its clusters and forwarders to them.
     before = sandbox.info()
-    layout = SandboxLayout(
-        env="adopted",
-        source=SideLayout("adopted-source", "adopted-source", "10.0.0.0/16"),
-        target=SideLayout("adopted-target", "adopted-target", "10.0.0.0/16", engine="aurora-postgresql"),
-    )
-    outputs = provision_with_api(sandbox_environment(before), layout)
+    outputs = provision_with_api(sandbox_environment(before), SandboxLayout.for_env("adopted"))
     assert outputs.source.endpoint_dns_name not in before.host_map
     adopted = sandbox.adopt_outputs(outputs, reason="applied outside up")
     assert adopted.provision_path == "terraform" and adopted.provision_reason == "applied outside up"
@@ -264,8 +287,9 @@ def test_down_leaves_no_process_behind_and_keeps_or_removes_data(sandbox: Sandbo
     with pytest.raises(SandboxError, match="sandbox up"):
         sandbox.info()
 
-    # Data was kept: a later `up` starts again from it (and re-provisions the empty moto).
+    # Data was kept: a later `up` starts again from it; the empty moto holds nothing of the environment.
     again = sandbox.up()
+    assert again.outputs is None
     with sandbox.cluster("source").admin_connection("demo_db") as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
     pids = _sandbox_pids(again, sandbox)
