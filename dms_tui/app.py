@@ -19,7 +19,7 @@ from dms_tui import __version__
 from dms_tui.applog import log_exception
 from dms_tui.environment import Environment, EnvironmentRequest
 from dms_tui.errors import StepError
-from dms_tui.journey import Journey, Step
+from dms_tui.journey import STEPS, Journey, Step
 from dms_tui.resources import stylesheet_path
 from dms_tui.steps.services import StepServices
 
@@ -91,7 +91,7 @@ class ErrorScreen(ModalScreen[None]):
 
 
 HELP_TEXT = """\
-dms-tui walks you through: Configure → Provision → Verify → Prepare → Migrate → Diff → Cleanup.
+dms-tui walks you through: Configure → Provision → Verify → Prepare → Migrate → Diff → Cutover → Cleanup.
 
 Keys (all work over Session Manager):
   Tab / Shift+Tab, arrows   move between fields and rows
@@ -121,12 +121,18 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def _step_screen(step: Step) -> Callable[[Journey], Screen[Any]]:
-    """The screen class for a step (imported lazily: each screen module holds one screen)."""
+def _step_screen(step: Step) -> Callable[[Journey], Screen[Any]] | None:
+    """The screen class for a step (imported lazily: each screen module holds one screen); None while a step's
+    screen module is not part of this build (the step is then passed over)."""
     import importlib
 
     module_name, class_name = STEP_SCREENS[step]
-    module = importlib.import_module(f"dms_tui.screens.{module_name}")
+    try:
+        module = importlib.import_module(f"dms_tui.screens.{module_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"dms_tui.screens.{module_name}":
+            raise
+        return None
     return getattr(module, class_name)  # type: ignore[no-any-return]
 
 
@@ -137,6 +143,7 @@ STEP_SCREENS: dict[Step, tuple[str, str]] = {
     Step.PREPARE: ("prepare", "PrepareScreen"),
     Step.MIGRATE: ("migrate", "MigrateScreen"),
     Step.DIFF: ("diff", "DiffScreen"),
+    Step.CUTOVER: ("cutover", "CutoverScreen"),  # screens/cutover.py: the CDC helper's (issue 13)
     Step.CLEANUP: ("cleanup", "CleanupScreen"),
 }
 
@@ -164,7 +171,6 @@ class DmsTuiApp(App[int]):
         self.request = request or EnvironmentRequest(sandbox=journey.mode == "sandbox", env=journey.env)
         self.services = services or StepServices()
         self.environment: Environment | None = None  # set by the Welcome screen once it is ready
-        self.busy: set[str] = set()  # legacy: jobs not yet in a "job:" worker group
         self._errors_shown: weakref.WeakSet[Worker[Any]] = weakref.WeakSet()
 
     @property
@@ -175,7 +181,7 @@ class DmsTuiApp(App[int]):
             for w in self.workers
             if str(w.group).startswith(JOB_GROUP_PREFIX) and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
         }
-        return sorted(jobs | self.busy)
+        return sorted(jobs)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes something a person sees: an error modal (traceback in the log)."""
@@ -224,7 +230,31 @@ class DmsTuiApp(App[int]):
         """Show ``step``'s screen on top of the Welcome screen (the journey's home)."""
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.push_screen(_step_screen(step)(self.journey))
+        screen = _step_screen(step)
+        while screen is None and step is not STEPS[-1]:
+            step = STEPS[STEPS.index(step) + 1]
+            screen = _step_screen(step)
+        assert screen is not None, "the last step's screen is always there"
+        self.push_screen(screen(self.journey))
+
+    def goto_review(self) -> None:
+        """Configure's Review screen (to plan again), with Network and Databases beneath it for Back."""
+        from dms_tui.screens.databases import DatabasesScreen
+        from dms_tui.screens.review import ReviewScreen
+
+        self.goto(Step.CONFIGURE)
+        self.push_screen(DatabasesScreen(self.journey))
+        self.push_screen(ReviewScreen(self.journey))
+
+    def start_afresh(self) -> None:
+        """A new Welcome screen for the (reset) journey: the environment is made ready again (after Cleanup the
+        sandbox is brought up anew), then Continue starts at Configure."""
+        from dms_tui.screens.welcome import WelcomeScreen
+
+        self.environment = None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(WelcomeScreen(self.journey))
 
     def step_done(self, step: Step, **updates: Any) -> None:
         """Record a finished step (checkpointed), then move on to the next one."""

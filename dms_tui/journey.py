@@ -25,6 +25,7 @@ class Step(StrEnum):
     PREPARE = "prepare"
     MIGRATE = "migrate"
     DIFF = "diff"
+    CUTOVER = "cutover"
     CLEANUP = "cleanup"
 
     @property
@@ -170,8 +171,9 @@ class WizardState:
 
     @property
     def finished(self) -> bool:
-        """Every step up to Diff is done: what is left is to walk it again or to clean up."""
-        return all(step in self.done for step in STEPS if step is not Step.CLEANUP)
+        """Every step up to Diff is done (the migration is proven): what is left is to cut over, walk it again or
+        clean up."""
+        return all(step in self.done for step in STEPS[: STEPS.index(Step.DIFF) + 1])
 
     def with_task(self, **changes: Any) -> WizardState:
         """The task record with ``changes`` (created on first use with the given identifier)."""

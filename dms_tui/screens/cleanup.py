@@ -53,11 +53,13 @@ class CleanupScreen(WizardScreen):
         with Horizontal(classes="nav-row"):
             yield Button("‹ Back", id="back")
             yield Button("Remove all (d)", id="remove", variant="error", disabled=True)
+            yield Button("Start over ›", id="start-over", variant="primary")
 
     def on_mount(self) -> None:
         self.statuses: dict[str, Text] = {}
         self.log_lines: list[Text] = []
         self.progress = ProvisionProgress()
+        self.query_one("#start-over", Button).display = False
         self.make_plan(self.wizard.environment)
 
     def equivalent_command(self) -> str:
@@ -140,9 +142,20 @@ class CleanupScreen(WizardScreen):
             self._log(line)
         elif isinstance(event, CleanupDone):
             if event.ok:
-                self._log(Text("Everything is removed. Press q to quit.", style="bold green"))
+                # The step reset the journey (the configuration is kept): the next walk is a fresh one.
+                self._log(
+                    Text("Everything is removed. Start over (Enter) walks it again; q quits.", style="bold green")
+                )
+                self.query_one("#remove", Button).display = False
+                start_over = self.query_one("#start-over", Button)
+                start_over.display = True
+                start_over.focus()
             else:
                 self.query_one("#remove", Button).disabled = False
+
+    @on(Button.Pressed, "#start-over")
+    def start_over(self) -> None:
+        self.wizard.start_afresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == JOB and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):

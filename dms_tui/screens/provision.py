@@ -12,8 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Collapsible, DataTable, ProgressBar, RichLog, Static
+from textual.worker import Worker, WorkerState
 
-from dms_tui.journey import Journey, Step
+from dms_tui.journey import Journey, Setback, Step
 from dms_tui.provision.architecture import BOXES, box_states
 from dms_tui.provision.detached import DetachedRun, RunRecord
 from dms_tui.provision.events import CommandStarted, Diagnostic, LogLine, TerraformEvent
@@ -22,6 +23,7 @@ from dms_tui.provision.progress import ProvisionProgress
 from dms_tui.screens.base import WizardScreen
 from dms_tui.steps import provision as step
 from dms_tui.widgets.architecture import ArchitectureDiagram
+from dms_tui.widgets.step_bar import StepBar
 
 LOG_LINES = 500  # the raw log on screen; the whole run is in the log file
 
@@ -80,6 +82,7 @@ class ProvisionScreen(WizardScreen):
         Binding("l", "toggle_log", "Log"),
         Binding("a", "toggle_diagram", "Diagram"),
         Binding("f5", "next", "Next"),
+        Binding("r", "retry", "Retry", show=False),
     ]
 
     def __init__(self, journey: Journey, *, attach: RunRecord | None = None) -> None:
@@ -99,6 +102,10 @@ class ProvisionScreen(WizardScreen):
         with Collapsible(title="raw terraform log", collapsed=True, id="provision-log-box"):
             yield RichLog(id="provision-log", max_lines=LOG_LINES, markup=False, wrap=False)
         with Horizontal(classes="nav-row"):
+            # After a failure: the ways back (hidden until then).
+            yield Button("‹ Back to Review", id="back-review", classes="way-back")
+            yield Button("Edit in Configure", id="edit-config", classes="way-back")
+            yield Button("Retry (r)", id="retry", variant="warning", classes="way-back")
             yield Button("Cancel run (x)", id="cancel", variant="error", disabled=True)
             yield Button("Next: verify ›", id="next", variant="primary", disabled=True)
 
@@ -114,6 +121,8 @@ class ProvisionScreen(WizardScreen):
         table = self.query_one("#provision-table", DataTable)
         table.add_column("resource", key="address")
         table.add_column("state", key="state", width=22)
+        self.failed: Setback | None = None
+        self._show_ways_back(False)
         self.set_interval(0.25, self._refresh_if_dirty)
         self.set_interval(1.0, self._tick)
         self.run_apply()
@@ -178,6 +187,8 @@ class ProvisionScreen(WizardScreen):
             )
             self._ready()
         elif isinstance(event, step.ProvisionedWithoutTerraform):
+            if event.environment is not None:  # the sandbox bound to the objects it created
+                self.wizard.environment = event.environment
             self.outputs = event.outputs
             self._result(
                 Text.assemble(
@@ -195,6 +206,7 @@ class ProvisionScreen(WizardScreen):
             self._result(Text("✓ Destroy complete: nothing of this environment is left.", style="green"))
         elif isinstance(event, step.RunFailed):
             self._result(render_failure(event))
+            self._failed(failure_setback(event))
 
     def _ready(self) -> None:
         button = self.query_one("#next", Button)
@@ -289,4 +301,66 @@ class ProvisionScreen(WizardScreen):
     def action_next(self) -> None:
         if self.outputs is None:
             return
+        if not self.journey.state.is_done(Step.CONFIGURE):  # a retry after a failure took the journey back
+            self.journey.complete(Step.CONFIGURE)
         self.wizard.step_done(Step.PROVISION, outputs=self.outputs.to_json())
+
+    # -- after a failure: the ways back ---------------------------------------------------------------------------
+
+    def _failed(self, setback: Setback) -> None:
+        """The apply did not finish: the saved plan no longer holds, so the journey goes back to Review (a later
+        Continue plans again instead of re-applying), and this screen offers the ways back."""
+        self.failed = setback
+        self.journey.fall_back(Step.CONFIGURE, setback)
+        self.query_one(StepBar).state = self.journey.state
+        self._show_ways_back(True)
+        self.query_one("#back-review", Button).focus()
+
+    def _show_ways_back(self, show: bool) -> None:
+        for button in self.query(".way-back"):
+            button.display = show
+        self.query_one("#cancel", Button).display = not show
+        self.query_one("#next", Button).display = not show
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "job:terraform apply" and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            what = getattr(error, "what", "") or "terraform apply did not run."
+            self._result(Text(what, style="bold red"))
+            self._failed(
+                Setback(Step.PROVISION, what, getattr(error, "why", "") or str(error), getattr(error, "next_step", ""))
+            )
+        super().on_worker_state_changed(event)
+
+    @on(Button.Pressed, "#back-review")
+    def back_to_review(self) -> None:
+        self.wizard.goto_review()
+
+    @on(Button.Pressed, "#edit-config")
+    def edit_in_configure(self) -> None:
+        self.wizard.goto(Step.CONFIGURE)
+
+    @on(Button.Pressed, "#retry")
+    def action_retry(self) -> None:
+        if self.failed is None or (self.job is not None and self.job.running):
+            return
+        self.failed = None
+        self.attach = None
+        self._show_ways_back(False)
+        self._result(Text("Applying again (a plan terraform calls stale is planned again first)…", style="yellow"))
+        self.run_apply()
+
+
+def failure_setback(failure: step.RunFailed) -> Setback:
+    """What the Welcome and Review screens say about a failed apply: the headline, its first error, what to do."""
+    first = next((d for d in failure.errors if d.is_error), None)
+    if first is not None:
+        cause = first.summary + (f" ({first.address})" if first.address else "")
+    else:
+        cause = f"see the log: {failure.log_path}" if failure.log_path else ""
+    return Setback(
+        Step.PROVISION,
+        failure.headline,
+        cause,
+        "Plan again on Review (the saved plan no longer holds), edit the configuration, or retry the apply.",
+    )

@@ -10,10 +10,20 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static, Tree
 
-from dms_tui.journey import Step
+from dms_tui.journey import Setback, Step
 from dms_tui.screens.base import WizardScreen
 from dms_tui.screens.provision import render_failure
 from dms_tui.steps import provision as step
+
+
+def render_setback(setback: Setback, then: str = "") -> Text:
+    """A failure as a person reads it: the headline, its cause, what to do."""
+    text = Text(setback.headline + "\n", style="bold red")
+    if setback.cause:
+        text.append(setback.cause + "\n")
+    if then or setback.next_step:
+        text.append("→ " + (then or setback.next_step), style="bold")
+    return text
 
 
 class ReviewScreen(WizardScreen):
@@ -45,6 +55,11 @@ class ReviewScreen(WizardScreen):
         self.query_one("#plan-tree", Tree).display = False
         self.review: step.PlanReview | None = None
         self.job: step.ProvisionJob | None = None
+        self.roles_note = ""  # whether the account's DMS service roles are reused or created, once planned
+        setback = self.journey.state.setback
+        if setback is not None and setback.step is Step.PROVISION:
+            # Back here after a failed apply (or resources found gone): say what happened; the plan is made again.
+            self.query_one("#plan-summary", Static).update(render_setback(setback, "Press p to plan again."))
 
     @on(Button.Pressed, "#back")
     def go_back(self) -> None:
@@ -65,7 +80,9 @@ class ReviewScreen(WizardScreen):
         assert environment is not None, "the Welcome screen sets the environment before any step"
         self.job = step.plan(environment, self.journey)
         async for event in self.job:
-            if isinstance(event, step.PlanReviewed):
+            if isinstance(event, step.ServiceRolesDecided):
+                self.roles_note = event.reason
+            elif isinstance(event, step.PlanReviewed):
                 self.show_review(event.review)
             elif isinstance(event, step.RunFailed):
                 self.query_one("#plan-summary", Static).update(render_failure(event))
@@ -76,6 +93,8 @@ class ReviewScreen(WizardScreen):
         summary.append(f"+{review.add} to add", style="green")
         summary.append(f"  ~{review.change} to change", style="yellow")
         summary.append(f"  -{review.remove} to destroy", style="red")
+        if self.roles_note:
+            summary.append(f"\n{self.roles_note}", style="dim")
         self.query_one("#plan-summary", Static).update(summary)
         tree = self.query_one("#plan-tree", Tree)
         tree.clear()

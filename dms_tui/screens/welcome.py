@@ -15,8 +15,9 @@ from textual.widgets import Button, Footer, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from dms_tui.environment import EnvironmentProgress, OpenedEnvironment
-from dms_tui.journey import Journey
+from dms_tui.journey import Journey, Step
 from dms_tui.steps.provision import last_run
+from dms_tui.steps.resume import ResumeCheck, check_resume, what_still_runs
 from dms_tui.widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
@@ -44,12 +45,13 @@ class WelcomeScreen(Screen[None]):
             yield Static(INTRO, id="welcome-intro", markup=False)
             mode = self.wizard.request.label
             yield Static(Text.assemble(("Mode        ", "bold"), mode), id="welcome-mode")
-            resume = f"resuming at {self.journey.state.current.title}" if self.journey.resumed else "new environment"
-            yield Static(Text.assemble(("Environment ", "bold"), f"{self.journey.env} · {resume}"), id="welcome-env")
+            yield Static(self._environment_line(), id="welcome-env")
+            yield Static("", id="welcome-setback")
             yield Static(Text.assemble(("Identity    ", "bold"), ("looking…", "dim")), id="welcome-identity")
             yield LoadingIndicator(id="welcome-loading")
             yield Static("", id="welcome-progress")
             with Horizontal(classes="nav-row"):
+                yield Button("Start over", id="start-over", disabled=True)
                 yield Button("Re-attach", id="reattach", variant="warning", disabled=True)
                 yield Button("Start ›", id="start", variant="primary", disabled=True)
         yield Footer()
@@ -58,8 +60,33 @@ class WelcomeScreen(Screen[None]):
     def wizard(self) -> DmsTuiApp:
         return cast("DmsTuiApp", self.app)
 
+    def _environment_line(self, check: ResumeCheck | None = None) -> Text:
+        if check is not None and (check.fell_back or check.unchecked):
+            where = check.summary
+        elif self.journey.state.setback is not None:
+            where = f"back at {self.journey.state.current.title}"
+        elif self.journey.resumed:
+            where = f"resuming at {self.journey.state.current.title}"
+        else:
+            where = "new environment"
+        return Text.assemble(("Environment ", "bold"), f"{self.journey.env} · {where}")
+
+    def _show_setback(self) -> None:
+        from dms_tui.screens.review import render_setback
+
+        setback = self.journey.state.setback
+        box = self.query_one("#welcome-setback", Static)
+        box.display = setback is not None
+        if setback is not None:
+            box.update(render_setback(setback))
+        self.query_one(StepBar).state = self.journey.state
+        start_over = self.query_one("#start-over", Button)
+        start_over.display = self.journey.state.finished or setback is not None
+
     def on_mount(self) -> None:
         self.progress_lines: list[str] = []
+        self.resume_check: ResumeCheck | None = None
+        self._show_setback()
         self.run_record = last_run(self.journey.env)
         reattach = self.query_one("#reattach", Button)
         reattach.display = self.run_record is not None and self.run_record.label == "apply"
@@ -74,9 +101,14 @@ class WelcomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="mode")
     def get_ready(self) -> OpenedEnvironment:
-        return self.wizard.services.open_environment(
-            self.wizard.request, lambda p: self.app.call_from_thread(self._progress, p)
-        )
+        services = self.wizard.services
+        ready = services.open_environment(self.wizard.request, lambda p: self.app.call_from_thread(self._progress, p))
+        if self.journey.resumed:
+            # A checkpoint says what was done; the environment says whether its results still exist.
+            self.app.call_from_thread(self._progress, EnvironmentProgress("Checking what the journey left…"))
+            environment = ready.environment
+            self.resume_check = check_resume(environment, self.journey, dms=services.dms_client(environment))
+        return ready
 
     def _progress(self, progress: EnvironmentProgress) -> None:
         self.progress_lines = (self.progress_lines + [progress.text])[-4:]
@@ -95,6 +127,9 @@ class WelcomeScreen(Screen[None]):
             self.query_one("#welcome-identity", Static).update(
                 Text.assemble(("Identity    ", "bold"), (ready.identity, "green"))
             )
+            self.query_one("#welcome-env", Static).update(self._environment_line(self.resume_check))
+            self._show_setback()
+            self.query_one("#start-over", Button).disabled = False
             if ready.note:
                 self._progress(EnvironmentProgress(ready.note))
             self.query_one("#welcome-loading").display = False
@@ -110,8 +145,7 @@ class WelcomeScreen(Screen[None]):
                     )
                 )
                 return
-            start.label = f"Continue: {self.journey.state.current.title} ›"
-            start.refresh(layout=True)  # the label grew: let the button grow with it
+            self._label_start()
             start.focus()
         elif event.state is WorkerState.ERROR:
             event.prevent_default()  # shown here, in the identity line, rather than in the app's error modal
@@ -121,6 +155,14 @@ class WelcomeScreen(Screen[None]):
                 Text.assemble(("Identity    ", "bold"), (message, "red"))
             )
 
+    def on_screen_resume(self) -> None:
+        """Back on Welcome (Escape from a step): say where the journey is now, which may have moved."""
+        if self.ready is not None:
+            self.query_one("#welcome-env", Static).update(self._environment_line(self.resume_check))
+            self._show_setback()
+            if not self.query_one("#reattach", Button).display:
+                self._label_start()
+
     @on(Button.Pressed, "#reattach")
     def reattach(self) -> None:
         if self.ready is None or self.run_record is None:
@@ -129,8 +171,54 @@ class WelcomeScreen(Screen[None]):
 
         self.app.push_screen(ProvisionScreen(self.journey, attach=self.run_record))
 
+    def _replans(self) -> bool:
+        """Continue leads to Review (plan again), not to Provision: the last apply failed or what it made is gone."""
+        state = self.journey.state
+        return (
+            state.current is Step.CONFIGURE
+            and state.setback is not None
+            and state.setback.step is Step.PROVISION
+            and self.journey.config_path.is_file()
+        )
+
+    def _label_start(self) -> None:
+        start = self.query_one("#start", Button)
+        current = self.journey.state.current
+        start.label = "Continue: Review (plan again) ›" if self._replans() else f"Continue: {current.title} ›"
+        start.refresh(layout=True)  # the label grew: let the button grow with it
+
     @on(Button.Pressed, "#start")
     def action_start(self) -> None:
         if self.ready is None:
             return
+        if self._replans():
+            self.wizard.goto_review()
+            return
         self.wizard.goto(self.journey.state.current)
+
+    @on(Button.Pressed, "#start-over")
+    def start_over(self) -> None:
+        """Forget the journey's progress (the configuration is kept), after saying what still exists or runs."""
+        if self.ready is None:
+            return
+        from dms_tui.app import ConfirmScreen
+
+        still = what_still_runs(self.journey, self.ready.environment)
+        question = "Start over from Configure? The journey's progress is forgotten; the configuration is kept."
+        if still:
+            question += (
+                "\n\nStill there (starting over keeps it; Provision finds it again, Cleanup removes it):\n"
+                + "\n".join(f"• {item}" for item in still)
+            )
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.journey.reset()
+                self.resume_check = None
+                self.query_one("#welcome-env", Static).update(self._environment_line())
+                self._show_setback()
+                self._label_start()
+                self.query_one("#start", Button).focus()
+                self.notify("Starting over: Continue begins at Configure.", timeout=4)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Start over", no="Cancel"), answer)

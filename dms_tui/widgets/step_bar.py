@@ -10,7 +10,7 @@ from dms_tui.journey import STEPS, Step, WizardState
 
 
 class StepBar(Static):
-    """Configure → Provision → Verify → Prepare → Migrate → Diff → Cleanup, with each step's state."""
+    """Configure → Provision → … → Diff → Cutover → Cleanup, with each step's state."""
 
     DEFAULT_CSS = """
     StepBar {
@@ -30,10 +30,15 @@ class StepBar(Static):
     def render(self) -> Text:
         state = self.state
         text = Text(no_wrap=True, overflow="ellipsis")
-        compact = bool(self.size.width) and self.size.width < 72
+        # Full names when they fit (each step's mark takes two cells), else four letters each, then tighter arrows.
+        room = self.size.width - 2 if self.size.width else 10**6
+        full = sum(len(step.title) + 2 for step in STEPS) + 3 * (len(STEPS) - 1)
+        short = 6 * len(STEPS) + 3 * (len(STEPS) - 1)
+        compact = room < full
+        separator = " › " if room >= short else "›"
         for index, step in enumerate(STEPS):
             if index:
-                text.append(" › " if not compact else "›", style="dim")  # one cell: no double-width glyphs
+                text.append(separator, style="dim")  # one cell: no double-width glyphs
             label = step.title if not compact else step.title[:4]
             if step is self.showing:
                 text.append(f"● {label}", style="bold reverse")

@@ -73,7 +73,7 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
         await pilot.pause(0.3)
         await pilot.press("enter")  # Next: verify
         verify = await _on(pilot, "VerifyScreen")
-        await _until(pilot, "the checks", lambda: verify.report is not None and "verify" not in app.busy, 180)
+        await _until(pilot, "the checks", lambda: verify.report is not None and not verify.running, 180)
         assert verify.report is not None and verify.report.passed, _visible_text(verify)
         await pilot.pause(0.3)
         await pilot.press("enter")  # Next: prepare
@@ -81,7 +81,7 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
         await _until(pilot, "the prepare button", lambda: app.focused is not None and app.focused.id == "prepare", 120)
         await pilot.press("enter")  # Prepare the seed's four rows
         await _until(pilot, "the seed data", lambda: app.focused is not None and app.focused.id == "next", 120)
-        assert "prepare" not in app.busy
+        assert "prepare" not in app.running_jobs
         await pilot.press("enter")  # Next: migrate
         migrate = await _on(pilot, "MigrateScreen")
         await _until(
