@@ -128,6 +128,34 @@ _SECTION_ATTRS = {
 }
 
 
+# What DMS assumes for each typed key a settings document leaves out (DMS user guide, task settings). The seed's
+# defaults above differ in two places (TRUNCATE_BEFORE_LOAD, logging on); a fragment read from a file means DMS's.
+DMS_DEFAULTS: dict[str, Any] = {
+    "TargetMetadata.TargetSchema": "",
+    "TargetMetadata.SupportLobs": True,
+    "TargetMetadata.FullLobMode": False,
+    "TargetMetadata.LobChunkSize": 64,
+    "TargetMetadata.LimitedSizeLobMode": True,
+    "TargetMetadata.LobMaxSize": 32,
+    "FullLoadSettings.TargetTablePrepMode": TargetTablePrepMode.DROP_AND_CREATE.value,
+    "FullLoadSettings.MaxFullLoadSubTasks": 8,
+    "FullLoadSettings.CommitRate": 10000,
+    "Logging.EnableLogging": False,
+    "ValidationSettings.EnableValidation": False,
+    "ValidationSettings.ThreadCount": 5,
+}
+
+# Settings DMS honours that the sandbox engine runs without (it loads anyway): listed apart by ``sandbox_unsupported``.
+_SANDBOX_IGNORES = {
+    "ErrorBehavior": "data errors are not handled per ErrorBehavior: a failing table errors as a whole",
+    "CharacterSetSettings": "character-set substitution is not carried out",
+    "ChangeProcessingTuning": "CDC tuning is not modelled",
+    "ChangeProcessingDdlHandlingPolicy": "DDL handling is not modelled",
+    "BeforeImageSettings": "before images are not produced",
+    "ControlTablesSettings": "control tables are not written",
+}
+
+
 class SettingsFormatError(ValueError):
     """The document is not JSON, or a typed key holds a value of the wrong JSON type."""
 
@@ -141,6 +169,8 @@ class TaskSettings:
     logging: Logging = field(default_factory=Logging)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # sections this tool does not type
+    # "Section" and "Section.Key" names the document held; None: a whole document built here (every key is written)
+    given: frozenset[str] | None = field(default=None, compare=False)
 
     @property
     def prep_mode(self) -> TargetTablePrepMode | None:
@@ -151,17 +181,30 @@ class TaskSettings:
             return None
 
     def with_prep_mode(self, mode: TargetTablePrepMode | str) -> TaskSettings:
-        return replace(self, full_load=replace(self.full_load, target_table_prep_mode=str(mode)))
+        given = (
+            None if self.given is None else self.given | {"FullLoadSettings", "FullLoadSettings.TargetTablePrepMode"}
+        )
+        return replace(self, full_load=replace(self.full_load, target_table_prep_mode=str(mode)), given=given)
 
     # -- JSON -----------------------------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
+        """The document: a whole one as built here, or what was read (a fragment stays a fragment: no key or section
+        is added unless its value was changed away from what DMS assumes when it is absent)."""
         document: dict[str, Any] = {}
+        given = self.given
         for section, fields in _FIELDS.items():
             model = getattr(self, _SECTION_ATTRS[section])
-            body: dict[str, Any] = {key: getattr(model, attr) for key, attr, _ in fields}
+            body: dict[str, Any] = {
+                key: getattr(model, attr)
+                for key, attr, _ in fields
+                if given is None
+                or f"{section}.{key}" in given
+                or getattr(model, attr) != DMS_DEFAULTS.get(f"{section}.{key}")
+            }
             body.update(copy.deepcopy(model.extra))
-            document[section] = body
+            if given is None or section in given or body:
+                document[section] = body
         document.update(copy.deepcopy(self.extra))
         return document
 
@@ -173,14 +216,19 @@ class TaskSettings:
         if not isinstance(document, dict):
             raise SettingsFormatError("Task settings must be a JSON object ({...}).")
         sections: dict[str, Any] = {}
+        given: set[str] = set()
         for section, fields in _FIELDS.items():
+            if section in document:
+                given.add(section)
             body = document.get(section, {})
             if not isinstance(body, dict):
                 raise SettingsFormatError(f"{section}: must be a JSON object, not {type(body).__name__}.")
             values: dict[str, Any] = {}
             for key, attr, expected in fields:
                 if key not in body:
+                    values[attr] = DMS_DEFAULTS[f"{section}.{key}"]  # what DMS assumes for an absent key
                     continue
+                given.add(f"{section}.{key}")
                 value = body[key]
                 if not _is_json_type(value, expected):
                     raise SettingsFormatError(
@@ -191,7 +239,7 @@ class TaskSettings:
             values["extra"] = {k: copy.deepcopy(v) for k, v in body.items() if k not in known}
             sections[_SECTION_ATTRS[section]] = _SECTION_TYPES[section](**values)
         extra = {k: copy.deepcopy(v) for k, v in document.items() if k not in _FIELDS}
-        return cls(**sections, extra=extra)
+        return cls(**sections, extra=extra, given=frozenset(given))
 
     @classmethod
     def from_json(cls, text: str) -> TaskSettings:
@@ -252,6 +300,20 @@ class TaskSettings:
                 SettingsProblem("TargetMetadata.LobMaxSize", "limited-size LOB mode needs a maximum of at least 1 KB.")
             )
         return problems
+
+    def sandbox_unsupported(self) -> list[tuple[str, str]]:
+        """(setting, what the sandbox does instead) for settings DMS honours and the sandbox engine does not."""
+        found: list[tuple[str, str]] = []
+        for section, why in _SANDBOX_IGNORES.items():
+            if self.extra.get(section):
+                found.append((section, why))
+        if self.target_metadata.target_schema:
+            found.append(("TargetMetadata.TargetSchema", "refused; rename the schema with a transformation rule"))
+        if self.full_load.commit_rate != DMS_DEFAULTS["FullLoadSettings.CommitRate"]:
+            found.append(("FullLoadSettings.CommitRate", "each table is committed once, whatever CommitRate says"))
+        if "CreatePkAfterFullLoad" in self.full_load.extra and not self.full_load.extra["CreatePkAfterFullLoad"]:
+            found.append(("FullLoadSettings.CreatePkAfterFullLoad", "the key is always built after the load"))
+        return found
 
 
 _JSON_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer"}

@@ -131,7 +131,8 @@ def test_each_validation_message_names_the_rule_and_field(rules, rule_id, field,
     [problem] = TableMappings.from_dict({"rules": rules}).validate()
     assert (problem.rule_id, problem.field) == (rule_id, field)
     assert words in problem.message
-    assert (f"rule {rule_id}" if rule_id else "table mappings") in str(problem)
+    assert str(problem).startswith(problem.path + ": ")
+    assert (f"(rule-id {rule_id})" in str(problem)) if rule_id else str(problem).startswith("rules: ")
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,17 @@ def test_documents_that_are_not_mappings_are_refused(text):
         ("%accounts", "demo_accounts", True),
         ("d%_a%s", "demo_accounts", True),
         ("demo_accounts", "demo_accounts", True),
-        ("demo_accounts", "demoXaccounts", False),  # "_" is literal, unlike SQL LIKE
+        ("demo_accounts", "demoXaccounts", True),  # "_" is one character (DMS wildcard table)
+        ("demo[_]accounts", "demoXaccounts", False),  # "[_]" is a literal underscore
+        ("demo[_]accounts", "demo_accounts", True),
+        ("load_econd", "loadsecond", True),
+        ("load_econd", "loadecond", False),
+        ("t[ab]", "ta", True),
+        ("t[ab]", "tc", False),
+        ("t[a-d]", "tc", True),
+        ("t[a-d]", "te", False),
+        ("t[a-d]%", "tdx", True),
+        ("t[", "t[", True),  # an unclosed bracket is literal
         ("demo.%", "demo_x", False),  # "." is literal, not a regex
         ("Demo%", "demo_accounts", False),
         ("%", "", True),
@@ -176,18 +187,17 @@ def test_exclude_wins_over_include_and_explicit_names_one_table():
     assert mappings.load_order("other", "only_me") == 9 and mappings.load_order("s", "accounts") == 0
 
 
-def test_transformations_apply_in_rule_id_order_to_source_names():
+def test_each_object_takes_one_action_and_rules_apply_to_source_names():
     mappings = TableMappings.from_dict(
         {
             "rules": [
                 selection("1", "s", "%"),
-                transformation("10", "table", "convert-uppercase", {"schema-name": "s", "table-name": "%"}),
                 transformation("2", "table", "add-prefix", {"schema-name": "s", "table-name": "acc%"}, value="t_"),
                 transformation(
                     "3",
                     "table",
                     "replace-suffix",
-                    {"schema-name": "s", "table-name": "%"},
+                    {"schema-name": "s", "table-name": "%_old"},
                     value="_new",
                     **{"old-value": "_old"},
                 ),
@@ -198,33 +208,116 @@ def test_transformations_apply_in_rule_id_order_to_source_names():
                     "5",
                     "column",
                     "remove-suffix",
-                    {"schema-name": "%", "table-name": "%", "column-name": "%"},
+                    {"schema-name": "s", "table-name": "x_old", "column-name": "%"},
                     value="_c",
                 ),
                 transformation("6", "schema", "remove-prefix", {"schema-name": "%"}, value="nomatch"),
             ]
         }
     )
-    assert mappings.target_table("s", "accounts") == "T_ACCOUNTS"  # add-prefix (2) before uppercase (10)
-    assert mappings.target_table("s", "x_old") == "X_NEW"
+    assert mappings.validate() == []
+    assert mappings.target_table("s", "accounts") == "t_accounts"
+    assert mappings.target_table("s", "x_old") == "x_new"
     assert mappings.target_column("s", "accounts", "pw_hash") is None
-    assert mappings.target_column("s", "accounts", "name_c") == "name"
+    assert mappings.target_column("s", "x_old", "name_c") == "name"
     assert mappings.target_schema("s") == "s"  # remove-prefix leaves names without the prefix alone
 
 
-def test_rules_dms_knows_but_the_sandbox_engine_cannot_run_are_listed():
+def test_two_actions_on_one_object_are_rejected_and_never_chained():
+    document = {
+        "rules": [
+            selection("1", "Test", "%"),
+            transformation("2", "table", "rename", {"schema-name": "Test", "table-name": "Actor"}, value="Actor1"),
+            transformation("3", "table", "add-prefix", {"schema-name": "Test", "table-name": "%"}, value="X_"),
+        ]
+    }
+    mappings = TableMappings.from_dict(document)
+    [problem] = mappings.validate()
+    assert problem.path == "rules[2].object-locator" and "only one transformation action" in problem.message
+    assert mappings.target_table("Test", "Actor") == "Actor1"  # the first rule alone, not X_Actor1
+    assert mappings.target_table("Test", "Film") == "X_Film"
+
+
+def test_data_masking_beside_a_type_change_on_one_column_is_allowed():
+    col = {"schema-name": "s", "table-name": "t", "column-name": "ssn"}
     mappings = TableMappings.from_dict(
         {
             "rules": [
-                selection("1", filters=[{"filter-type": "source", "column-name": "id"}]),
-                transformation("2", "column", "add-column", {"schema-name": "%", "table-name": "%"}, value="c"),
-                transformation("3", "table-tablespace", "rename", {"schema-name": "%", "table-name": "%"}, value="x"),
-                {"rule-type": "table-settings", "rule-id": "4"},
+                selection("1", "s", "t"),
+                transformation("2", "column", "data-masking-digits-mask", col),
+                transformation(
+                    "3", "column", "change-data-type", col, **{"data-type": {"type": "string", "length": 20}}
+                ),
             ]
         }
     )
-    found = mappings.unsupported()
-    assert len(found) == 4
-    assert "rule 1" in found[0] and "filters" in found[0]
-    assert "'add-column'" in found[1] and "'table-tablespace'" in found[2] and "table-settings" in found[3]
+    assert mappings.validate() == []
+    assert [g.feature for g in mappings.sandbox_unsupported()] == ["data-masking-digits-mask"]
+
+
+def test_aws_valid_add_column_and_before_image_rules_are_valid():
+    mappings = TableMappings.from_dict(
+        {
+            "rules": [
+                selection("1", "s", "%"),
+                transformation(
+                    "2",
+                    "column",
+                    "add-column",
+                    {"schema-name": "s", "table-name": "t"},
+                    value="full_name",
+                    expression="$first || ' ' || $last",
+                    **{"data-type": {"type": "string", "length": 50}},
+                ),
+                transformation(
+                    "3",
+                    "column",
+                    "add-before-image-columns",
+                    {"schema-name": "%", "table-name": "%", "column-name": "%"},
+                    **{"before-image-def": {"column-prefix": "BI_", "column-suffix": "", "column-filter": "pk-only"}},
+                ),
+            ]
+        }
+    )
+    assert mappings.validate() == []
+    gaps = mappings.sandbox_unsupported()
+    assert [(g.rule_id, g.feature) for g in gaps] == [("3", "add-before-image-columns")]
+
+
+def test_rules_dms_knows_but_the_sandbox_engine_cannot_run_are_listed_by_rule_and_feature():
+    mappings = TableMappings.from_dict(
+        {
+            "rules": [
+                selection(
+                    "1", "s", "t", **{"object-locator": {"schema-name": "s", "table-name": "t", "table-type": "view"}}
+                ),
+                transformation(
+                    "2",
+                    "column",
+                    "add-column",
+                    {"schema-name": "%", "table-name": "%"},
+                    value="c",
+                    expression="$AR_H_OPERATION",
+                    **{"data-type": {"type": "string", "length": 10}},
+                ),
+                transformation("3", "table-tablespace", "rename", {"schema-name": "%", "table-name": "%"}, value="x"),
+                {
+                    "rule-type": "table-settings",
+                    "rule-id": "4",
+                    "rule-name": "4",
+                    "object-locator": {"schema-name": "s", "table-name": "t"},
+                    "parallel-load": {"type": "partitions-auto"},
+                },
+            ]
+        }
+    )
+    assert mappings.validate() == []
+    gaps = [(g.rule_id, g.feature) for g in mappings.sandbox_unsupported()]
+    assert gaps == [
+        ("1", "table-type view"),
+        ("2", "expression header $AR_H_OPERATION"),
+        ("3", "rule-target table-tablespace"),
+        ("4", "parallel-load"),
+    ]
+    assert "rule 2" in mappings.unsupported()[1]
     assert default_mappings().unsupported() == []
