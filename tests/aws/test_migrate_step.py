@@ -127,7 +127,7 @@ def test_every_form_problem_names_its_field_or_rule() -> None:
     assert "migration type 'full-load-and-magic' is not one of full-load, full-load-and-cdc, cdc" in problems
     assert "FullLoadSettings.TargetTablePrepMode: 'TRUNCATE_EVERYTHING' is not a prep mode" in problems
     assert "FullLoadSettings.MaxFullLoadSubTasks: 50 is out of range" in problems
-    assert "rule 1: rule-id: used by 2 rules" in problems
+    assert "rules[0].rule-id: used by 2 rules; rule ids must be unique. (rule-id 1)" in problems
     assert check.mappings_problems and check.settings_problems and check.task_problems
 
 
@@ -155,7 +155,7 @@ def test_mappings_that_are_not_json_or_miss_a_value_are_explained() -> None:
         "object-locator": {"schema-name": "demo_schema", "table-name": "demo_accounts"},
     }
     assert TaskDraft(mappings_text=mappings_with(INCLUDE, rename)).check().mappings_problems == (
-        "rule 2: value: missing value; rename needs a value.",
+        "rules[1].value: missing value; rename needs a value. (rule-id 2)",
     )
     assert "no selection rule includes any table" in TaskDraft(mappings_text=mappings_with()).check().problems[0]
 

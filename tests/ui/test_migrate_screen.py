@@ -241,7 +241,7 @@ async def test_the_form_validates_as_the_person_types_and_previews_what_is_copie
         mappings.text = json.dumps(broken, indent=2)
         await pilot.pause()
         problems = text_of(screen, "#draft-problems")
-        assert "rule 3: rule-action: 'drop-table' does not apply to rule-target 'table'" in problems, problems
+        assert "rules[2].rule-action: 'drop-table' does not apply to rule-target 'table'" in problems, problems
         assert screen.query_one("#create-task", Button).disabled
         assert "fix the problems" in hint(screen)
 
