@@ -284,16 +284,18 @@ class Environment:
             ("dms-tui", "sandbox", "down"),
         )
 
-    def remove_local_pieces(self) -> str:
+    def remove_local_pieces(self, *, keep_terraform_state: bool = False) -> str:
         """Stop and delete this environment's local pieces (by pid), and the sandbox when no other environment is
-        provisioned in it; what was done. Raises StepError naming what is left and how to finish by hand."""
+        provisioned in it; what was done. Raises StepError naming what is left and how to finish by hand.
+        ``keep_terraform_state``: after a failed destroy the state still tracks objects (unless the whole sandbox
+        goes, taking them along)."""
         if not self.emulated:
             return "nothing runs on this machine"
         from dms_tui.sandbox.environment import remove_environment
         from dms_tui.sandbox.lifecycle import SandboxError
 
         try:
-            summary, problems, leftovers = remove_environment(self)
+            summary, problems, leftovers = remove_environment(self, keep_terraform_state=keep_terraform_state)
         except SandboxError as exc:
             raise StepError("The sandbox did not stop.", str(exc), "Run `dms-tui sandbox down`.") from exc
         if problems:

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         )
     from rich.text import Text
 
+    from dms_tui.commands.provision import gone_resources_text, service_roles_kept_text
     from dms_tui.journey import Journey
     from dms_tui.provision.events import ApplyComplete
     from dms_tui.steps.cleanup import (
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         plan_cleanup,
         run_cleanup,
     )
+    from dms_tui.steps.provision import GoneResourcesForgotten, ServiceRolesKept
 
     out, err = stdout_console(), stderr_console()
     progress = err if args.json else out
@@ -79,6 +81,10 @@ def run(args: argparse.Namespace) -> int:
                 progress.print(Text(f"… {event.what}", style="bold"))
             elif isinstance(event, CleanupTerraformEvent) and isinstance(event.event, ApplyComplete):
                 progress.print(Text(f"  ✓ {event.event.address}", style="green"))
+            elif isinstance(event, CleanupTerraformEvent) and isinstance(event.event, ServiceRolesKept):
+                progress.print(Text("  " + service_roles_kept_text(event.event), style="yellow"))
+            elif isinstance(event, CleanupTerraformEvent) and isinstance(event.event, GoneResourcesForgotten):
+                progress.print(Text("  " + gone_resources_text(event.event), style="yellow"))
             elif isinstance(event, CleanupStepFinished):
                 mark, style = ("✓", "green") if event.ok else ("✗", "red")
                 progress.print(Text(f"{mark} {event.key}: {event.message}", style=style))

@@ -222,6 +222,12 @@ class ProgressRenderer:
             say(Text(f"Following terraform {event.record.label} ({state}), from the start of its log…", style="dim"))
         elif isinstance(event, step.PlanStale):
             say(Text(event.reason, style="yellow"))
+        elif isinstance(event, step.ServiceRolesDecided):
+            say(Text(f"DMS service roles: {event.reason} (create_dms_service_roles = {str(event.create).lower()})"))
+        elif isinstance(event, step.ServiceRolesKept):
+            say(Text(service_roles_kept_text(event), style="yellow"))
+        elif isinstance(event, step.GoneResourcesForgotten):
+            say(Text(gone_resources_text(event), style="yellow"))
         elif isinstance(event, step.ReadingOutputs):
             say(Text("Reading the outputs (terraform output -json)…", style="dim"))
         elif isinstance(event, step.ProvisionedWithoutTerraform):
@@ -236,6 +242,18 @@ class ProgressRenderer:
             self._bar.update(
                 self._task, total=max(progress.planned, 1), completed=progress.done, description=description
             )
+
+
+def service_roles_kept_text(event: Any) -> str:
+    return (
+        "Kept the account-wide DMS roles (out of this environment's state, so destroy leaves them for the other "
+        f"environments of the account; they cost nothing). To delete them by hand: {event.manual_command}"
+    )
+
+
+def gone_resources_text(event: Any) -> str:
+    where = ", ".join(event.addresses) or "(no address given)"
+    return f"Already gone, removed from the state and counted as destroyed: {where}; destroying the rest again."
 
 
 def _past(action: str) -> str:

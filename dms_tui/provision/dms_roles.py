@@ -96,6 +96,20 @@ def state_manages_roles(state_file: Path) -> bool:
     return False
 
 
+def managed_addresses(state_file: Path) -> tuple[str, ...]:
+    """The roles' addresses (of :data:`STATE_ADDRESSES`) that the local terraform state holds."""
+    try:
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ()
+    held = set()
+    for resource in state.get("resources", []) if isinstance(state, dict) else []:
+        for instance in resource.get("instances", []):
+            key = instance.get("index_key")
+            held.add(f"{resource.get('module')}.{resource.get('type')}.{resource.get('name')}[{key}]")
+    return tuple(address for address in STATE_ADDRESSES if address in held)
+
+
 def decide(iam: Any, state_file: Path | None = None) -> RolesDecision:
     """Create the roles unless the account has them; keep them when this environment's state already does.
     Raises RolesLookupError when IAM cannot answer."""

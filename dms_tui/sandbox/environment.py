@@ -103,9 +103,12 @@ def provision_without_terraform(
     return sandbox_environment(info)
 
 
-def remove_environment(environment: Environment) -> tuple[str, list[str], list[int]]:
+def remove_environment(
+    environment: Environment, *, keep_terraform_state: bool = False
+) -> tuple[str, list[str], list[int]]:
     """Cleanup's last step in the sandbox: (what was done, what could not be removed, pids still running)."""
-    report = Sandbox(environment.workdir, region=environment.region, env=environment.env).remove_environment()
+    sandbox = Sandbox(environment.workdir, region=environment.region, env=environment.env)
+    report = sandbox.remove_environment(keep_terraform_state=keep_terraform_state)
     return report.summary, list(report.problems), list(report.leftover_pids)
 
 

@@ -949,10 +949,13 @@ class Sandbox:
 
     # -- removing an environment ---------------------------------------------------------------------------------
 
-    def remove_environment(self, on_event: SandboxEventSink = _ignore) -> RemovalReport:
+    def remove_environment(
+        self, on_event: SandboxEventSink = _ignore, *, keep_terraform_state: bool = False
+    ) -> RemovalReport:
         """Cleanup's last step for this environment: the objects the boto3 path created (terraform's are gone by
         then), its forwarders, its clusters and their data, its terraform state; then the whole sandbox when no
-        other environment is provisioned in it. Objects already gone count as removed."""
+        other environment is provisioned in it. Objects already gone count as removed. ``keep_terraform_state``
+        (after a failed destroy): the state stays while the daemon, and so the objects it tracks, stay."""
         removed: list[ResourceRemoved] = []
         problems: list[str] = []
         leftovers: list[int] = []
@@ -987,12 +990,14 @@ class Sandbox:
             state.environments.pop(self.env, None)
             state.save(self.workdir)
             others = tuple(sorted(n for n, r in state.environments.items() if r.provisioned_in(daemon_pid)))
-        self._remove_terraform_state()
+        if not keep_terraform_state:
+            self._remove_terraform_state()
         stopped = False
         if not others and not problems:
             report = self.down(keep_data=False, on_event=on_event)
             leftovers += list(report.leftover_pids)
             stopped = True
+            self._remove_terraform_state()  # the objects it tracked went with the daemon
         return RemovalReport(self.env, tuple(removed), tuple(problems), tuple(leftovers), stopped, others)
 
     def _remove_terraform_state(self) -> None:

@@ -220,7 +220,9 @@ def run_cleanup(
             yield from _destroy(environment, journey, item, outcome)
             result = outcome[0]
         else:
-            result = _remove_local(environment, item)
+            # After a failed destroy the environment's terraform state is kept (it tracks what is left).
+            terraform_failed = any(r.key == TERRAFORM and not r.ok for r in results)
+            result = _remove_local(environment, item, keep_terraform_state=terraform_failed)
         results.append(result)
         yield result
     done = CleanupDone(tuple(results))
@@ -249,9 +251,13 @@ def _delete_tasks(environment: Environment, journey: Journey, item: CleanupItem,
     return CleanupStepFinished(TASK, True, "; ".join(messages))
 
 
-def _remove_local(environment: Environment, item: CleanupItem) -> CleanupStepFinished:
+def _remove_local(
+    environment: Environment, item: CleanupItem, *, keep_terraform_state: bool = False
+) -> CleanupStepFinished:
     try:
-        return CleanupStepFinished(item.key, True, environment.remove_local_pieces())
+        return CleanupStepFinished(
+            item.key, True, environment.remove_local_pieces(keep_terraform_state=keep_terraform_state)
+        )
     except StepError as err:
         return CleanupStepFinished(item.key, False, f"{err.what} {err.why}".strip(), err.next_step or item.command)
 
@@ -279,11 +285,16 @@ def _destroy(
         # Nothing was applied with terraform here (the sandbox's boto3 path, or never provisioned).
         outcome.append(CleanupStepFinished(TERRAFORM, True, "no terraform state: nothing to destroy"))
         return
+    notes: list[str] = []
     try:
         for event in _synchronously(provision.destroy(environment, journey)):
             yield CleanupTerraformEvent(event)
-            if isinstance(event, provision.DestroyFinished):
-                outcome.append(CleanupStepFinished(TERRAFORM, True, "destroyed"))
+            if isinstance(event, provision.ServiceRolesKept):
+                notes.append("the account-wide DMS roles were kept for the account's other environments")
+            elif isinstance(event, provision.GoneResourcesForgotten):
+                notes.append(f"{len(event.addresses)} object(s) already gone, taken out of the state")
+            elif isinstance(event, provision.DestroyFinished):
+                outcome.append(CleanupStepFinished(TERRAFORM, True, "; ".join(["destroyed", *notes])))
             elif isinstance(event, provision.RunFailed):
                 message = f"{event.headline} Log: {event.log_path}"
                 outcome.append(CleanupStepFinished(TERRAFORM, False, message, item.command))

@@ -140,6 +140,24 @@ class ServiceRolesDecided:
 
 
 @dataclass(frozen=True)
+class ServiceRolesKept:
+    """Before a destroy: the account-wide DMS roles this environment created were taken out of its state, so the
+    destroy leaves them for every other environment in the account (``manual_command`` deletes them by hand)."""
+
+    addresses: tuple[str, ...]
+    manual_command: str
+
+
+@dataclass(frozen=True)
+class GoneResourcesForgotten:
+    """terraform destroy met objects that were already gone (e.g. InvalidPermission.NotFound, TargetGroupNotFound):
+    they were removed from the state (``terraform state rm``), counted as destroyed, and the destroy ran again."""
+
+    addresses: tuple[str, ...]
+    errors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RunStarted:
     """A detached terraform run began (it goes on if this process ends; `dms-tui provision attach` follows it)."""
 
@@ -215,6 +233,8 @@ class RunFailed:
 StepEvent = (
     PlanReviewed
     | ServiceRolesDecided
+    | ServiceRolesKept
+    | GoneResourcesForgotten
     | RunStarted
     | RunAttached
     | PlanStale
@@ -679,7 +699,36 @@ async def _after_apply(job: ProvisionJob) -> AsyncIterator[ProvisionEvent]:
     yield ApplyFinished(outputs, public_outputs(raw), environment)
 
 
+#: How terraform's errors say an object it is deleting is already gone (moto and AWS alike).
+GONE_MARKERS: tuple[str, ...] = (
+    "NotFound",
+    "not found",
+    "NoSuchEntity",
+    "does not exist",
+    "ResourceNotFoundFault",
+)
+_DESTROY_ATTEMPTS = 3
+
+
+def _already_gone(diagnostic: Diagnostic) -> bool:
+    text = f"{diagnostic.summary} {diagnostic.detail}"
+    return diagnostic.is_error and any(marker in text for marker in GONE_MARKERS)
+
+
+async def _state_rm(
+    job: ProvisionJob, site: TerraformSite, addresses: tuple[str, ...]
+) -> AsyncIterator[TerraformEvent]:
+    async for event in job.piped(site.runner().command("state", "rm", *addresses, json_stream=False)):
+        yield event
+
+
 async def _destroy_body(job: ProvisionJob, *, attach: RunRecord | None = None) -> AsyncIterator[ProvisionEvent]:
+    """init; the account-wide DMS roles out of the state (never destroyed: another environment may use them);
+    destroy detached. Objects already gone count as destroyed: their addresses leave the state and the destroy
+    runs again (at most twice more); any other error ends it with RunFailed."""
+    from dms_tui.provision import dms_roles
+
+    site: TerraformSite | None = None
     if attach is not None:
         record = attach
         yield RunAttached(record, running=record.finished() is None and record.alive())
@@ -691,13 +740,33 @@ async def _destroy_body(job: ProvisionJob, *, attach: RunRecord | None = None) -
         if (failure := job.failed("init")) is not None:
             yield failure
             return
+        if site.bundle and (held := dms_roles.managed_addresses(site.root_module / "terraform.tfstate")):
+            async for event in _state_rm(job, site, held):
+                yield event
+            if (failure := job.failed("state rm")) is not None:
+                yield failure
+                return
+            yield ServiceRolesKept(held, dms_roles.manual_delete_command(job.environment.aws_cli_flags()))
         record = await asyncio.to_thread(start_run, job.environment, site, "destroy", runner.destroy())
         yield RunStarted(record, dms_tui_command_line(job.environment, "attach"))
-    async for event in job.follow(record):
-        yield event
-    if (failure := job.failed(record.label)) is not None:
-        yield failure
-        return
+    for attempt in range(1, _DESTROY_ATTEMPTS + 1):
+        async for event in job.follow(record):
+            yield event
+        failure = job.failed(record.label)
+        if failure is None:
+            break
+        gone = [d for d in failure.errors if _already_gone(d)]
+        if attempt == _DESTROY_ATTEMPTS or failure.interrupted or not gone or len(gone) < len(failure.errors):
+            yield failure
+            return
+        site = site or await job.open_site()
+        addresses = tuple(dict.fromkeys(d.address for d in gone if d.address))
+        if addresses:
+            async for event in _state_rm(job, site, addresses):
+                yield event
+        yield GoneResourcesForgotten(addresses, tuple(f"{d.summary}: {d.detail}".strip(": ")[:300] for d in gone))
+        record = await asyncio.to_thread(start_run, job.environment, site, "destroy", site.runner().destroy())
+        yield RunStarted(record, dms_tui_command_line(job.environment, "attach"))
     job.journey.update(outputs=None)
     yield DestroyFinished(job.environment.with_outputs(None))
 
