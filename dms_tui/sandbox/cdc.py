@@ -1,0 +1,595 @@
+"""Change data capture for the sandbox DMS engine: PostgreSQL logical decoding, applied on the target in commit order.
+
+Plugin and client path
+    ``test_decoding`` (it ships with PostgreSQL, and it is one of the two plugins DMS itself uses on PostgreSQL
+    sources). ``wal2json`` is not installed here, and ``pgoutput`` speaks a binary protocol meant for the streaming
+    replication protocol. psycopg 3 has no replication-protocol support, so changes are read with the SQL slot
+    functions: ``pg_logical_slot_peek_changes`` (read without consuming), then ``pg_replication_slot_advance`` once
+    the target has committed them. The one replication-protocol command used is ``CREATE_REPLICATION_SLOT ... (SNAPSHOT
+    'export')``, sent as a simple query on a ``replication=database`` connection, because only it exports the slot's
+    snapshot (the SQL function ``pg_create_logical_replication_slot`` does not).
+
+Consistency of the full load and the start of capture (no change lost, none applied twice)
+    The slot is created FIRST, with an exported snapshot, and every table of the full load is copied inside that very
+    snapshot (``SET TRANSACTION SNAPSHOT``) while the replication connection that exported it stays open. The snapshot
+    holds exactly the transactions whose commit record ends at or before the slot's consistent point C; the slot
+    decodes exactly those committing after C. So the copy and the stream meet at C with no gap and no overlap.
+    Each table's load point is recorded on the target (``awsdms_table_state.loaded_at_lsn``) in the same target
+    transaction that loads the table, and a change to a table is applied only when its transaction's commit LSN is
+    above that table's load point. A table reloaded during CDC (ReloadTables) or loaded on a resume uses a fresh
+    TEMPORARY slot's exported snapshot the same way: its load point is that slot's consistent point, and the main
+    slot's changes at or before it are skipped for that table only.
+
+Exactly once across a crash (SIGKILL of the daemon or the engine)
+    Each batch of source transactions is applied in ONE target transaction that also writes the batch's last commit
+    LSN to ``awsdms_txn_state.checkpoint_lsn``. The slot is advanced only after that commit. After a crash the slot
+    may hand out transactions already applied (the crash fell between the target commit and the advance); they are
+    recognised by their commit LSN (at or below the checkpoint) and skipped. Nothing is lost because the slot never
+    moves past what the target holds.
+
+Tables DMS cannot apply updates and deletes to
+    Without a primary key on the source (test_decoding then sends no old key for UPDATE/DELETE, or none at all with
+    REPLICA IDENTITY NOTHING) or without a primary key / unique index on the target covering the source key, updates
+    and deletes are counted (Updates, Deletes) but not applied (AppliedUpdates, AppliedDeletes stay 0), as DMS
+    documents for PostgreSQL sources; the table's statistics say so in ``ValidationStateDetails`` and the engine emits
+    ``ChangesNotApplied``. Inserts are applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import select
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import psycopg
+from psycopg import pq, sql
+
+from dms_tui.dmstask.preview import TablePreview
+
+PLUGIN = "test_decoding"
+CONTROL_SCHEMA = "awsdms_control"
+_PEEK_OPTIONS = ("include-xids", "1", "include-timestamp", "1", "skip-empty-xacts", "1")
+_FLUSH_PREFIX = "dms-tui-flush"
+
+ChangeKind = Literal["INSERT", "UPDATE", "DELETE", "TRUNCATE"]
+
+
+# -- LSNs -------------------------------------------------------------------------------------------------------------
+
+
+def lsn_to_int(text: str) -> int:
+    high, _, low = str(text).partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def int_to_lsn(value: int) -> str:
+    return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
+
+
+def slot_name_for(task_id: str, source_db: str, target_db: str) -> str:
+    """A deterministic slot name (a-z, 0-9, _; at most 63): a task re-created under the same identifier after the
+    sandbox daemon restarted finds its slot again. (DMS generates a random name; ``SlotName`` on the endpoint wins.)"""
+    base = re.sub(r"[^a-z0-9_]", "_", task_id.lower())[:40]
+    digest = hashlib.sha1(f"{task_id}\0{source_db}\0{target_db}".encode()).hexdigest()[:8]  # noqa: S324 - a name
+    return f"dms_{base}_{digest}"
+
+
+# -- test_decoding's output -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    schema: str
+    table: str
+    new: Mapping[str, str | None] = field(default_factory=dict)  # column -> text value (None: NULL)
+    old_key: Mapping[str, str | None] = field(default_factory=dict)  # UPDATE old-key / DELETE's identity columns
+    unchanged: frozenset[str] = frozenset()  # unchanged TOAST values: not sent, so not set
+
+
+@dataclass(frozen=True)
+class Transaction:
+    xid: int
+    commit_lsn: int  # the end of the commit record (what the slot confirms)
+    commit_time: datetime
+    changes: tuple[Change, ...]
+
+
+class DecodeError(ValueError):
+    """A line of test_decoding output this parser does not understand."""
+
+
+def _identifier(text: str, pos: int) -> tuple[str, int]:
+    """A name as quote_identifier() writes it, from ``pos``; returns (name, position after it)."""
+    if text.startswith('"', pos):
+        out: list[str] = []
+        i = pos + 1
+        while True:
+            j = text.index('"', i)
+            out.append(text[i:j])
+            if text.startswith('"', j + 1):
+                out.append('"')
+                i = j + 2
+            else:
+                return "".join(out), j + 1
+    i = pos
+    while i < len(text) and text[i] not in ".[: ":
+        i += 1
+    return text[pos:i], i
+
+
+def _columns(text: str, pos: int, end: int) -> tuple[dict[str, str | None], set[str], int]:
+    """``name[type]:value`` pairs separated by spaces, until ``end`` or a section keyword."""
+    values: dict[str, str | None] = {}
+    unchanged: set[str] = set()
+    i = pos
+    while i < end:
+        if text.startswith("new-tuple:", i):
+            break
+        name, i = _identifier(text, i)
+        if not text.startswith("[", i):
+            raise DecodeError(f"expected '[' after column {name!r} at {i}: {text[:200]!r}")
+        close = text.index("]:", i)
+        i = close + 2
+        if text.startswith("'", i):
+            out: list[str] = []
+            j = i + 1
+            while True:
+                k = text.index("'", j)
+                out.append(text[j:k])
+                if text.startswith("'", k + 1):
+                    out.append("'")
+                    j = k + 2
+                else:
+                    break
+            values[name] = "".join(out)
+            i = k + 1
+        else:
+            k = text.find(" ", i)
+            k = end if k == -1 or k > end else k
+            raw = text[i:k]
+            if raw == "null":
+                values[name] = None
+            elif raw == "unchanged-toast-datum":
+                unchanged.add(name)
+            else:
+                values[name] = raw
+            i = k
+        while i < end and text[i] == " ":
+            i += 1
+    return values, unchanged, i
+
+
+def parse_change(data: str) -> Change:
+    """One ``table schema.name: ACTION: ...`` line."""
+    if not data.startswith("table "):
+        raise DecodeError(f"not a change: {data[:80]!r}")
+    schema, i = _identifier(data, 6)
+    if not data.startswith(".", i):
+        raise DecodeError(f"no schema in {data[:80]!r}")
+    table, i = _identifier(data, i + 1)
+    if not data.startswith(": ", i):
+        raise DecodeError(f"no action in {data[:80]!r}")
+    colon = data.index(":", i + 2)
+    kind = data[i + 2 : colon]
+    rest = colon + 2
+    end = len(data)
+    if kind not in ("INSERT", "UPDATE", "DELETE", "TRUNCATE"):
+        raise DecodeError(f"unknown action {kind!r}")
+    if kind == "TRUNCATE" or data.startswith("(no-tuple-data)", rest):
+        return Change(kind, schema, table)  # type: ignore[arg-type]
+    if kind == "UPDATE" and data.startswith("old-key: ", rest):
+        old, _, i = _columns(data, rest + len("old-key: "), end)
+        if not data.startswith("new-tuple: ", i):
+            raise DecodeError(f"UPDATE without new-tuple: {data[:120]!r}")
+        new, unchanged, _ = _columns(data, i + len("new-tuple: "), end)
+        return Change("UPDATE", schema, table, new, old, frozenset(unchanged))
+    values, unchanged, _ = _columns(data, rest, end)
+    if kind == "DELETE":
+        return Change("DELETE", schema, table, {}, values)
+    return Change(kind, schema, table, values, {}, frozenset(unchanged))  # type: ignore[arg-type]
+
+
+_COMMIT = re.compile(r"^COMMIT (\d+)(?: \(at (.+)\))?$")
+
+
+def group_transactions(rows: Iterable[tuple[str, Any, str]]) -> list[Transaction]:
+    """pg_logical_slot_peek_changes rows (lsn, xid, data) as whole transactions, in commit order. Logical messages
+    (the engine's own flush marker) are dropped; a transaction cut off at the end of the rows is left out."""
+    done: list[Transaction] = []
+    changes: list[Change] = []
+    for lsn, _xid, data in rows:
+        if data.startswith("BEGIN"):
+            changes = []
+        elif data.startswith("COMMIT"):
+            match = _COMMIT.match(data)
+            if match is None:
+                raise DecodeError(f"bad COMMIT line {data!r}")
+            when = datetime.fromisoformat(match.group(2)) if match.group(2) else datetime.now(UTC)
+            done.append(Transaction(int(match.group(1)), lsn_to_int(lsn), when, tuple(changes)))
+            changes = []
+        elif data.startswith("table "):
+            changes.append(parse_change(data))
+        # "message: ..." lines: logical messages (our flush marker), not data
+    return done
+
+
+# -- slots ------------------------------------------------------------------------------------------------------------
+
+
+def _wait_socket(pgconn: pq.abc.PGconn) -> None:
+    select.select([pgconn.socket], [], [], 1.0)
+
+
+class ExportedSnapshot:
+    """A slot created on a replication connection with its snapshot exported; the snapshot stays importable while
+    this object is open (closing it drops a TEMPORARY slot)."""
+
+    def __init__(self, conninfo: str, slot: str, *, temporary: bool) -> None:
+        self._conn = psycopg.connect(conninfo, autocommit=True, replication="database")
+        pgconn = self._conn.pgconn
+        pgconn.nonblocking = 1
+        kind = "TEMPORARY LOGICAL" if temporary else "LOGICAL"
+        # slot is [a-z0-9_] only (slot_name_for); the server refuses anything else.
+        pgconn.send_query(f"CREATE_REPLICATION_SLOT {slot} {kind} {PLUGIN} (SNAPSHOT 'export')".encode())
+        while pgconn.flush() == 1:
+            _wait_socket(pgconn)
+        result = None
+        while True:
+            while pgconn.is_busy():  # waits for running transactions to end (the slot's consistent point)
+                _wait_socket(pgconn)
+                pgconn.consume_input()
+            got = pgconn.get_result()
+            if got is None:
+                break
+            result = got
+        if result is None or result.status != pq.ExecStatus.TUPLES_OK:
+            error = psycopg.errors.error_from_result(result) if result is not None else None
+            self._conn.close()
+            raise error or psycopg.OperationalError("CREATE_REPLICATION_SLOT gave no answer")
+        self.slot = slot
+        self.consistent_lsn = lsn_to_int((result.get_value(0, 1) or b"0/0").decode())
+        self.snapshot = (result.get_value(0, 2) or b"").decode()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ExportedSnapshot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    name: str
+    active: bool
+    confirmed_flush_lsn: int
+    retained_wal_bytes: int
+
+
+def slot_info(conn: psycopg.Connection[Any], slot: str) -> SlotInfo | None:
+    row = conn.execute(
+        "SELECT active, confirmed_flush_lsn::text, "
+        "coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint "
+        "FROM pg_replication_slots WHERE slot_name = %s",
+        (slot,),
+    ).fetchone()
+    if row is None:
+        return None
+    return SlotInfo(slot, bool(row[0]), lsn_to_int(row[1] or "0/0"), int(row[2]))
+
+
+def drop_slot(conn: psycopg.Connection[Any], slot: str) -> bool:
+    """Drop ``slot`` if it exists (a session still holding it is ended first); True when one was dropped."""
+    row = conn.execute("SELECT active_pid FROM pg_replication_slots WHERE slot_name = %s", (slot,)).fetchone()
+    if row is None:
+        return False
+    if row[0]:
+        conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+    for _ in range(50):
+        try:
+            conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+            return True
+        except psycopg.errors.ObjectInUse:
+            import time
+
+            time.sleep(0.1)
+    conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+    return True
+
+
+def create_slot(conn: psycopg.Connection[Any], slot: str) -> int:
+    """A slot without a snapshot (``cdc`` tasks: capture starts now); its consistent point."""
+    row = conn.execute("SELECT lsn::text FROM pg_create_logical_replication_slot(%s, %s)", (slot, PLUGIN)).fetchone()
+    assert row is not None
+    return lsn_to_int(row[0])
+
+
+def flush_wal(conn: psycopg.Connection[Any]) -> int:
+    """Make every commit so far visible to decoding, and return the flushed position.
+
+    Decoding only reads WAL that is flushed, and the sandbox clusters run with synchronous_commit=off (commits reach
+    the disk up to 3 x wal_writer_delay later). One synchronously committed logical message flushes the WAL up to
+    itself, so every earlier commit becomes decodable at once; it adds one tiny record per poll."""
+    with conn.transaction():
+        conn.execute("SET LOCAL synchronous_commit = on")
+        conn.execute("SELECT pg_logical_emit_message(true, %s, '')", (_FLUSH_PREFIX,))
+    row = conn.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()
+    assert row is not None
+    return lsn_to_int(row[0])
+
+
+def peek(conn: psycopg.Connection[Any], slot: str, upto_lsn: int, max_changes: int) -> list[tuple[str, Any, str]]:
+    """Rows of whole transactions committed before ``upto_lsn`` (at most about ``max_changes``), not consumed."""
+    return conn.execute(
+        "SELECT lsn::text, xid, data FROM pg_logical_slot_peek_changes(%s, %s::pg_lsn, %s, %s, %s, %s, %s, %s, %s)",
+        (slot, int_to_lsn(upto_lsn), max_changes, *_PEEK_OPTIONS),
+    ).fetchall()
+
+
+def advance(conn: psycopg.Connection[Any], slot: str, lsn: int) -> None:
+    conn.execute("SELECT pg_replication_slot_advance(%s, %s::pg_lsn)", (slot, int_to_lsn(lsn)))
+
+
+# -- the target's control tables --------------------------------------------------------------------------------------
+
+_CONTROL_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {CONTROL_SCHEMA};
+CREATE TABLE IF NOT EXISTS {CONTROL_SCHEMA}.awsdms_txn_state (
+    task_name text PRIMARY KEY,
+    slot_name text NOT NULL,
+    checkpoint_lsn pg_lsn NOT NULL,
+    source_commit_time timestamptz,
+    updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS {CONTROL_SCHEMA}.awsdms_table_state (
+    task_name text NOT NULL,
+    schema_name text NOT NULL,
+    table_name text NOT NULL,
+    loaded_at_lsn pg_lsn NOT NULL,
+    loaded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (task_name, schema_name, table_name));
+"""
+
+
+def ensure_control_tables(conn: psycopg.Connection[Any]) -> None:
+    """DMS's recovery table idea (``TaskRecoveryTableEnabled`` writes ``awsdms_txn_state`` on the target), in a
+    schema of its own so a diff of the migrated schemas never sees it."""
+    try:
+        conn.execute(_CONTROL_DDL)
+    except psycopg.errors.UniqueViolation:  # two tasks creating it at once: the other one won
+        conn.rollback() if not conn.autocommit else None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    slot: str
+    lsn: int
+    source_commit_time: datetime | None
+
+
+def read_checkpoint(conn: psycopg.Connection[Any], task: str) -> Checkpoint | None:
+    row = conn.execute(
+        f"SELECT slot_name, checkpoint_lsn::text, source_commit_time FROM {CONTROL_SCHEMA}.awsdms_txn_state "  # noqa: S608
+        "WHERE task_name = %s",
+        (task,),
+    ).fetchone()
+    return None if row is None else Checkpoint(row[0], lsn_to_int(row[1]), row[2])
+
+
+def write_checkpoint(
+    conn: psycopg.Connection[Any], task: str, slot: str, lsn: int, commit_time: datetime | None
+) -> None:
+    conn.execute(
+        f"INSERT INTO {CONTROL_SCHEMA}.awsdms_txn_state (task_name, slot_name, checkpoint_lsn, source_commit_time) "  # noqa: S608
+        "VALUES (%s, %s, %s::pg_lsn, %s) ON CONFLICT (task_name) DO UPDATE SET slot_name = EXCLUDED.slot_name, "
+        "checkpoint_lsn = EXCLUDED.checkpoint_lsn, source_commit_time = EXCLUDED.source_commit_time, updated_at = now()",
+        (task, slot, int_to_lsn(lsn), commit_time),
+    )
+
+
+def read_load_points(conn: psycopg.Connection[Any], task: str) -> dict[tuple[str, str], int]:
+    rows = conn.execute(
+        f"SELECT schema_name, table_name, loaded_at_lsn::text FROM {CONTROL_SCHEMA}.awsdms_table_state "  # noqa: S608
+        "WHERE task_name = %s",
+        (task,),
+    ).fetchall()
+    return {(r[0], r[1]): lsn_to_int(r[2]) for r in rows}
+
+
+def write_load_point(conn: psycopg.Connection[Any], task: str, schema: str, table: str, lsn: int) -> None:
+    conn.execute(
+        f"INSERT INTO {CONTROL_SCHEMA}.awsdms_table_state (task_name, schema_name, table_name, loaded_at_lsn) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s::pg_lsn) ON CONFLICT (task_name, schema_name, table_name) DO UPDATE SET "
+        "loaded_at_lsn = EXCLUDED.loaded_at_lsn, loaded_at = now()",
+        (task, schema, table, int_to_lsn(lsn)),
+    )
+
+
+def forget_task(conn: psycopg.Connection[Any], task: str) -> None:
+    conn.execute(f"DELETE FROM {CONTROL_SCHEMA}.awsdms_txn_state WHERE task_name = %s", (task,))  # noqa: S608
+    conn.execute(f"DELETE FROM {CONTROL_SCHEMA}.awsdms_table_state WHERE task_name = %s", (task,))  # noqa: S608
+
+
+# -- applying ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TableCounters:
+    inserts: int = 0
+    updates: int = 0
+    deletes: int = 0
+    ddls: int = 0
+    applied_inserts: int = 0
+    applied_updates: int = 0
+    applied_deletes: int = 0
+    applied_ddls: int = 0
+    skipped_before_load: int = 0  # changes already in the table's loaded copy
+
+
+@dataclass(frozen=True)
+class ApplyTarget:
+    """How one source table's changes land on the target."""
+
+    plan: TablePreview
+    key_source: tuple[str, ...]  # source key columns (empty: updates and deletes cannot be applied)
+    key_target: tuple[str, ...]
+    no_key_reason: str = ""
+
+    @property
+    def keyed(self) -> bool:
+        return bool(self.key_source)
+
+
+def apply_targets(
+    plans: Sequence[TablePreview], source: psycopg.Connection[Any], target: psycopg.Connection[Any]
+) -> dict[tuple[str, str], ApplyTarget]:
+    """Each selected table's apply key: the source primary key, if the source sends it (replica identity) and the
+    target has a primary key or unique index on exactly those (renamed) columns."""
+    out: dict[tuple[str, str], ApplyTarget] = {}
+    for plan in plans:
+        key = (plan.source.schema, plan.source.table)
+        src_key = plan.table.primary_key
+        reason = ""
+        ident_row = source.execute(
+            "SELECT relreplident FROM pg_class WHERE oid = to_regclass(%s)",
+            (_quoted(plan.source.schema, plan.source.table),),
+        ).fetchone()
+        identity = ident_row[0] if ident_row else "d"
+        if identity == "n":
+            reason = "the source table has REPLICA IDENTITY NOTHING: its updates and deletes carry no key"
+        elif not src_key:
+            reason = "the source table has no primary key: its updates and deletes carry no key"
+        tgt_key = plan.primary_key_target
+        if not reason and not tgt_key:
+            reason = "a key column is removed by the table mappings"
+        if not reason:
+            unique = target.execute(
+                "SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_index i "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                "WHERE i.indrelid = to_regclass(%s) AND i.indisunique GROUP BY i.indexrelid",
+                (_quoted(plan.target.schema, plan.target.table),),
+            ).fetchall()
+            if sorted(tgt_key) not in [sorted(r[0]) for r in unique]:
+                reason = f"the target table has no primary key or unique index on ({', '.join(tgt_key)})"
+        if reason:
+            out[key] = ApplyTarget(plan, (), (), reason)
+        else:
+            out[key] = ApplyTarget(plan, tuple(src_key), tuple(tgt_key))
+    return out
+
+
+def _quoted(schema: str, table: str) -> str:
+    return '"{}"."{}"'.format(schema.replace('"', '""'), table.replace('"', '""'))
+
+
+class Applier:
+    """Applies decoded transactions to the target through the task's mappings; counts what it did per table."""
+
+    def __init__(self, targets: Mapping[tuple[str, str], ApplyTarget], load_points: Mapping[tuple[str, str], int]):
+        self.targets = dict(targets)
+        self.load_points = dict(load_points)
+        self.counters: dict[tuple[str, str], TableCounters] = {k: TableCounters() for k in targets}
+        self._statements: dict[tuple[Any, ...], sql.Composed] = {}
+
+    def apply(self, cur: psycopg.Cursor[Any], txn: Transaction) -> int:
+        """Apply one source transaction inside the caller's target transaction; the changes that applied."""
+        applied = 0
+        for change in txn.changes:
+            key = (change.schema, change.table)
+            target = self.targets.get(key)
+            if target is None:
+                continue  # not selected by the task
+            counters = self.counters[key]
+            if txn.commit_lsn <= self.load_points.get(key, -1):
+                counters.skipped_before_load += 1  # already in the copy this table was loaded from
+                continue
+            applied += self._apply_change(cur, target, change, counters)
+        return applied
+
+    def _apply_change(self, cur: psycopg.Cursor[Any], target: ApplyTarget, change: Change, c: TableCounters) -> int:
+        plan = target.plan
+        names = {col.source.name: col.target_name for col in plan.columns}
+        if change.kind == "TRUNCATE":
+            c.ddls += 1
+            cur.execute(sql.SQL("TRUNCATE TABLE {}").format(sql.Identifier(plan.target.schema, plan.target.table)))
+            c.applied_ddls += 1
+            return 1
+        if change.kind == "INSERT":
+            c.inserts += 1
+            inserted = tuple(n for n in change.new if n in names)
+            cur.execute(self._upsert(target, inserted), [change.new[n] for n in inserted])
+            c.applied_inserts += 1
+            return 1
+        if change.kind == "UPDATE":
+            c.updates += 1
+            if not target.keyed:
+                return 0
+            old = {k: change.old_key.get(k, change.new.get(k)) for k in target.key_source}
+            new_key = {k: change.new.get(k) for k in target.key_source}
+            cols = tuple(n for n in change.new if n in names)
+            if change.unchanged:  # some values were not sent: update in place (the key may move with it)
+                cur.execute(self._update(target, cols), [*(change.new[n] for n in cols), *old.values()])
+            else:  # the whole new row is known: idempotent delete-old-key + upsert
+                if old != new_key:
+                    cur.execute(self._delete(target), [old[k] for k in target.key_source])
+                cur.execute(self._upsert(target, cols), [change.new[n] for n in cols])
+            c.applied_updates += 1
+            return 1
+        c.deletes += 1
+        if not target.keyed or not all(k in change.old_key for k in target.key_source):
+            return 0
+        cur.execute(self._delete(target), [change.old_key[k] for k in target.key_source])
+        c.applied_deletes += 1
+        return 1
+
+    def _ident(self, target: ApplyTarget) -> sql.Identifier:
+        return sql.Identifier(target.plan.target.schema, target.plan.target.table)
+
+    def _names(self, target: ApplyTarget) -> dict[str, str]:
+        return {col.source.name: col.target_name for col in target.plan.columns}
+
+    def _upsert(self, target: ApplyTarget, cols: tuple[str, ...]) -> sql.Composed:
+        cache = ("upsert", target.plan.source, cols)
+        found = self._statements.get(cache)
+        if found is None:
+            names = self._names(target)
+            tcols = [sql.Identifier(names[c]) for c in cols]
+            found = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                self._ident(target), sql.SQL(", ").join(tcols), sql.SQL(", ").join(sql.Placeholder() * len(cols))
+            )
+            if target.keyed:
+                others = [names[c] for c in cols if c not in target.key_source]
+                conflict = sql.SQL(", ").join(sql.Identifier(k) for k in target.key_target)
+                if others:
+                    sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in others)
+                    found += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, sets)
+                else:
+                    found += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
+            self._statements[cache] = found
+        return found
+
+    def _update(self, target: ApplyTarget, cols: tuple[str, ...]) -> sql.Composed:
+        cache = ("update", target.plan.source, cols)
+        found = self._statements.get(cache)
+        if found is None:
+            names = self._names(target)
+            sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(names[c])) for c in cols)
+            where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in target.key_target)
+            found = sql.SQL("UPDATE {} SET {} WHERE {}").format(self._ident(target), sets, where)
+            self._statements[cache] = found
+        return found
+
+    def _delete(self, target: ApplyTarget) -> sql.Composed:
+        cache = ("delete", target.plan.source)
+        found = self._statements.get(cache)
+        if found is None:
+            where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in target.key_target)
+            found = sql.SQL("DELETE FROM {} WHERE {}").format(self._ident(target), where)
+            self._statements[cache] = found
+        return found
