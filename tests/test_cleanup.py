@@ -160,8 +160,9 @@ async def test_cleanup_lists_and_deletes_the_dms_task_then_starts_the_journey_ov
 
 
 def test_sandbox_cleanup_deletes_the_task_and_leaves_no_process_and_no_file(capsys: pytest.CaptureFixture[str]) -> None:
-    sandbox = Sandbox(region=REGION, env="dev")
-    info = sandbox.up()
+    sandbox = Sandbox(region=REGION, env="dev", provision="api")
+    info = sandbox.up_provisioned()
+    assert info.outputs is not None
     try:
         journey = Journey("dev", "sandbox")
         journey.complete(Step.CONFIGURE, outputs=info.outputs.to_json())
@@ -185,8 +186,10 @@ def test_sandbox_cleanup_deletes_the_task_and_leaves_no_process_and_no_file(caps
 
         assert main(["cleanup", "--sandbox", "--yes"]) == 0
         out = " ".join(capsys.readouterr().out.split())
-        assert "made-by-hand deleted" in out and "local: stopped" in out and "✗" not in out
-        assert not any(process_alive(pid) for pid in pids)
+        assert "made-by-hand deleted" in out and "✗" not in out
+        assert "local: environment dev:" in out and "23 AWS object(s) deleted" in out and "daemon stopped too" in out
+        alive = [(pid, open(f"/proc/{pid}/cmdline").read()) for pid in pids if process_alive(pid)]
+        assert alive == []
         assert not sandbox.workdir.exists() or not any(sandbox.workdir.iterdir())
         assert Journey.resume_or_start("dev", "sandbox").state.outputs is None
     finally:
