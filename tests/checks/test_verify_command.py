@@ -117,7 +117,7 @@ def sandbox() -> Any:
     from dms_tui.sandbox.lifecycle import Sandbox
 
     running = Sandbox(region="us-east-1", env="dev")
-    running.up()
+    running.up_provisioned()  # up, then the boto3 path the Provision step takes without terraform
     yield running
     running.down(keep_data=False)
 
