@@ -29,6 +29,7 @@ from dms_tui.sandbox.provisioner import (
     terraform_path_problem,
 )
 from dms_tui.sandbox.server import ControlApi, ForwarderRegistry
+from tests.sandbox.environment_objects import environment_objects
 
 # A login and database of their own, so binding never changes the shared fixtures' postgres password.
 LAYOUT = SandboxLayout(
@@ -207,39 +208,6 @@ def test_the_control_api_answers_its_routes_and_passes_everything_else_to_moto()
     assert passed == ["/"]
 
 
-def _environment_objects(target: Environment, env: str) -> list[str]:
-    """Every moto object that names or tags environment ``env`` (what cleanup must leave none of)."""
-    found: list[str] = []
-    ec2, rds, dms = target.client("ec2"), target.client("rds"), target.client("dms")
-    tagged = [{"Name": "tag:Environment", "Values": [env]}]
-    found += [v["VpcId"] for v in ec2.describe_vpcs(Filters=tagged)["Vpcs"]]
-    found += [
-        c["DBClusterIdentifier"]
-        for c in rds.describe_db_clusters()["DBClusters"]
-        if c["DBClusterIdentifier"].startswith(f"{env}-")
-    ]
-    found += [
-        s["Name"] for s in target.client("secretsmanager").list_secrets()["SecretList"] if f"-{env}-" in s["Name"]
-    ]
-    found += [
-        i["ReplicationInstanceIdentifier"]
-        for i in dms.describe_replication_instances()["ReplicationInstances"]
-        if f"-{env}-" in i["ReplicationInstanceIdentifier"]
-    ]
-    found += [
-        e["EndpointIdentifier"] for e in dms.describe_endpoints()["Endpoints"] if f"-{env}-" in e["EndpointIdentifier"]
-    ]
-    found += [r["RoleName"] for r in target.client("iam").list_roles()["Roles"] if f"-{env}-" in r["RoleName"]]
-    found += [
-        lb["LoadBalancerName"]
-        for lb in target.client("elbv2").describe_load_balancers()["LoadBalancers"]
-        if lb["LoadBalancerName"].startswith(f"{env}-")
-    ]
-    reservations = ec2.describe_instances(Filters=[*tagged, {"Name": "instance-state-name", "Values": ["running"]}])
-    found += [i["InstanceId"] for r in reservations["Reservations"] for i in r["Instances"]]
-    return found
-
-
 def test_two_environments_coexist_and_removing_one_leaves_the_other_whole() -> None:
     with mock_aws():
         a = Environment(mode="sandbox", region="us-east-1", env="a")
@@ -255,13 +223,13 @@ def test_two_environments_coexist_and_removing_one_leaves_the_other_whole() -> N
             first.source.cluster_identifier == "a-onprem-source"
             and second.source.cluster_identifier == "b-onprem-source"
         )
-        assert _environment_objects(a, "a") and _environment_objects(b, "b")
+        assert environment_objects(a, "a") and environment_objects(b, "b")
 
         removed: list[ResourceRemoved] = []
         assert deprovision_with_api(a, first, on_event=removed.append) == []
         assert removed and not any(r.already for r in removed)
-        assert _environment_objects(a, "a") == []
-        survivors = _environment_objects(b, "b")
+        assert environment_objects(a, "a") == []
+        survivors = environment_objects(b, "b")
         assert len(survivors) >= 9, survivors
         assert read_secret(b, second.source.secret_arn)["host"] == second.source.endpoint_dns_name
         # The account-wide roles stay for b (and whoever else uses DMS in the account).
