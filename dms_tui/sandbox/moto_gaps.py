@@ -102,6 +102,30 @@ def _fix_ec2_detailed_monitoring() -> None:
     Monitoring.unmonitor_instances = _mark(unmonitor_instances)  # type: ignore[method-assign,assignment]
 
 
+def _fix_s3_conditional_bucket_policy() -> None:
+    """Symptom: `PutObject: 403 Forbidden` into the wheelhouse bucket: moto applies a bucket policy's statements
+    without their Condition, so "deny unless TLS / unless the bastion role / unless through the gateway endpoint"
+    denies everything. moto cannot evaluate those conditions (no TLS, principals or VPC endpoints in the sandbox),
+    so conditional statements are left out of its evaluation; unconditional ones still apply."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3 import models as s3_models
+
+    original = s3_models.FakeBucket.get_permission
+    if _already_patched(original):
+        return
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy.decode())
+        statements = document.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        document["Statement"] = [statement for statement in statements if "Condition" not in statement]
+        return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource)
+
+    s3_models.FakeBucket.get_permission = _mark(get_permission)  # type: ignore[method-assign]
+
+
 def _fix_dms_repeated_test_connection() -> None:
     """Symptom: running Verify a second time on the same sandbox fails both "DMS test connection" checks with
     moto's HTTP 500 page. moto 5.2.5's ``DatabaseMigrationServiceBackend.test_connection`` binds ``connection`` only
@@ -133,6 +157,7 @@ _FIXES: tuple[Callable[[], None], ...] = (
     _fix_dms_instance_create_time,
     _fix_ec2_detailed_monitoring,
     _fix_dms_repeated_test_connection,
+    _fix_s3_conditional_bucket_policy,
 )
 
 
