@@ -13,18 +13,30 @@ Sandbox behaviour a client should know:
   ``PostgreSQLSettings.SecretsManagerSecretId`` (JSON: username, password, host, port, dbname), else from the
   endpoint's own Username/Password/ServerName/Port. ``DatabaseName`` on the endpoint wins over the secret's dbname.
   ``resolve`` maps the server name (the interface endpoint DNS name) and port to the local TCP forwarder.
+- CDC tasks (``full-load-and-cdc``, ``cdc``): the slot is named after the task (or the source endpoint's
+  ``PostgreSQLSettings.SlotName``), kept while the task is stopped, dropped when the task is deleted and when the
+  daemon exits normally (``sandbox down``). ``resume-processing`` of a task this daemon never ran (the daemon was
+  killed and the task re-created under the same identifier) continues from the checkpoint the target holds.
+  ``CdcStartPosition`` (a native LSN) and ``CdcStopPosition`` (``server_time:...``) are passed to the engine.
+- Every few seconds each CDC task's CDCLatencySource, CDCLatencyTarget, CDCIncomingChanges,
+  CDCThroughputRowsSource and CDCThroughputRowsTarget go into moto's CloudWatch, namespace ``AWS/DMS``, with DMS's
+  dimensions ``ReplicationInstanceIdentifier`` and ``ReplicationTaskIdentifier`` (the last part of the task ARN, as
+  DMS uses the task's resource id there), so clients read them with GetMetricData as on AWS.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
 import re
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -86,6 +98,11 @@ class DmsDataPlaneMiddleware:
         self._lock = threading.Lock()
         self._runs: dict[str, FullLoadTask] = {}  # by task ARN
         self._tests: dict[tuple[str, str], _ConnectionTest] = {}  # (replication instance ARN, endpoint ARN)
+        self.metrics_interval_s = 5.0
+        self._published: dict[str, tuple[float, int, int]] = {}  # arn -> (time, read, applied) at last publish
+        self._publisher = threading.Thread(target=self._publish_loop, name="dms-metrics", daemon=True)
+        self._publisher.start()
+        atexit.register(_close_at_exit, weakref.ref(self))
         self._handlers: dict[str, Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]] = {
             "StartReplicationTask": self._start_task,
             "StopReplicationTask": self._stop_task,
@@ -256,7 +273,10 @@ class DmsDataPlaneMiddleware:
             migration_type=moto_task.migration_type,
             task_id=moto_task.id,
             on_event=on_event,
+            slot_name=self._slot_setting(region, moto_task.source_endpoint_arn),
         )
+        run.instance_arn = str(moto_task.replication_instance_arn)  # type: ignore[attr-defined]
+        run.region = region  # type: ignore[attr-defined]
         if problem:
             run.fail_to_start(problem)
         return run
@@ -269,12 +289,23 @@ class DmsDataPlaneMiddleware:
             run = self._runs.get(arn)
             if run is not None and run.is_active:
                 raise DmsFault("InvalidResourceStateFault", f"Replication task {moto_task.id} is already {run.status}.")
-            fresh = run is None or start_type != StartTaskType.RESUME_PROCESSING or run.status == TaskStatus.FAILED
+            resume = start_type == StartTaskType.RESUME_PROCESSING
+            # A CDC task resumes even when this daemon never ran it: the checkpoint lives on the target.
+            cdc_resume = resume and moto_task.migration_type != "full-load" and (run is None or run.captures_changes)
+            fresh = run is None or not resume or run.status == TaskStatus.FAILED
             if fresh or run is None:
                 run = self._new_run(region, moto_task)
                 self._runs[arn] = run
             if run.status != TaskStatus.FAILED:  # a new run whose endpoints cannot be used has already failed, by name
-                run.start(StartTaskType.START_REPLICATION if fresh else start_type)
+                chosen = start_type if (cdc_resume or not fresh) else StartTaskType.START_REPLICATION
+                try:
+                    run.start(
+                        chosen,
+                        cdc_start_position=params.get("CdcStartPosition") or None,
+                        cdc_stop_position=params.get("CdcStopPosition") or None,
+                    )
+                except TaskStateError as exc:
+                    raise DmsFault("InvalidParameterValueException", str(exc)) from exc
         moto_task.status = run.status  # keeps moto's own answers (e.g. to DeleteReplicationTask) close to the truth
         return {"ReplicationTask": self._overlay(moto_task.to_dict(), run)}
 
@@ -298,9 +329,15 @@ class DmsDataPlaneMiddleware:
                 "InvalidResourceStateFault",
                 f"Replication task {arn} is {run.status}; stop it and wait for 'stopped' before deleting it.",
             )
+        moto_task = self._backend(region).replication_tasks.get(arn)
         document = self._call_moto(environ)
         with self._lock:
             self._runs.pop(arn, None)
+        if moto_task is not None and moto_task.migration_type != "full-load":
+            try:  # the task's slot goes with it (best effort: the source may be down)
+                (run or self._new_run(region, moto_task)).drop_slot()
+            except Exception as exc:  # noqa: BLE001 - the delete itself succeeded
+                log.warning("could not drop the replication slot of %s: %s", arn, exc)
         return document
 
     def _describe_tasks(self, environ: dict[str, Any], params: dict[str, Any], region: str) -> dict[str, Any]:
@@ -407,8 +444,82 @@ class DmsDataPlaneMiddleware:
                 entry["Status"], entry["LastFailureMessage"] = test.status, test.message
         return {"Connections": entries}
 
+    # -- CDC: slot names, metrics, exit ----------------------------------------------------------------------------
+
+    def _slot_setting(self, region: str, source_arn: str) -> str | None:
+        endpoint = next((e for e in self._backend(region).endpoints.values() if e.endpoint_arn == source_arn), None)
+        value = (getattr(endpoint, "postgre_sql_settings", None) or {}).get("SlotName") if endpoint else None
+        return str(value) if value else None
+
+    def metric_data(self, arn: str, run: FullLoadTask, now: float) -> list[dict[str, Any]]:
+        """The five CDC metrics of one task, shaped as PutMetricData's MetricData."""
+        m = run.metrics
+        last = self._published.get(arn)
+        span = max(1e-3, now - last[0]) if last else 1.0
+        read_rate = (m.changes_read - last[1]) / span if last else 0.0
+        applied_rate = (m.changes_applied - last[2]) / span if last else 0.0
+        self._published[arn] = (now, m.changes_read, m.changes_applied)
+        instance = str(getattr(run, "instance_arn", ""))
+        backend = self._backend(str(getattr(run, "region", "us-east-1")))
+        found = backend.replication_instances.get(instance) if hasattr(backend, "replication_instances") else None
+        instance_id = getattr(found, "id", None) or getattr(found, "identifier", None) or instance.split(":")[-1]
+        dimensions = [
+            {"Name": "ReplicationInstanceIdentifier", "Value": str(instance_id)},
+            {"Name": "ReplicationTaskIdentifier", "Value": arn.split(":")[-1]},
+        ]
+        stamp = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)  # moto compares naive UTC times
+        values = {
+            "CDCLatencySource": (m.latency_source_s, "Seconds"),
+            "CDCLatencyTarget": (m.latency_target_s, "Seconds"),
+            "CDCIncomingChanges": (float(m.incoming_changes), "Count"),
+            "CDCThroughputRowsSource": (read_rate, "Count/Second"),
+            "CDCThroughputRowsTarget": (applied_rate, "Count/Second"),
+        }
+        return [
+            {"MetricName": name, "Value": value, "Unit": unit, "Dimensions": dimensions, "Timestamp": stamp}
+            for name, (value, unit) in values.items()
+        ]
+
+    def publish_metrics(self) -> None:
+        from moto.backends import get_backend
+
+        now = time.time()
+        for arn, run in list(self._runs.items()):
+            if not run.captures_changes or not run.is_active or not run.metrics.phase:
+                continue
+            region = str(getattr(run, "region", "us-east-1"))
+            try:
+                cloudwatch: Any = get_backend("cloudwatch")[self.account_id][region]
+                cloudwatch.put_metric_data("AWS/DMS", self.metric_data(arn, run, now))
+            except Exception as exc:  # noqa: BLE001 - metrics must never stop a task
+                log.warning("could not publish CDC metrics for %s: %s", arn, exc)
+
+    def _publish_loop(self) -> None:
+        while True:
+            time.sleep(self.metrics_interval_s)
+            self.publish_metrics()
+
+    def close(self) -> None:
+        """Stop every CDC task and drop its slot (the daemon is going down)."""
+        for run in list(self._runs.values()):
+            if not run.captures_changes:
+                continue
+            try:
+                if run.is_active:
+                    run.stop()
+                    run.wait(10)
+                run.drop_slot()
+            except Exception as exc:  # noqa: BLE001 - best effort on the way out
+                log.warning("could not drop the slot of %s: %s", run.task_id, exc)
+
     # -- for the sandbox and tests --------------------------------------------------------------------------------
 
     def run_for(self, task_arn: str) -> FullLoadTask | None:
         """The engine run behind a task ARN, if the task was ever started."""
         return self._runs.get(task_arn)
+
+
+def _close_at_exit(ref: weakref.ReferenceType[DmsDataPlaneMiddleware]) -> None:
+    middleware = ref()
+    if middleware is not None:
+        middleware.close()
