@@ -40,7 +40,10 @@ def discover_session_info(
     except BotoCoreError as exc:  # e.g. ProfileNotFound
         return SessionInfo(region=None, profile=profile, problem=f"{exc}; check `aws configure list-profiles`.")
     region = session.region_name or fallback_region
-    profile = profile or session.profile_name
+    # Only a profile someone chose (the argument, AWS_PROFILE): boto3's ``profile_name`` says "default" even when no
+    # profile exists, and a Session built later with profile_name="default" fails (ProfileNotFound) or skips the
+    # environment's keys that this look-up used.
+    profile = profile or getattr(getattr(session, "_session", None), "profile", None)
     credentials = session.get_credentials()
     if credentials is None:
         return SessionInfo(

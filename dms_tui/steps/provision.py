@@ -528,7 +528,13 @@ async def _decide_service_roles(job: ProvisionJob, site: TerraformSite) -> Servi
     from dms_tui.provision import dms_roles
 
     def decide() -> dms_roles.RolesDecision:
-        return dms_roles.decide(job.environment.client("iam"), site.root_module / "terraform.tfstate")
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            iam = job.environment.client("iam")
+        except BotoCoreError as exc:  # e.g. ProfileNotFound: no client, so IAM cannot be asked
+            raise dms_roles.RolesLookupError(f"IAM client: {exc}") from exc
+        return dms_roles.decide(iam, site.root_module / "terraform.tfstate")
 
     try:
         decision = await asyncio.to_thread(decide)

@@ -48,6 +48,7 @@ def test_keys_and_region_from_the_environment_give_the_caller_identity(
     assert info.ok and info.region == "eu-central-1"
     assert info.account == "123456789012" and info.arn is not None and info.arn.startswith("arn:aws:sts::")
     assert info.credential_source == "env"
+    assert info.profile is None  # none chosen: a later boto3.Session(profile_name=None) finds the same keys
 
 
 def test_a_profile_in_the_shared_files_is_followed(empty_chain: Path) -> None:

@@ -49,7 +49,8 @@ def fake_terraform(tmp_path: Path) -> FakeTerraform:
 
 @pytest.fixture(scope="session")
 def moto_sts_url() -> Iterator[str]:
-    """A moto server on loopback: the AWS identity `open_environment` looks up (STS), with no account."""
+    """A moto server on loopback: the AWS identity `open_environment` looks up (STS) and the account-wide DMS roles
+    the provision step looks up before a plan (IAM GetRole), with no account."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -61,13 +62,15 @@ def moto_sts_url() -> Iterator[str]:
 
 @pytest.fixture
 def aws_identity(moto_sts_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """AWS mode with an identity boto3's default chain finds (moto's STS); returned for subprocesses too."""
+    """AWS mode with an identity boto3's default chain finds (moto's STS) and moto's IAM (the DMS roles lookup);
+    returned for subprocesses too."""
     env = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",  # moto accepts any key
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL_STS": moto_sts_url,
+        "AWS_ENDPOINT_URL_IAM": moto_sts_url,  # the provision step's GetRole for the DMS service roles
         "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
         "AWS_EC2_METADATA_DISABLED": "true",
