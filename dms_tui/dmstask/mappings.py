@@ -401,7 +401,11 @@ class TableMappings:
         includes = [
             r
             for r in self._ordered_transformations("column")
-            if r.action == "include-column" and r.locates(schema, table)
+            if r.action == "include-column"
+            and r.schema_name is not None
+            and r.table_name is not None
+            and like(r.schema_name, schema)
+            and like(r.table_name, table)
         ]
         rule = self._first("column", (*_NAME_ACTIONS, "remove-column", "include-column"), schema, table, column)
         if rule is not None and rule.action == "remove-column":

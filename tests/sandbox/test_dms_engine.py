@@ -282,15 +282,18 @@ def test_each_transformation_on_the_100k_table(source_url, target_url, rule, tar
     )
 
 
-def test_a_lowercase_rule_undoes_an_uppercase_one(source_url, target_url):
+def test_two_actions_on_one_table_fail_the_task_by_name(source_url, target_url):
+    # DMS documents that only one transformation action may act on an object (issue 14): no silent chaining.
     mappings = rules(
         include(1, "demo_schema", "%"),
         transform(2, "table", "convert-uppercase", schema_name="%", table_name="%"),
         transform(3, "table", "convert-lowercase", schema_name="%", table_name="%"),
     )
     task, _ = run(source_url, target_url, mappings)
-    assert task.status == "stopped"
-    assert fingerprint(target_url, "demo_schema.demo_accounts", "accountnumber, creationtime", "1")[0] == 4
+    assert task.status == "failed"
+    assert "rules[2].object-locator" in str(task.task_fields()) and "only one transformation action" in str(
+        task.task_fields()
+    )
 
 
 def test_selection_wildcards_exclude_explicit_and_load_order(source_url, target_url):
@@ -316,15 +319,14 @@ def test_an_unsupported_rule_fails_the_task_by_name_and_copies_nothing(source_ur
     mappings = rules(
         include(1, "demo_schema", "%"),
         {
-            **transform(7, "column", "add-column", "extra", schema_name="%", table_name="%"),
-            "data-type": {"type": "int8"},
+            **transform(7, "column", "data-masking-hash-mask", schema_name="%", table_name="%", column_name="x"),
         },
     )
     task, _ = run(source_url, target_url, mappings)
     fields = task.task_fields()
     assert fields["Status"] == "failed"
     assert fields["StopReason"] == "Stop Reason FATAL_ERROR"
-    assert "rule 7" in fields["LastFailureMessage"] and "'add-column'" in fields["LastFailureMessage"]
+    assert "rule 7" in fields["LastFailureMessage"] and "data-masking-hash-mask" in fields["LastFailureMessage"]
     assert task.table_statistics() == []
     with psycopg.connect(target_url) as conn:
         assert conn.execute("SELECT to_regnamespace('demo_schema')").fetchone() == (None,)
