@@ -147,6 +147,7 @@ def test_the_bundle_services_cover_every_resource_type_the_bundle_uses() -> None
         "aws_iam_": "iam",
         "aws_secretsmanager_": "secretsmanager",
         "aws_ssm_": "ssm",
+        "aws_s3_": "s3",  # the wheelhouse bucket (modules/wheelhouse)
         "aws_caller_identity": "sts",
         "aws_vpc": "ec2",
         "aws_subnet": "ec2",
