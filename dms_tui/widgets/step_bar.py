@@ -27,25 +27,44 @@ class StepBar(Static):
         self.showing = showing
         self.set_reactive(StepBar.state, state)
 
-    def render(self) -> Text:
+    # Ways to draw the bar, roomiest first: (separator, space after a step's mark, letters per name). The first one
+    # whose width fits is used, so 80 columns still show every step's whole name (a presenter's bar, not "Veri").
+    LAYOUTS = ((" › ", " ", None), ("›", " ", None), ("›", "", None), ("›", "", 4))
+
+    def _parts(self) -> list[tuple[str, str]]:
+        """(mark, style) per step, in order: ● showing, ✓ done, none otherwise."""
         state = self.state
-        text = Text(no_wrap=True, overflow="ellipsis")
-        # Full names when they fit (each step's mark takes two cells), else four letters each, then tighter arrows.
+        parts: list[tuple[str, str]] = []
+        for step in STEPS:
+            if step is self.showing:
+                parts.append(("●", "bold reverse"))
+            elif state is not None and state.is_done(step):
+                parts.append(("✓", "green"))
+            elif state is not None and state.blocked(step):
+                parts.append(("", "dim"))
+            else:
+                parts.append(("", ""))
+        return parts
+
+    def render(self) -> Text:
+        parts = self._parts()
         room = self.size.width - 2 if self.size.width else 10**6
-        full = sum(len(step.title) + 2 for step in STEPS) + 3 * (len(STEPS) - 1)
-        short = 6 * len(STEPS) + 3 * (len(STEPS) - 1)
-        compact = room < full
-        separator = " › " if room >= short else "›"
-        for index, step in enumerate(STEPS):
+
+        def label(step: Step, mark: str, gap: str, letters: int | None) -> str:
+            name = step.title if letters is None else step.title[:letters]
+            return f"{mark}{gap}{name}" if mark else name
+
+        layout = self.LAYOUTS[-1]
+        for candidate in self.LAYOUTS:
+            separator, gap, letters = candidate
+            width = sum(len(label(s, m, gap, letters)) for s, (m, _) in zip(STEPS, parts, strict=True))
+            if width + len(separator) * (len(STEPS) - 1) <= room:
+                layout = candidate
+                break
+        separator, gap, letters = layout
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for index, (step, (mark, style)) in enumerate(zip(STEPS, parts, strict=True)):
             if index:
                 text.append(separator, style="dim")  # one cell: no double-width glyphs
-            label = step.title if not compact else step.title[:4]
-            if step is self.showing:
-                text.append(f"● {label}", style="bold reverse")
-            elif state is not None and state.is_done(step):
-                text.append(f"✓ {label}", style="green")
-            elif state is not None and state.blocked(step):
-                text.append(label, style="dim")
-            else:
-                text.append(label)
+            text.append(label(step, mark, gap, letters), style=style)
         return text
