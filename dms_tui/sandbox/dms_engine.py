@@ -17,6 +17,13 @@ target as it was, and a table is reported "Table completed" only after its commi
 
 ``CommitRate`` is accepted and validated but the engine commits once per table (that is what makes the all-or-nothing
 promise above possible; DMS's CommitRate only tunes batch sizes).
+
+``full-load-and-cdc`` and ``cdc`` tasks then keep running: changes are read from a logical replication slot on the
+source and applied on the target in commit order (:mod:`dms_tui.sandbox.cdc` says how the full load and the capture
+meet without loss or double apply, and how a crash is survived). The task stays ``running`` with
+FullLoadProgressPercent 100 until it is stopped (StopReason NORMAL); a stopped task keeps its slot, so
+``resume-processing`` continues from the last position the target committed; ``reload-target`` and a fresh start drop
+it and start again; ReloadTables reloads a table while changes keep flowing to the others.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from dms_tui.domain.dms import (
     TaskStatus,
     ValidationState,
 )
+from dms_tui.sandbox import cdc
 
 # -- inputs -----------------------------------------------------------------------------------------------------------
 
@@ -103,11 +111,66 @@ class TableLoadFailed:
     message: str
 
 
-EngineEvent = TaskStatusChanged | TableLoadStarted | TableLoadCompleted | TableLoadFailed
+@dataclass(frozen=True)
+class CaptureStarted:
+    """Change capture runs from ``position`` (an LSN) on ``slot``; ``resumed`` when it continues an earlier run."""
+
+    slot: str
+    position: str
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class ChangesNotApplied:
+    """A table whose updates and deletes DMS cannot apply (no usable key); its inserts still are."""
+
+    schema: str
+    table: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ChangesApplied:
+    """One target transaction of changes committed (``transactions`` source transactions, up to ``position``)."""
+
+    transactions: int
+    changes: int
+    position: str
+
+
+EngineEvent = (
+    TaskStatusChanged
+    | TableLoadStarted
+    | TableLoadCompleted
+    | TableLoadFailed
+    | CaptureStarted
+    | ChangesNotApplied
+    | ChangesApplied
+)
+
+#: How many decoded rows one peek at the slot returns at most (whole transactions; one target transaction each).
+CDC_BATCH = 5000
+#: Seconds between looks at the slot while nothing arrives.
+CDC_IDLE_POLL = 0.05
 
 
 class TaskStateError(RuntimeError):
     """The request does not fit the task's current state (e.g. start while running)."""
+
+
+class _CdcFailure(Exception):
+    """Change capture cannot go on; the message becomes the task's LastFailureMessage."""
+
+
+def _stop_time(position: str | None) -> datetime | None:
+    """``server_time:2026-12-02T11:00:00`` (UTC) as DMS writes a CdcStopPosition; None without one."""
+    if not position:
+        return None
+    kind, _, value = position.partition(":")
+    if kind not in ("server_time", "commit_time") or not value:
+        raise TaskStateError(f"CdcStopPosition {position!r}: use server_time:YYYY-MM-DDTHH:MM:SS.")
+    when = datetime.fromisoformat(value)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 class _Cancelled(Exception):
@@ -140,19 +203,21 @@ class _TableRecord:
     validation: str = ValidationState.NOT_ENABLED.value
     bytes_copied: int = 0
     message: str | None = None
+    changes: cdc.TableCounters = field(default_factory=cdc.TableCounters)
+    cdc_note: str | None = None  # why updates/deletes are not applied
 
     def as_statistics(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "SchemaName": self.plan.source.schema,
             "TableName": self.plan.source.table,
-            "Inserts": 0,
-            "Deletes": 0,
-            "Updates": 0,
-            "Ddls": 0,
-            "AppliedInserts": 0,
-            "AppliedDeletes": 0,
-            "AppliedUpdates": 0,
-            "AppliedDdls": 0,
+            "Inserts": self.changes.inserts,
+            "Deletes": self.changes.deletes,
+            "Updates": self.changes.updates,
+            "Ddls": self.changes.ddls,
+            "AppliedInserts": self.changes.applied_inserts,
+            "AppliedDeletes": self.changes.applied_deletes,
+            "AppliedUpdates": self.changes.applied_updates,
+            "AppliedDdls": self.changes.applied_ddls,
             "FullLoadRows": self.rows,
             "FullLoadCondtnlChkFailedRows": 0,
             "FullLoadErrorRows": self.error_rows,
@@ -170,7 +235,24 @@ class _TableRecord:
             entry["FullLoadEndTime"] = self.end
         if self.message and self.state == TableState.ERROR:
             entry["ValidationStateDetails"] = self.message
+        elif self.cdc_note:
+            entry["ValidationStateDetails"] = self.cdc_note
         return entry
+
+
+@dataclass
+class CdcMetrics:
+    """What the engine knows about its change stream right now (the CloudWatch CDC* metrics are made from it)."""
+
+    latency_source_s: float = 0.0
+    latency_target_s: float = 0.0
+    incoming_changes: int = 0
+    changes_read: int = 0  # totals since the run began
+    changes_applied: int = 0
+    checkpoint: str = ""
+    confirmed: str = ""
+    phase: str = ""  # "full load", "applying cached changes", "ongoing replication"
+    catch_up_lsn: int = 0  # the source position when the full load ended
 
 
 class FullLoadTask:
@@ -190,6 +272,7 @@ class FullLoadTask:
         migration_type: str = MigrationType.FULL_LOAD.value,
         task_id: str = "sandbox-task",
         on_event: Callable[[EngineEvent], None] | None = None,
+        slot_name: str | None = None,
     ) -> None:
         self.source = source
         self.target = target
@@ -210,6 +293,11 @@ class FullLoadTask:
         self._stop_date: datetime | None = None
         self._full_load_start: datetime | None = None
         self._full_load_finish: datetime | None = None
+        self.slot_name = slot_name or cdc.slot_name_for(task_id, source.dbname, target.dbname)
+        self.metrics = CdcMetrics()
+        self._reload_requests: list[set[tuple[str, str]]] = []
+        self._cdc_start_position: str | None = None
+        self._cdc_stop_time: datetime | None = None
 
     # -- control --------------------------------------------------------------------------------------------------
 
@@ -222,12 +310,34 @@ class FullLoadTask:
     def is_active(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, start_type: str = StartTaskType.START_REPLICATION) -> None:
+    @property
+    def captures_changes(self) -> bool:
+        return self.migration_type in (MigrationType.FULL_LOAD_AND_CDC, MigrationType.CDC)
+
+    def start(
+        self,
+        start_type: str = StartTaskType.START_REPLICATION,
+        *,
+        cdc_start_position: str | None = None,
+        cdc_stop_position: str | None = None,
+    ) -> None:
         """Run in a background thread. ``start-replication`` / ``reload-target`` load every selected table again;
-        ``resume-processing`` loads only the tables not completed by the previous run."""
+        ``resume-processing`` loads only the tables not completed by the previous run (CDC tasks: and continues
+        from the checkpoint the target holds). ``cdc_start_position``: a native LSN on the task's slot (``cdc``
+        tasks); ``cdc_stop_position``: ``server_time:YYYY-MM-DDTHH:MM:SS`` (UTC) after which the task stops."""
         with self._lock:
             if self.is_active:
                 raise TaskStateError(f"Task {self.task_id} is {self._status}; stop it before starting it again.")
+            if self.captures_changes:
+                self._cdc_start_position = cdc_start_position
+                self._cdc_stop_time = _stop_time(cdc_stop_position)
+                self._prepare_run(None, reload=start_type == StartTaskType.RESUME_PROCESSING)
+                self.metrics = CdcMetrics()
+                self._thread = threading.Thread(
+                    target=self._run_cdc, args=(str(start_type),), name=f"dms-{self.task_id}", daemon=True
+                )
+                self._thread.start()
+                return
             only: set[tuple[str, str]] | None = None
             if start_type == StartTaskType.RESUME_PROCESSING and self._tables:
                 only = {key for key, rec in self._tables.items() if rec.state != TableState.COMPLETED}
@@ -236,8 +346,19 @@ class FullLoadTask:
         self._thread.start()
 
     def reload_tables(self, tables: Iterable[tuple[str, str]]) -> None:
-        """Load the given (source schema, table) pairs again, keeping every other table's statistics."""
+        """Load the given (source schema, table) pairs again, keeping every other table's statistics. A CDC task
+        reloads them while it runs (changes keep flowing to the other tables)."""
         with self._lock:
+            if self.captures_changes:
+                if not self.is_active:
+                    raise TaskStateError(f"Task {self.task_id} is {self._status}; start it to reload tables.")
+                wanted = set(tables)
+                for key in wanted:
+                    record = self._tables.get(key)
+                    if record is not None:
+                        record.state = TableState.RELOADING.value
+                self._reload_requests.append(wanted)
+                return
             if self.is_active:
                 raise TaskStateError(f"Task {self.task_id} is {self._status}; wait until it stops to reload tables.")
             only = set(tables)
@@ -318,6 +439,8 @@ class FullLoadTask:
             return [record.as_statistics() for record in self._tables.values()]
 
     def _progress_percent(self, records: Sequence[_TableRecord]) -> int:
+        if self.captures_changes and self._full_load_finish is not None:
+            return 100
         if not records:
             return 100 if self._status == TaskStatus.STOPPED and self._full_load_finish else 0
         total = done = 0.0
@@ -385,10 +508,8 @@ class FullLoadTask:
             settings = raw if isinstance(raw, TaskSettings) else TaskSettings.from_json(raw) if raw else TaskSettings()
         except SettingsFormatError as exc:
             problems.append(f"Invalid task settings: {exc}")
-        if self.migration_type != MigrationType.FULL_LOAD:
-            problems.append(
-                f"Unsupported migration type {self.migration_type!r}: the sandbox DMS engine runs full-load tasks only."
-            )
+        if self.migration_type not in {t.value for t in MigrationType}:
+            problems.append(f"Unsupported migration type {self.migration_type!r}.")
         if mappings is not None:
             problems.extend(f"Invalid table mappings: {p}" for p in mappings.validate())
             problems.extend(
@@ -457,13 +578,289 @@ class FullLoadTask:
         else:
             self._set_status(TaskStatus.STOPPED, StopReason.FULL_LOAD_ONLY_FINISHED)
 
+    # -- change data capture --------------------------------------------------------------------------------------
+
+    def drop_slot(self) -> bool:
+        """Drop the task's replication slot on the source (task deleted, sandbox going down); True if one was."""
+        with psycopg.connect(self.source.conninfo(), autocommit=True) as conn:
+            return cdc.drop_slot(conn, self.slot_name)
+
+    def slot_info(self) -> cdc.SlotInfo | None:
+        with psycopg.connect(self.source.conninfo(), autocommit=True) as conn:
+            return cdc.slot_info(conn, self.slot_name)
+
+    def _run_cdc(self, start_type: str) -> None:
+        self._emit(TaskStatusChanged(TaskStatus.STARTING.value))
+        mappings, settings, problems = self._definition_problems()
+        if problems or mappings is None or settings is None:
+            self._fail(" ".join(problems))
+            return
+        try:
+            self._capture(start_type, mappings, settings)
+        except _CdcFailure as exc:
+            self._fail(str(exc))
+        except psycopg.Error as exc:
+            self._fail(f"Change data capture stopped: {_one_line(exc)}")
+        except Exception as exc:  # noqa: BLE001 - a bug must fail the task by name, not leave it "running"
+            self._fail(f"Change data capture stopped: {type(exc).__name__}: {_one_line(exc)}")
+
+    def _load_with_snapshot(
+        self, plans: Sequence[TablePreview], settings: TaskSettings, snapshot: cdc.ExportedSnapshot
+    ) -> list[_TableRecord]:
+        """Load ``plans`` inside ``snapshot`` (kept open meanwhile); each table's load point is its consistent LSN."""
+        workers = max(1, min(settings.full_load.max_full_load_sub_tasks, len(plans)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"dms-{self.task_id}-load") as pool:
+            list(
+                pool.map(
+                    lambda p: self._load_table(p, settings, snapshot.snapshot, snapshot.consistent_lsn),
+                    plans,
+                )
+            )
+        with self._lock:
+            return [self._tables[(p.source.schema, p.source.table)] for p in plans]
+
+    def _capture(self, start_type: str, mappings: TableMappings, settings: TaskSettings) -> None:
+        resume = start_type == StartTaskType.RESUME_PROCESSING
+        with (
+            psycopg.connect(self.source.conninfo(), autocommit=True) as src,
+            psycopg.connect(self.target.conninfo(), autocommit=True) as tgt,
+        ):
+            plans = plan_tables(read_source_catalog(src), mappings)
+            if not plans:
+                raise _CdcFailure(
+                    "No tables were found at task initialization. Either the selected table(s) or schemas(s) no "
+                    "longer exist or no table(s) were specified."
+                )
+            for schema in sorted({p.target.schema for p in plans}):
+                tgt.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+            cdc.ensure_control_tables(tgt)
+            slot = self.slot_name
+            checkpoint = cdc.read_checkpoint(tgt, self.task_id)
+            points = cdc.read_load_points(tgt, self.task_id)
+            info = self._wait_slot_free(src, slot)
+            with self._lock:
+                previous = self._tables
+                self._tables = {}
+                for plan in plans:
+                    key = (plan.source.schema, plan.source.table)
+                    old = previous.get(key)
+                    record = _TableRecord(plan)
+                    if old is not None and resume:
+                        record.changes, record.rows, record.start, record.end = (
+                            old.changes,
+                            old.rows,
+                            old.start,
+                            old.end,
+                        )
+                    self._tables[key] = record
+                self._full_load_start = _now()
+            self._set_status(TaskStatus.RUNNING)
+            full_load = self.migration_type == MigrationType.FULL_LOAD_AND_CDC
+            if resume and info is None and (checkpoint is not None or points):
+                raise _CdcFailure(
+                    f"Cannot resume: the replication slot {slot} no longer exists on the source, so the changes "
+                    "since the last checkpoint are gone. Start the task with reload-target."
+                )
+            if resume and info is not None:
+                position = checkpoint.lsn if checkpoint is not None else -1
+                self.metrics.phase = "full load"
+                missing = [p for p in plans if (p.source.schema, p.source.table) not in points] if full_load else []
+                for plan in plans:  # tables loaded by the earlier run stay as they are
+                    key = (plan.source.schema, plan.source.table)
+                    if key not in [(m.source.schema, m.source.table) for m in missing]:
+                        self._update(self._tables[key], state=TableState.COMPLETED.value)
+                if missing:
+                    with cdc.ExportedSnapshot(self.source.conninfo(), f"{slot}_load", temporary=True) as snap:
+                        self._load_with_snapshot(missing, settings, snap)
+                    points = cdc.read_load_points(tgt, self.task_id)
+                self._emit(CaptureStarted(slot, cdc.int_to_lsn(max(position, info.confirmed_flush_lsn)), True))
+            elif self.migration_type == MigrationType.CDC:
+                position = self._cdc_start(src, slot, info)
+                for record in self._tables.values():
+                    self._update(record, state=TableState.COMPLETED.value)
+                points = {}
+                with tgt.transaction():
+                    cdc.forget_task(tgt, self.task_id)
+                    cdc.write_checkpoint(tgt, self.task_id, slot, position, None)
+                self._emit(CaptureStarted(slot, cdc.int_to_lsn(position), False))
+            else:
+                # Fresh start (start-replication, reload-target): a new slot, then the copy inside its snapshot.
+                if info is not None:
+                    cdc.drop_slot(src, slot)
+                with tgt.transaction():
+                    cdc.forget_task(tgt, self.task_id)
+                self.metrics.phase = "full load"
+                with cdc.ExportedSnapshot(self.source.conninfo(), slot, temporary=False) as snap:
+                    position = snap.consistent_lsn
+                    self._emit(CaptureStarted(slot, cdc.int_to_lsn(position), False))
+                    records = self._load_with_snapshot(plans, settings, snap)
+                points = cdc.read_load_points(tgt, self.task_id)
+                errored = [r for r in records if r.state == TableState.ERROR]
+                if errored and not self._stop_requested.is_set():
+                    detail = "; ".join(f"{r.plan.source}: {r.message}" for r in errored)
+                    raise _CdcFailure(f"{len(errored)} table(s) failed to load: {detail}")
+                cdc.write_checkpoint(tgt, self.task_id, slot, position, None)
+            with self._lock:
+                self._full_load_finish = _now()
+            if self._stop_requested.is_set():
+                self._set_status(TaskStatus.STOPPED, StopReason.NORMAL)
+                return
+            self._apply_loop(src, plans, points, position)
+
+    def _wait_slot_free(self, src: psycopg.Connection[Any], slot: str) -> cdc.SlotInfo | None:
+        """The slot, once no session holds it (after a crash the old backend may take a moment to go)."""
+        deadline = time.monotonic() + 10
+        while True:
+            info = cdc.slot_info(src, slot)
+            if info is None or not info.active or time.monotonic() > deadline:
+                return info
+            time.sleep(0.2)
+
+    def _cdc_start(self, src: psycopg.Connection[Any], slot: str, info: cdc.SlotInfo | None) -> int:
+        """Where a ``cdc`` task begins: a given native LSN on the existing slot, else a new slot's start."""
+        wanted = self._cdc_start_position
+        if wanted:
+            try:
+                position = cdc.lsn_to_int(wanted.removeprefix("lsn:"))
+            except ValueError:
+                raise _CdcFailure(
+                    f"CdcStartPosition {wanted!r} is not a PostgreSQL LSN (like 0/16B3748); the sandbox accepts "
+                    "native LSN start points only."
+                ) from None
+            if info is None:
+                raise _CdcFailure(
+                    f"CdcStartPosition needs an existing replication slot; {slot} does not exist on the source "
+                    "(set SlotName on the source endpoint to a slot created at or before that position)."
+                )
+            if position < info.confirmed_flush_lsn:
+                raise _CdcFailure(
+                    f"CdcStartPosition {wanted} is before what slot {slot} still holds "
+                    f"({cdc.int_to_lsn(info.confirmed_flush_lsn)}): those changes are gone."
+                )
+            return position - 1  # changes committed at or after the position are applied
+        if info is not None:
+            cdc.drop_slot(src, slot)
+        return cdc.create_slot(src, slot)
+
+    def _apply_loop(
+        self,
+        src: psycopg.Connection[Any],
+        plans: Sequence[TablePreview],
+        points: dict[tuple[str, str], int],
+        position: int,
+    ) -> None:
+        """Read whole transactions from the slot and apply them in commit order until the task is stopped."""
+        slot = self.slot_name
+        with psycopg.connect(self.target.conninfo()) as tgt:
+            targets = cdc.apply_targets(plans, src, tgt)
+            tgt.rollback()
+            applier = cdc.Applier(targets, points)
+            with self._lock:
+                for key, target in targets.items():
+                    record = self._tables[key]
+                    applier.counters[key] = record.changes
+                    if not target.keyed:
+                        record.cdc_note = (
+                            f"Updates and deletes are not applied: {target.no_key_reason} (as DMS does for a "
+                            "table without a primary key)."
+                        )
+            for key, target in targets.items():
+                if not target.keyed:
+                    self._emit(ChangesNotApplied(key[0], key[1], target.no_key_reason))
+            info = cdc.slot_info(src, slot)
+            confirmed = info.confirmed_flush_lsn if info is not None else 0
+            catch_up = cdc.flush_wal(src)
+            self.metrics.catch_up_lsn = catch_up
+            self.metrics.phase = "applying cached changes"
+            checkpoint = position
+            while not self._stop_requested.is_set():
+                if self._reload_requests:
+                    self._reload_now(src, tgt, applier, plans)
+                if self._cdc_stop_time is not None and _now() >= self._cdc_stop_time:
+                    self._set_status(
+                        TaskStatus.STOPPED, StopReason.NORMAL, "Task stopped at the CdcStopPosition (server_time)"
+                    )
+                    return
+                upto = cdc.flush_wal(src)
+                rows = cdc.peek(src, slot, upto, CDC_BATCH)
+                read_at = _now()
+                txns = cdc.group_transactions(rows)
+                fresh = [t for t in txns if t.commit_lsn > checkpoint]
+                complete = len(rows) < CDC_BATCH
+                m = self.metrics
+                m.incoming_changes = sum(len(t.changes) for t in fresh)
+                m.changes_read += m.incoming_changes
+                m.latency_source_s = max(0.0, (read_at - fresh[-1].commit_time).total_seconds()) if fresh else 0.0
+                if fresh:
+                    applied = 0
+                    with tgt.transaction(), tgt.cursor() as cur:
+                        for txn in fresh:
+                            applied += applier.apply(cur, txn)
+                        last = fresh[-1]
+                        cdc.write_checkpoint(tgt, self.task_id, slot, last.commit_lsn, last.commit_time)
+                    checkpoint = last.commit_lsn
+                    done_at = _now()
+                    m.latency_target_s = max(0.0, (done_at - fresh[0].commit_time).total_seconds())
+                    m.changes_applied += applied
+                    m.incoming_changes = 0
+                    with self._lock:
+                        for txn in fresh:
+                            for change in txn.changes:
+                                touched = self._tables.get((change.schema, change.table))
+                                if touched is not None:
+                                    touched.last_update = done_at
+                    self._emit(ChangesApplied(len(fresh), applied, cdc.int_to_lsn(checkpoint)))
+                else:
+                    m.latency_target_s = 0.0
+                new_confirmed = upto if complete else (txns[-1].commit_lsn if txns else confirmed)
+                if new_confirmed > confirmed:
+                    cdc.advance(src, slot, new_confirmed)  # only after the target committed what precedes it
+                    confirmed = new_confirmed
+                m.checkpoint, m.confirmed = cdc.int_to_lsn(checkpoint), cdc.int_to_lsn(confirmed)
+                if confirmed >= catch_up:
+                    m.phase = "ongoing replication"
+                if complete and not fresh:
+                    self._stop_requested.wait(CDC_IDLE_POLL)
+        self.metrics.latency_source_s = self.metrics.latency_target_s = 0.0
+        self._set_status(TaskStatus.STOPPED, StopReason.NORMAL)
+
+    def _reload_now(
+        self,
+        src: psycopg.Connection[Any],
+        tgt: psycopg.Connection[Any],
+        applier: cdc.Applier,
+        plans: Sequence[TablePreview],
+    ) -> None:
+        """ReloadTables during CDC: each table is copied in a temporary slot's snapshot; the main stream's changes
+        at or before that snapshot are skipped for it, later ones applied (see dms_tui.sandbox.cdc)."""
+        with self._lock:
+            wanted = set().union(*self._reload_requests)
+            self._reload_requests.clear()
+        chosen = [p for p in plans if (p.source.schema, p.source.table) in wanted]
+        if not chosen:
+            return
+        _, settings, _ = self._definition_problems()
+        assert settings is not None
+        with cdc.ExportedSnapshot(self.source.conninfo(), f"{self.slot_name}_reload", temporary=True) as snap:
+            for plan in chosen:
+                key = (plan.source.schema, plan.source.table)
+                self._load_table(plan, settings, snap.snapshot, snap.consistent_lsn)
+                applier.load_points[key] = snap.consistent_lsn
+                self._update(self._tables[key], reloaded=True)
+
     def _update(self, record: _TableRecord, **changes: Any) -> None:
         with self._lock:
             for key, value in changes.items():
                 setattr(record, key, value)
             record.last_update = _now()
 
-    def _load_table(self, plan: TablePreview, settings: TaskSettings) -> None:
+    def _load_table(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        snapshot: str | None = None,
+        load_point: int | None = None,
+    ) -> None:
         record = self._tables[(plan.source.schema, plan.source.table)]
         if self._stop_requested.is_set():
             self._update(record, state=TableState.CANCELLED.value)
@@ -474,7 +871,7 @@ class FullLoadTask:
         try:
             if plan.refusal:  # what DMS would not load (e.g. LOB columns, full LOB mode, no key)
                 raise ValueError(plan.refusal)
-            rows = self._copy_table(plan, settings, record)
+            rows = self._copy_table(plan, settings, record, snapshot, load_point)
             validation = self._validate(plan, settings, rows)
         except _Cancelled:
             self._update(record, state=TableState.CANCELLED.value, end=_now())
@@ -487,7 +884,14 @@ class FullLoadTask:
         self._update(record, state=TableState.COMPLETED.value, end=_now(), rows=rows, validation=validation)
         self._emit(TableLoadCompleted(plan.source.schema, plan.source.table, rows, time.monotonic() - started))
 
-    def _copy_table(self, plan: TablePreview, settings: TaskSettings, record: _TableRecord) -> int:
+    def _copy_table(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        snapshot: str | None = None,
+        load_point: int | None = None,
+    ) -> int:
         mode = settings.prep_mode or TargetTablePrepMode.DO_NOTHING
         target_ident = sql.Identifier(plan.target.schema, plan.target.table)
         with (
@@ -496,6 +900,8 @@ class FullLoadTask:
         ):
             # One snapshot for the whole read; one transaction for prepare + load on the target.
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if snapshot is not None:  # the slot's exported snapshot: the copy ends exactly where capture begins
+                src.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
             exists = tgt.execute("SELECT to_regclass(%s) IS NOT NULL", (_regclass_text(plan),)).fetchone()
             fresh = False  # created or emptied in this transaction (allows COPY ... FREEZE)
             if exists and exists[0] and mode == TargetTablePrepMode.DROP_AND_CREATE:
@@ -537,6 +943,8 @@ class FullLoadTask:
                         target_ident, sql.SQL(", ").join(sql.Identifier(c) for c in plan.primary_key_target)
                     )
                 )
+            if load_point is not None:  # in the same transaction as the rows: the copy and its position go together
+                cdc.write_load_point(tgt, self.task_id, plan.source.schema, plan.source.table, load_point)
             tgt.commit()
             src.rollback()
         return int(rows)
