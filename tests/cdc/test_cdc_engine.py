@@ -106,8 +106,10 @@ def wait_for(predicate: Any, timeout: float = 60, what: str = "") -> None:
 
 
 def current_lsn(source: str) -> int:
+    # The insert position, not pg_current_wal_lsn() (the write position): the sandbox commits asynchronously, so the
+    # last commits may not be written yet, and waiting for the write position would pass before they are applied.
     with psycopg.connect(source, autocommit=True) as conn:
-        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
     assert row is not None
     return cdc.lsn_to_int(row[0])
 

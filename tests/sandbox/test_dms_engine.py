@@ -332,14 +332,14 @@ def test_an_unsupported_rule_fails_the_task_by_name_and_copies_nothing(source_ur
         assert conn.execute("SELECT to_regnamespace('demo_schema')").fetchone() == (None,)
 
 
-def test_an_unsupported_migration_type_and_an_invalid_setting_are_named(source_url, target_url):
+def test_an_unknown_migration_type_and_an_invalid_setting_are_named(source_url, target_url):
     settings = TaskSettings.from_dict(
         {"FullLoadSettings": {"TargetTablePrepMode": "TRUNCATE", "MaxFullLoadSubTasks": 50}}
     )
-    task, _ = run(source_url, target_url, default_mappings(), settings, migration_type="full-load-and-cdc")
+    task, _ = run(source_url, target_url, default_mappings(), settings, migration_type="full-load-and-replay")
     message = task.task_fields()["LastFailureMessage"]
     assert task.status == "failed"
-    for name in ("full-load-and-cdc", "TargetTablePrepMode", "MaxFullLoadSubTasks"):
+    for name in ("full-load-and-replay", "TargetTablePrepMode", "MaxFullLoadSubTasks"):
         assert name in message
 
 
