@@ -223,17 +223,16 @@ def test_an_unsupported_rule_fails_the_task_with_a_message_naming_it(dms_world):
             "rule-type": "transformation",
             "rule-id": "9",
             "rule-name": "9",
-            "rule-target": "table",
-            "object-locator": {"schema-name": "%", "table-name": "%"},
-            "rule-action": "define-primary-key",
-            "primary-key-def": {"name": "pk", "columns": ["accountnumber"]},
+            "rule-target": "column",
+            "object-locator": {"schema-name": "%", "table-name": "%", "column-name": "accountnumber"},
+            "rule-action": "data-masking-hash-mask",  # valid on AWS; the sandbox engine does not mask
         }
     )
     arn = create_task(dms_world, mappings)
     dms_world["dms"].start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     task = wait_until_done(dms_world, arn)
     assert task["Status"] == "failed"
-    assert "rule 9" in task["LastFailureMessage"] and "define-primary-key" in task["LastFailureMessage"]
+    assert "rule 9" in task["LastFailureMessage"] and "data-masking-hash-mask" in task["LastFailureMessage"]
 
 
 def test_a_wrong_password_in_the_secret_fails_the_task_and_the_connection_test(dms_world):
