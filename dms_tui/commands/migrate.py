@@ -32,7 +32,8 @@ def register(subparsers: Any) -> None:
         help="create, run and watch the DMS replication task",
         description=(
             "Create the replication task from the provisioned ARNs, wait until it is ready, start it and print "
-            "its progress until it ends. A task with the same identifier from an earlier run is replaced."
+            "its progress until it ends (a full-load-and-cdc or cdc task: until its full load is done and it "
+            "replicates; it keeps running). A task with the same identifier from an earlier run is replaced."
         ),
     )
     add_environment_options(parser)
@@ -184,8 +185,15 @@ def event_line(event: object) -> Text | None:
             line.append(f"\n  failure: {event.last_failure_message}", style="red")
         return line
     if isinstance(event, MigrationFinished):
-        verdict = ("every table completed", "green") if event.succeeded else ("not every table completed", "red")
         snapshot = event.snapshot
+        if event.succeeded and not snapshot.ended:  # full-load-and-cdc / cdc: loaded, and it keeps replicating
+            return Text.assemble(
+                ("task ", "bold"),
+                snapshot.identifier,
+                " running: every table loaded; changes keep replicating until the task is stopped",
+                style="green",
+            )
+        verdict = ("every table completed", "green") if event.succeeded else ("not every table completed", "red")
         return Text.assemble(("task ", "bold"), snapshot.identifier, " ", snapshot.status, ": ", verdict)
     return None
 

@@ -39,6 +39,7 @@ from dms_tui.domain.dms import (
     ENDED_STATUSES,
     MOVING_STATUSES,
     PAST_READY_STATUSES,
+    MigrationType,
     ReloadOption,
     StartTaskType,
     TaskStatus,
@@ -200,6 +201,11 @@ def all_tables_completed(snapshot: ReplicationTaskSnapshot | None) -> bool:
         and snapshot.stats.tables_errored == 0
         and all(t.completed for t in snapshot.tables)
     )
+
+
+def replicating(snapshot: ReplicationTaskSnapshot) -> bool:
+    """A change-capturing task past its full load: running, and every table it reports loaded."""
+    return snapshot.status == TaskStatus.RUNNING and all_tables_completed(snapshot)
 
 
 def definition_of(draft: TaskDraft) -> TaskDefinition:
@@ -380,7 +386,12 @@ class MigrateStep:
     def run(
         self, draft: TaskDraft, *, stop: threading.Event | None = None, max_poll_failures: int | None = 5
     ) -> Iterator[MigrateEvent]:
-        """Launch, then watch until the task ends; the last event is :class:`MigrationFinished`."""
+        """Launch, then watch until the task ends; the last event is :class:`MigrationFinished`.
+
+        A task that captures changes (full-load-and-cdc, cdc) never ends by itself: the watch stops, with success,
+        once it runs with every table loaded (its full load done and changes replicating); it keeps running."""
+        # (an unknown type is not a ValueError here: launch's check names it)
+        replicates = draft.migration_type in {t.value for t in MigrationType if t.captures_changes}
         launched: ReplicationTaskState | None = None
         for event in self.launch(draft):
             yield event
@@ -392,6 +403,8 @@ class MigrateStep:
             yield polled
             if isinstance(polled, ReplicationTaskSnapshot):
                 last = polled
+                if replicates and replicating(polled):
+                    break
             elif isinstance(polled, TaskGone):
                 raise TaskNotFoundError(
                     f"Task {launched.identifier} was deleted while it ran.",
@@ -399,7 +412,7 @@ class MigrateStep:
                     "Run the migration again.",
                 )
         if last is not None:
-            yield MigrationFinished(last, last.succeeded)
+            yield MigrationFinished(last, replicating(last) if replicates else last.succeeded)
 
     def record_outcome(self, snapshot: ReplicationTaskSnapshot) -> None:
         """The task's status, table count and rows, in the journey's task record."""

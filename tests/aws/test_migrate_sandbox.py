@@ -187,3 +187,56 @@ def test_a_multi_table_run_honours_an_exclude_rule_and_a_rename(
     assert _rows("target", "SELECT to_regclass('sales.audit_log') IS NULL, to_regclass('sales.orders') IS NULL") == [
         (True, True)
     ]
+
+
+def test_a_full_load_and_cdc_run_returns_once_replicating_and_later_writes_reach_the_target(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    with _connect("source") as src:
+        src.execute("DROP SCHEMA IF EXISTS live CASCADE; CREATE SCHEMA live")
+        src.execute("CREATE TABLE live.events (id int PRIMARY KEY, note text)")
+        src.execute("INSERT INTO live.events SELECT g, 'loaded ' || g FROM generate_series(1, 50) g")
+    with _connect("target") as tgt:
+        tgt.execute("DROP SCHEMA IF EXISTS live CASCADE")
+    mappings = {
+        "rules": [
+            {
+                "rule-type": "selection",
+                "rule-id": "1",
+                "rule-name": "live",
+                "rule-action": "include",
+                "object-locator": {"schema-name": "live", "table-name": "%"},
+            }
+        ]
+    }
+    path = home / "live-mappings.json"
+    path.write_text(json.dumps(mappings))
+    argv = ["migrate", "--sandbox", "--mappings", str(path), "--migration-type", "full-load-and-cdc"]
+    code = cli_main([*argv, "--task-id", "live-task", "--interval", "0.2", "--max-poll-failures", "2", "--json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0 and document["ok"], document.get("error") or document["snapshot"]
+    assert document["snapshot"]["status"] == "running"  # returned while the task keeps replicating
+    assert _rows("target", "SELECT count(*) FROM live.events") == [(50,)]
+
+    with _connect("source") as src:  # written after the command returned: change data capture carries them over
+        src.execute("INSERT INTO live.events VALUES (51, 'written live')")
+        src.execute("UPDATE live.events SET note = 'changed live' WHERE id = 1")
+        src.execute("DELETE FROM live.events WHERE id = 2")
+    query = "SELECT count(*), min(note) FILTER (WHERE id = 1), bool_or(id = 51), bool_or(id = 2) FROM live.events"
+    deadline = time.monotonic() + 30
+    while _rows("target", query) != [(50, "changed live", True, False)]:
+        assert time.monotonic() < deadline, _rows("target", query)
+        time.sleep(0.2)
+
+    target, _ = running_sandbox()
+    dms = target.client("dms")
+    arn = document["snapshot"]["task_arn"]
+    dms.stop_replication_task(ReplicationTaskArn=arn)  # the next run's replace needs it stopped anyway
+    deadline = time.monotonic() + 30
+    while dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])[
+        "ReplicationTasks"
+    ][0]["Status"] not in ("stopped", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
