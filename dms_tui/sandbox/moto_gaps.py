@@ -152,12 +152,40 @@ def _fix_dms_repeated_test_connection() -> None:
     backend_class.test_connection = _mark(test_connection)  # type: ignore[method-assign]
 
 
+def _fix_dms_resource_tagging() -> None:
+    """Symptom: a second `terraform apply` of an unchanged bundle (the journey walked again) fails with `updating
+    tags for DMS (Database Migration) Replication Subnet Group ... AddTagsToResource ... StatusCode: 500`. moto 5.2.5
+    files a subnet group's tags under its identifier, not its ARN, so the provider reads no tags back and sees
+    drift; and moto has no AddTagsToResource / RemoveTagsFromResource handler, so the correction fails. Both calls
+    go to the backend's own tag store (which ListTagsForResource reads), keyed by the ARN the caller names."""
+    from moto.dms import responses as dms_responses
+
+    response_class = dms_responses.DatabaseMigrationServiceResponse
+    if _already_patched(getattr(response_class, "add_tags_to_resource", None)):
+        return
+
+    def add_tags_to_resource(self: Any) -> str:
+        params = json.loads(self.body)
+        tags = {tag["Key"]: tag.get("Value", "") for tag in params.get("Tags", [])}
+        self.dms_backend.tag_resource(params["ResourceArn"], tags)
+        return "{}"
+
+    def remove_tags_from_resource(self: Any) -> str:
+        params = json.loads(self.body)
+        self.dms_backend.untag_resource(params["ResourceArn"], list(params.get("TagKeys", [])))
+        return "{}"
+
+    response_class.add_tags_to_resource = _mark(add_tags_to_resource)  # type: ignore[attr-defined]
+    response_class.remove_tags_from_resource = _mark(remove_tags_from_resource)  # type: ignore[attr-defined]
+
+
 _FIXES: tuple[Callable[[], None], ...] = (
     _fix_iam_managed_policies,
     _fix_dms_instance_create_time,
     _fix_ec2_detailed_monitoring,
     _fix_dms_repeated_test_connection,
     _fix_s3_conditional_bucket_policy,
+    _fix_dms_resource_tagging,
 )
 
 

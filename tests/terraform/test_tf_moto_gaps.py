@@ -59,3 +59,15 @@ def test_detailed_monitoring_can_be_switched_on_and_off() -> None:
     ec2.unmonitor_instances(InstanceIds=[instance_id])
     described = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
     assert described["Monitoring"]["State"] == "disabled"
+
+
+@mock_aws
+def test_dms_tags_can_be_added_and_removed_by_arn() -> None:
+    # What terraform does on a second apply of the bundle: read a subnet group's tags by ARN, then correct them.
+    apply_moto_gap_fixes()
+    dms = boto3.client("dms", region_name="us-east-1")
+    arn = "arn:aws:dms:us-east-1:123456789012:subgrp:dev-dms"
+    dms.add_tags_to_resource(ResourceArn=arn, Tags=[{"Key": "Environment", "Value": "dev"}, {"Key": "x", "Value": "1"}])
+    dms.remove_tags_from_resource(ResourceArn=arn, TagKeys=["x"])
+    tags = dms.list_tags_for_resource(ResourceArn=arn)["TagList"]
+    assert [(tag["Key"], tag["Value"]) for tag in tags] == [("Environment", "dev")]
