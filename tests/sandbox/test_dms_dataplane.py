@@ -104,6 +104,11 @@ def dms_world(databases: dict[str, Any]) -> Iterator[dict[str, Any]]:
     }
     yield world
     server.shutdown()
+    # moto's backends live in the process: another module building this world again must not find these objects.
+    from moto.backends import get_backend
+
+    for service in ("dms", "secretsmanager"):
+        get_backend(service).reset()  # type: ignore[no-untyped-call]
     for fwd in forwarders.values():
         fwd.stop()
 
