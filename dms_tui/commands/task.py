@@ -1,0 +1,75 @@
+"""`dms-tui task check`: is this task definition one AWS DMS would accept, and can the sandbox engine run it?
+
+The verdict is the Migrate screen's own check (dms_tui.steps.task_check). Exit codes: 0 valid (what only the sandbox
+cannot run is listed, and does not fail the check); 2 invalid (one line per problem), or a file that is missing or
+not JSON (what, where, what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from dms_tui import exit_codes
+from dms_tui.commands._common import add_common_options, print_json, stdout_console
+from dms_tui.environment import add_environment_options, request_from_args
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "task",
+        help="work with the DMS task's definition (task check)",
+        description="Work with the replication task's definition without creating anything.",
+    )
+    actions = parser.add_subparsers(dest="task_command", metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="validate table mappings and task settings as AWS DMS would, and list what the sandbox cannot run",
+        description=(
+            "Validate table mappings and task settings with the same check the Migrate screen's form runs: one "
+            "line per problem AWS DMS would reject (exit 2), and, apart, what only the sandbox engine cannot run. "
+            "Without --mappings, the mappings the wizard recorded for the environment are checked, else the "
+            "seed's; without --settings, the seed's settings."
+        ),
+    )
+    add_environment_options(check)
+    add_common_options(check)
+    check.add_argument("--mappings", type=Path, metavar="FILE", help="table mappings JSON (TableMappings)")
+    check.add_argument("--settings", type=Path, metavar="FILE", help="task settings JSON (ReplicationTaskSettings)")
+    check.set_defaults(func=run_check)
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return exit_codes.NOT_RUN
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from rich.text import Text
+
+    from dms_tui.steps.task_check import check_task
+
+    request = request_from_args(args)
+    result = check_task(args.mappings, args.settings, env=request.env, mode=request.mode)
+    if args.json:
+        print_json(result.to_json())
+        return result.exit_code
+    out = stdout_console()
+    out.print(Text(f"table mappings: {result.mappings.source}", style="dim"), soft_wrap=True)
+    out.print(Text(f"task settings: {result.settings.source}", style="dim"), soft_wrap=True)
+    for problem in result.problems:
+        out.print(Text(str(problem), style="red"), soft_wrap=True)
+    for warning in result.warnings:
+        out.print(Text(f"warning: {warning}", style="yellow"), soft_wrap=True)
+    if result.sandbox_unsupported:
+        out.print(Text("AWS accepts, the sandbox engine cannot run:", style="yellow"))
+        for gap in result.sandbox_unsupported:
+            out.print(Text(f"  sandbox: {gap}", style="yellow"), soft_wrap=True)
+    if result.ok:
+        out.print(Text("valid: AWS DMS would accept this task definition", style="green"))
+    else:
+        count = len(result.problems)
+        out.print(Text(f"invalid: {count} problem{'s' if count != 1 else ''}; nothing was created", style="bold red"))
+    return result.exit_code
