@@ -240,12 +240,38 @@ def build_application(registry: ForwarderRegistry, region: str) -> ControlApi:
         gaps.apply_moto_gap_fixes()
     dispatcher = DomainDispatcherApplication(create_backend_app)
     warm_backends(dispatcher, region)
-    app: WsgiApp = dispatcher
+    app: WsgiApp = SerializedApp(dispatcher)
     dataplane = _optional_module("dms_tui.sandbox.dms_dataplane")
     if dataplane is not None:
         app = dataplane.DmsDataPlaneMiddleware(app, resolve=registry.resolve, account_id=DEFAULT_ACCOUNT_ID)
     info = {"region": region, "moto_gap_fixes": gaps is not None, "dms_dataplane": dataplane is not None}
     return ControlApi(app, registry, info)
+
+
+class SerializedApp:
+    """One request inside moto at a time.
+
+    moto's backends are plain dicts and lists mutated by its handlers without locks, while the daemon serves
+    terraform's ten parallel requests on as many threads. A handler that fails half-way on a concurrent change
+    answers HTTP 500 after it already recorded its object (a CreateDBCluster records the cluster and its automated
+    snapshot first); the SDK then retries the call and gets `DBClusterSnapshotAlreadyExistsFault` for the object it
+    created itself. moto answers in milliseconds, so taking turns costs terraform nothing it can see. The response
+    is read to its end inside the lock: moto builds it lazily from the same backends.
+    """
+
+    def __init__(self, app: WsgiApp) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with self._lock:
+            body = self._app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
 
 
 #: One cheap read per service the sandbox provisions: (service, protocol, action, API version).
