@@ -7,6 +7,7 @@ app's own boto3 clients see AWS-shaped answers either way.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -179,6 +180,185 @@ def _fix_dms_resource_tagging() -> None:
     response_class.remove_tags_from_resource = _mark(remove_tags_from_resource)  # type: ignore[attr-defined]
 
 
+def _fix_ec2_instance_network_interface() -> None:
+    """Symptom: every `terraform apply` after the first replaces the bastion (`associate_public_ip_address = true
+    -> false # forces replacement`, `vpc_security_group_ids + sg-…`). The provider launches it with a primary
+    network interface spec (subnet, groups, no public IP); moto 5.2.5 then describes that interface with an empty
+    ``Association`` element, which the provider reads as "has a public IP", and reports no ``SecurityGroups`` on the
+    instance, because it only records groups given outside the interface spec. AWS omits ``Association`` without a
+    public IP and reports the primary interface's groups as the instance's."""
+    from moto.core.serialize import return_if_not_empty
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.responses._base_response import EC2BaseResponse
+
+    original = Instance.__init__
+    if _already_patched(original):
+        return
+    transformers = EC2BaseResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER
+    transformers["Instance.NetworkInterfaces.InstanceNetworkInterface.Association"] = return_if_not_empty
+    transformers["InstanceNetworkInterface.PrivateIpAddresses.InstancePrivateIpAddress.Association"] = (
+        return_if_not_empty
+    )
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        if not self.security_groups:
+            primary = getattr(self, "nics", {}).get(0)
+            if primary is not None and primary.group_set:
+                self.security_groups = list(primary.group_set)
+
+    Instance.__init__ = _mark(__init__)  # type: ignore[method-assign]
+
+
+def _fix_ec2_prefix_list_rule_description() -> None:
+    """Symptom: every `terraform apply` after the first updates `bastion_https_s3` (`+ description = …`): moto
+    5.2.5 keeps a security group rule's description only for CIDR rules, and drops the one given with a prefix list
+    (the S3 gateway endpoint's), so DescribeSecurityGroupRules returns none."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    original = SecurityGroupRule.__init__
+    if _already_patched(original):
+        return
+
+    signature = inspect.signature(original)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        prefix_list = signature.bind(self, *args, **kwargs).arguments.get("prefix_list_id")
+        self._dms_tui_prefix_list_description = (prefix_list or {}).get("Description")
+
+    def description(self: Any) -> str | None:
+        return (
+            self.ip_range.get("Description")
+            or self.source_group.get("Description")
+            or getattr(self, "_dms_tui_prefix_list_description", None)
+        )
+
+    SecurityGroupRule.__init__ = _mark(__init__)  # type: ignore[method-assign]
+    SecurityGroupRule.description = property(description)  # type: ignore[assignment,method-assign]
+
+
+def _fix_rds_scaling_configuration_info() -> None:
+    """Symptom: every `terraform apply` after the first updates both Aurora clusters (`~ scaling_configuration {
+    + auto_pause = true … }`): moto 5.2.5 describes a provisioned cluster with a ``ScalingConfigurationInfo`` of
+    empty values, which the provider reads as a Serverless v1 block to correct; AWS sends it for serverless
+    clusters only."""
+    from moto.rds.models import DBCluster
+
+    original: Any = DBCluster.__dict__["scaling_configuration_info"]  # the property object itself
+    if _already_patched(original.fget):
+        return
+
+    def scaling_configuration_info(self: Any) -> dict[str, Any] | None:
+        if not self.scaling_configuration:
+            return None
+        info: dict[str, Any] = original.fget(self)
+        return info
+
+    DBCluster.scaling_configuration_info = property(_mark(scaling_configuration_info))  # type: ignore[assignment,method-assign]
+
+
+def _fix_dms_replication_subnet_group() -> None:
+    """Symptom: every `terraform apply` after the first updates the DMS subnet group (`subnet_ids - "subnet-12345"
+    + …`, tags added) and fails with `ModifyReplicationSubnetGroup … StatusCode: 500`. moto 5.2.5 forgets the
+    subnets it was given (it describes a fixed ``subnet-12345`` in ``vpc-12345``), files the group's tags under its
+    identifier where the provider reads them by ARN, and has no ModifyReplicationSubnetGroup. Here the group keeps
+    its subnets (described with their real VPC and zones), tags are filed and read under the identifier whatever
+    ARN the caller names (the provider builds ``arn:aws:dms:<region>:<account>:subgrp:<id>`` itself, with an empty
+    account when it skips the account lookup, as the sandbox's provider does), and Modify updates the description
+    and subnets."""
+    from moto.dms import models as dms_models
+    from moto.dms import responses as dms_responses
+    from moto.ec2.models import ec2_backends
+
+    backend_class = dms_models.DatabaseMigrationServiceBackend
+    original_create = backend_class.create_replication_subnet_group
+    if _already_patched(original_create):
+        return
+    group_class = dms_models.FakeReplicationSubnetGroup
+    original_to_dict = group_class.to_dict
+
+    def tag_key(arn: str) -> str:
+        head, sep, identifier = arn.rpartition(":subgrp:")
+        return identifier if sep and head.startswith("arn:") else arn
+
+    def create_replication_subnet_group(
+        self: Any,
+        replication_subnet_group_identifier: str,
+        replication_subnet_group_description: str,
+        subnet_ids: list[str],
+        tags: list[dict[str, str]] | None = None,
+    ) -> Any:
+        group: Any = original_create(
+            self, replication_subnet_group_identifier, replication_subnet_group_description, subnet_ids, tags
+        )
+        group.subnetIds = list(subnet_ids)
+        group._dms_tui_backend = (self.account_id, self.region_name)
+        return group
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        document: dict[str, Any] = original_to_dict(self)
+        located = getattr(self, "_dms_tui_backend", None)
+        if located is None or not self.subnetIds:
+            return document
+        ec2 = ec2_backends[located[0]][located[1]]
+        subnets = []
+        for subnet_id in self.subnetIds:
+            try:
+                subnet = ec2.get_subnet(subnet_id)
+            except Exception:  # noqa: BLE001 - a subnet deleted since: describe it as AWS would, without a zone
+                subnets.append({"SubnetIdentifier": subnet_id, "SubnetStatus": "Inactive"})
+                continue
+            document["VpcId"] = subnet.vpc_id
+            subnets.append(
+                {
+                    "SubnetIdentifier": subnet_id,
+                    "SubnetAvailabilityZone": {"Name": subnet.availability_zone},
+                    "SubnetStatus": "Active",
+                }
+            )
+        document["Subnets"] = subnets
+        return document
+
+    original_list = backend_class.list_tags_for_resource
+    original_tag = backend_class.tag_resource
+    original_untag = backend_class.untag_resource
+
+    def list_tags_for_resource(self: Any, resource_arn_list: list[str]) -> list[dict[str, Any]]:
+        result = []
+        for arn in resource_arn_list:
+            for tag in original_list(self, [tag_key(arn)]):
+                result.append({**tag, "ResourceArn": arn})
+        return result
+
+    def tag_resource(self: Any, arn: str, tags: dict[str, str]) -> None:
+        original_tag(self, tag_key(arn), tags)
+
+    def untag_resource(self: Any, arn: str, tag_keys: list[str]) -> None:
+        original_untag(self, tag_key(arn), tag_keys)
+
+    def modify_replication_subnet_group(self: Any) -> str:
+        params = json.loads(self.body)
+        identifier = params["ReplicationSubnetGroupIdentifier"]
+        group = self.dms_backend.replication_subnet_groups.get(identifier)
+        if group is None:
+            raise dms_models.ResourceNotFoundFault(f"Replication subnet group '{identifier}' not found.")
+        if "ReplicationSubnetGroupDescription" in params:
+            group.description = params["ReplicationSubnetGroupDescription"]
+        if params.get("SubnetIds"):
+            group.subnetIds = list(params["SubnetIds"])
+        return json.dumps({"ReplicationSubnetGroup": group.to_dict()})
+
+    backend_class.create_replication_subnet_group = _mark(create_replication_subnet_group)  # type: ignore[method-assign]
+    backend_class.list_tags_for_resource = _mark(list_tags_for_resource)  # type: ignore[method-assign]
+    backend_class.tag_resource = _mark(tag_resource)  # type: ignore[method-assign]
+    backend_class.untag_resource = _mark(untag_resource)  # type: ignore[method-assign]
+    group_class.to_dict = _mark(to_dict)  # type: ignore[method-assign]
+    dms_responses.DatabaseMigrationServiceResponse.modify_replication_subnet_group = _mark(  # type: ignore[attr-defined]
+        modify_replication_subnet_group
+    )
+
+
 _FIXES: tuple[Callable[[], None], ...] = (
     _fix_iam_managed_policies,
     _fix_dms_instance_create_time,
@@ -186,6 +366,10 @@ _FIXES: tuple[Callable[[], None], ...] = (
     _fix_dms_repeated_test_connection,
     _fix_s3_conditional_bucket_policy,
     _fix_dms_resource_tagging,
+    _fix_ec2_instance_network_interface,
+    _fix_ec2_prefix_list_rule_description,
+    _fix_rds_scaling_configuration_info,
+    _fix_dms_replication_subnet_group,
 )
 
 
