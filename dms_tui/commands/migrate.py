@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dms_tui.steps.services import StepServices
 
 DEFAULT_TASK_ID = "dms-tui-demo-task"  # dms_tui.dmstask.migration.DEFAULT_TASK_ID (not imported: start-up time)
+EXISTING_TASK_CHOICES = ("replace", "restart", "reuse")  # dms_tui.steps.migrate.ExistingTask (not imported: same)
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +34,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Create the replication task from the provisioned ARNs, wait until it is ready, start it and print "
             "its progress until it ends (a full-load-and-cdc or cdc task: until its full load is done and it "
-            "replicates; it keeps running). A task with the same identifier from an earlier run is replaced."
+            "replicates; it keeps running). A task with the same identifier from an earlier run is replaced, "
+            "restarted or reused, as --existing-task says."
         ),
     )
     add_environment_options(parser)
@@ -48,6 +50,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--settings", type=Path, metavar="FILE", help="task settings JSON (default: the seed's)")
     parser.add_argument(
         "--migration-type", choices=[t.value for t in MigrationType], default=MigrationType.FULL_LOAD.value
+    )
+    parser.add_argument(
+        "--existing-task",
+        choices=EXISTING_TASK_CHOICES,
+        default="replace",
+        help="a task left under the same identifier: replace it (delete, create from these settings; the default), "
+        "restart it (keep it as DMS has it, load every table again) or reuse it (watch it if it runs, else resume)",
     )
     parser.add_argument("--task-id", default=DEFAULT_TASK_ID, help=f"task identifier (default: {DEFAULT_TASK_ID})")
     parser.add_argument(
@@ -100,7 +109,7 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
     from dms_tui.aws.task_poller import PollSchedule, ReplicationTaskSnapshot
     from dms_tui.errors import StepError
     from dms_tui.journey import Journey, Step
-    from dms_tui.steps.migrate import CommandIssued, MigrateStep, MigrationFinished
+    from dms_tui.steps.migrate import CommandIssued, ExistingTask, MigrateStep, MigrationFinished
     from dms_tui.steps.services import StepServices
 
     draft = draft_from_args(args)
@@ -119,7 +128,8 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
     finished: MigrationFinished | None = None
     printed: object = None  # what the last printed snapshot showed: a snapshot is printed only when that changes
     try:
-        for event in step.run(draft, max_poll_failures=args.max_poll_failures):
+        existing = ExistingTask(args.existing_task)
+        for event in step.run(draft, max_poll_failures=args.max_poll_failures, existing_task=existing):
             if isinstance(event, CommandIssued):
                 commands.append(event.command.text)
             elif isinstance(event, MigrationFinished):
@@ -152,6 +162,7 @@ def event_line(event: object) -> Text | None:
     from dms_tui.aws.task_poller import PollFailed, ReplicationTaskSnapshot
     from dms_tui.steps.migrate import (
         CommandIssued,
+        ExistingTaskKept,
         MigrationFinished,
         OldTaskRemoved,
         TaskCreated,
@@ -162,6 +173,12 @@ def event_line(event: object) -> Text | None:
         return Text("$ " + event.command.text, style="dim")
     if isinstance(event, OldTaskRemoved):
         return Text(f"replaced the task {event.identifier} left by an earlier run (it was {event.status})")
+    if isinstance(event, ExistingTaskKept):
+        how = "watching it as it runs" if event.start_type is None else f"starting it with {event.start_type.value}"
+        return Text(
+            f"kept the task {event.identifier} left by an earlier run (it was {event.status}), as DMS defines it; "
+            + how
+        )
     if isinstance(event, TaskCreated):
         return Text(f"task {event.identifier} created: {event.arn}")
     if isinstance(event, TaskStatusSeen):

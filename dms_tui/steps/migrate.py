@@ -42,6 +42,7 @@ from dms_tui.domain.dms import (
     MigrationType,
     ReloadOption,
     StartTaskType,
+    StopReason,
     TaskStatus,
 )
 from dms_tui.errors import StepError
@@ -56,6 +57,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CommandIssued",
+    "ExistingTask",
+    "ExistingTaskKept",
     "MigrateStep",
     "MigrationFinished",
     "OldTaskRemoved",
@@ -98,6 +101,16 @@ class OldTaskRemoved:
 
 
 @dataclass(frozen=True)
+class ExistingTaskKept:
+    """A task with the same identifier existed and was kept, as DMS defines it (not as the draft would):
+    ``start_type`` is how it was started again, None when it was already moving and is only watched."""
+
+    identifier: str
+    status: str
+    start_type: StartTaskType | None
+
+
+@dataclass(frozen=True)
 class TaskCreated:
     """CreateReplicationTask answered: the task exists under ``arn`` (recorded in the journey at once)."""
 
@@ -120,7 +133,7 @@ class MigrationFinished:
     succeeded: bool
 
 
-LaunchEvent = CommandIssued | OldTaskRemoved | TaskCreated | TaskStatusSeen | TaskLaunched
+LaunchEvent = CommandIssued | OldTaskRemoved | ExistingTaskKept | TaskCreated | TaskStatusSeen | TaskLaunched
 MigrateEvent = LaunchEvent | PollEvent | MigrationFinished
 
 
@@ -182,6 +195,22 @@ def api_call(
         case TaskAction.DELETE:
             return DmsCall("delete_replication_task", {"ReplicationTaskArn": arn})
     raise ValueError(action)
+
+
+class ExistingTask(StrEnum):
+    """What the step does with a task left under the same identifier by an earlier run (DMS keeps it)."""
+
+    REPLACE = "replace"  # stop it if it moves, delete it, create the task anew from the draft
+    RESTART = "restart"  # keep it as DMS defines it; stop it if it moves; load everything again (reload-target)
+    REUSE = "reuse"  # keep it as DMS defines it: watch it if it moves, else resume it (a finished load: reload)
+
+    @property
+    def meaning(self) -> str:
+        return {
+            ExistingTask.REPLACE: "delete it and create it again from these settings",
+            ExistingTask.RESTART: "keep it as DMS has it and load every table again",
+            ExistingTask.REUSE: "keep it as DMS has it: watch it if it runs, else resume it",
+        }[self]
 
 
 def start_type_for(status: str, *, completed: bool) -> StartTaskType:
@@ -290,8 +319,11 @@ class MigrateStep:
     def find(self, identifier: str) -> ReplicationTaskState | None:
         return self.runner.find(identifier)
 
-    def launch(self, draft: TaskDraft, *, replace_existing: bool = True) -> Iterator[LaunchEvent]:
-        """Check the draft, replace a task left under its identifier, create, wait until ready, start."""
+    def launch(
+        self, draft: TaskDraft, *, replace_existing: bool = True, existing_task: ExistingTask = ExistingTask.REPLACE
+    ) -> Iterator[LaunchEvent]:
+        """Check the draft; for a task left under its identifier do what ``existing_task`` says (replace, restart
+        or reuse it); else create it, wait until ready, start."""
         definition = definition_of(draft)
         outputs = self.require_outputs()
         self._record(identifier=definition.identifier, table_mappings=draft.mappings_text)
@@ -304,6 +336,9 @@ class MigrateStep:
                     "",
                     "Delete it, or choose another identifier.",
                 )
+            if existing_task is not ExistingTask.REPLACE:
+                yield from self._start_again(existing, existing_task)
+                return
             yield from self._remove(existing)
             yield OldTaskRemoved(existing.identifier, existing.status)
         created = runner.task_call(
@@ -316,6 +351,43 @@ class MigrateStep:
         yield TaskCreated(arn, created.task.identifier)
         yield from runner.wait(arn, self._ready, "ready", timeout_s=self.ready_timeout_s, interval_s=self.interval_s)
         started = runner.task_call(api_call(TaskAction.START, arn=arn), subject=arn)
+        yield CommandIssued(started.command)
+        assert started.task is not None
+        self._record(status=started.task.status)
+        yield TaskLaunched(started.task)
+
+    def _start_again(self, task: ReplicationTaskState, how: ExistingTask) -> Iterator[LaunchEvent]:
+        """Keep ``task``: watch it as it moves (reuse), or stop it first (restart), then start it the way ``how``
+        and its status say. Its definition stays what DMS has; the draft's mappings are not applied to it."""
+        self._record(arn=task.arn, status=task.status)
+        if task.status in MOVING_STATUSES and how is ExistingTask.REUSE:
+            yield ExistingTaskKept(task.identifier, task.status, None)
+            yield TaskLaunched(task)
+            return
+        if task.status in MOVING_STATUSES or task.status == TaskStatus.STOPPING:
+            if task.status in MOVING_STATUSES:
+                stopped = self.runner.task_call(api_call(TaskAction.STOP, arn=task.arn), subject=task.arn)
+                yield CommandIssued(stopped.command)
+            yield from self.runner.wait(
+                task.arn,
+                lambda s: s.status in ENDED_STATUSES,
+                "stopped",
+                timeout_s=self.ready_timeout_s,
+                interval_s=self.interval_s,
+            )
+            task = self.runner.describe(task.arn)
+        if task.status in (TaskStatus.CREATING, TaskStatus.MODIFYING):
+            yield from self.runner.wait(
+                task.arn, self._ready, "ready", timeout_s=self.ready_timeout_s, interval_s=self.interval_s
+            )
+            task = self.runner.describe(task.arn)
+        if how is ExistingTask.RESTART and task.status not in (TaskStatus.READY, TaskStatus.CREATING):
+            start_type = StartTaskType.RELOAD_TARGET
+        else:
+            finished = task.stop_reason == StopReason.FULL_LOAD_ONLY_FINISHED
+            start_type = start_type_for(task.status, completed=finished)
+        yield ExistingTaskKept(task.identifier, task.status, start_type)
+        started = self.start(task.arn, start_type)
         yield CommandIssued(started.command)
         assert started.task is not None
         self._record(status=started.task.status)
@@ -384,7 +456,12 @@ class MigrateStep:
                     )
 
     def run(
-        self, draft: TaskDraft, *, stop: threading.Event | None = None, max_poll_failures: int | None = 5
+        self,
+        draft: TaskDraft,
+        *,
+        stop: threading.Event | None = None,
+        max_poll_failures: int | None = 5,
+        existing_task: ExistingTask = ExistingTask.REPLACE,
     ) -> Iterator[MigrateEvent]:
         """Launch, then watch until the task ends; the last event is :class:`MigrationFinished`.
 
@@ -393,7 +470,7 @@ class MigrateStep:
         # (an unknown type is not a ValueError here: launch's check names it)
         replicates = draft.migration_type in {t.value for t in MigrationType if t.captures_changes}
         launched: ReplicationTaskState | None = None
-        for event in self.launch(draft):
+        for event in self.launch(draft, existing_task=existing_task):
             yield event
             if isinstance(event, TaskLaunched):
                 launched = event.task

@@ -28,6 +28,8 @@ from dms_tui.provision.outputs import EnvironmentOutputs
 from dms_tui.steps import migrate
 from dms_tui.steps.migrate import (
     CommandIssued,
+    ExistingTask,
+    ExistingTaskKept,
     MigrateStep,
     OldTaskRemoved,
     TaskAction,
@@ -260,6 +262,59 @@ def test_launch_reports_each_step_records_the_journey_and_replaces_a_task_left_r
     assert remaining["Status"] == "running" and remaining["ReplicationTaskArn"] == journey.state.task_arn
     assert remaining["SourceEndpointArn"] == outputs.source.dms_endpoint_arn
     assert remaining["ReplicationInstanceArn"] == outputs.dms_replication_instance_arn
+
+
+def test_a_task_left_by_an_earlier_run_can_be_reused_or_restarted_instead_of_replaced(
+    dms_client: Any, outputs: EnvironmentOutputs
+) -> None:
+    recording = Recording(dms_client)
+    step = step_for(recording, outputs=outputs, clock=FakeClock())
+    draft = TaskDraft(identifier="demo-task", mappings_text=mappings_with(INCLUDE))
+    first = [e for e in step.launch(draft) if isinstance(e, TaskLaunched)][0].task
+
+    def calls_of(events: list[Any]) -> list[tuple[str, str | None]]:
+        del events
+        made = [(name, params.get("StartReplicationTaskType")) for name, params in recording.calls]
+        recording.calls.clear()
+        return made
+
+    recording.calls.clear()
+    # reuse, running: nothing is sent; the same task is watched
+    events = list(step.launch(draft, existing_task=ExistingTask.REUSE))
+    assert calls_of(events) == []
+    assert ExistingTaskKept("demo-task", "running", None) in events
+    assert isinstance(events[-1], TaskLaunched) and events[-1].task.arn == first.arn
+
+    # restart, running: stopped, then everything loaded again, under the same ARN
+    events = list(step.launch(draft, existing_task=ExistingTask.RESTART))
+    assert calls_of(events) == [("stop_replication_task", None), ("start_replication_task", "reload-target")]
+    assert ExistingTaskKept("demo-task", "stopped", StartTaskType.RELOAD_TARGET) in events
+    assert isinstance(events[-1], TaskLaunched) and events[-1].task.arn == first.arn
+
+    # reuse, stopped by a person: resumed where it stopped
+    step.stop(first.arn)
+    recording.calls.clear()
+    events = list(step.launch(draft, existing_task=ExistingTask.REUSE))
+    assert calls_of(events) == [("start_replication_task", "resume-processing")]
+    [only] = dms_client.describe_replication_tasks()["ReplicationTasks"]
+    assert only["ReplicationTaskArn"] == first.arn  # never deleted, never created again
+
+
+def test_reusing_a_finished_full_load_loads_it_again(outputs: EnvironmentOutputs) -> None:
+    # A full load that finished has nothing to resume: DMS would stop at once. moto never reports this StopReason.
+    client = boto3.client("dms", region_name=REGION)
+    step = step_for(client, outputs=outputs, clock=FakeClock())
+    finished = describe_answer("stopped", StopReason="Stop Reason FULL_LOAD_ONLY_FINISHED")
+    with Stubber(client) as stub:
+        stub.add_response("describe_replication_tasks", finished)
+        stub.add_response(
+            "start_replication_task",
+            {"ReplicationTask": describe_answer("starting")["ReplicationTasks"][0]},
+            {"ReplicationTaskArn": TASK_ARN, "StartReplicationTaskType": "reload-target"},
+        )
+        events = list(step.launch(TaskDraft(identifier="demo-task"), existing_task=ExistingTask.REUSE))
+        stub.assert_no_pending_responses()
+    assert ExistingTaskKept("demo-task", "stopped", StartTaskType.RELOAD_TARGET) in events
 
 
 def test_stop_start_and_delete_act_on_the_task(dms_client: Any, outputs: EnvironmentOutputs) -> None:
