@@ -206,7 +206,7 @@ class ProvisionScreen(WizardScreen):
             self._result(Text("✓ Destroy complete: nothing of this environment is left.", style="green"))
         elif isinstance(event, step.RunFailed):
             self._result(render_failure(event))
-            self._failed(failure_setback(event))
+            self._failed(step.failure_setback(event))
 
     def _ready(self) -> None:
         button = self.query_one("#next", Button)
@@ -310,8 +310,7 @@ class ProvisionScreen(WizardScreen):
     def _failed(self, setback: Setback) -> None:
         """The apply did not finish: the saved plan no longer holds, so the journey goes back to Review (a later
         Continue plans again instead of re-applying), and this screen offers the ways back."""
-        self.failed = setback
-        self.journey.fall_back(Step.CONFIGURE, setback)
+        self.failed = setback  # the step has already sent the journey back before Review, saying why
         self.query_one(StepBar).state = self.journey.state
         self._show_ways_back(True)
         self.query_one("#back-review", Button).focus()
@@ -349,18 +348,3 @@ class ProvisionScreen(WizardScreen):
         self._show_ways_back(False)
         self._result(Text("Applying again (a plan terraform calls stale is planned again first)…", style="yellow"))
         self.run_apply()
-
-
-def failure_setback(failure: step.RunFailed) -> Setback:
-    """What the Welcome and Review screens say about a failed apply: the headline, its first error, what to do."""
-    first = next((d for d in failure.errors if d.is_error), None)
-    if first is not None:
-        cause = first.summary + (f" ({first.address})" if first.address else "")
-    else:
-        cause = f"see the log: {failure.log_path}" if failure.log_path else ""
-    return Setback(
-        Step.PROVISION,
-        failure.headline,
-        cause,
-        "Plan again on Review (the saved plan no longer holds), edit the configuration, or retry the apply.",
-    )

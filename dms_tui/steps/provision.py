@@ -32,7 +32,7 @@ from typing import Any, Literal
 from dms_tui import exit_codes
 from dms_tui.environment import Environment
 from dms_tui.errors import StepError
-from dms_tui.journey import Journey
+from dms_tui.journey import Journey, Setback, Step
 from dms_tui.provision.detached import DetachedRun, RunLocked, RunRecord, forget_record, load_record, start_detached
 from dms_tui.provision.events import CommandFinished, CommandStarted, Diagnostic, TerraformEvent
 from dms_tui.provision.outputs import EnvironmentOutputs, OutputsError
@@ -228,6 +228,22 @@ class RunFailed:
         if self.interrupted:
             return f"terraform {self.label} was cancelled: terraform stopped gracefully; its state is consistent."
         return f"terraform {self.label} failed (exit {self.returncode})."
+
+
+def failure_setback(failure: RunFailed) -> Setback:
+    """What the Welcome and Review screens (and the next `provision apply`) say about a failed apply: the
+    headline, its first error, what to do."""
+    first = next((d for d in failure.errors if d.is_error), None)
+    if first is not None:
+        cause = first.summary + (f" ({first.address})" if first.address else "")
+    else:
+        cause = f"see the log: {failure.log_path}" if failure.log_path else ""
+    return Setback(
+        Step.PROVISION,
+        failure.headline,
+        cause,
+        "Plan again on Review (the saved plan no longer holds), edit the configuration, or retry the apply.",
+    )
 
 
 StepEvent = (
@@ -449,6 +465,10 @@ class ProvisionJob:
             self.done = True
         elif isinstance(event, RunFailed):
             self.failure = event
+            if self.action in ("apply", "attach") and event.label != "destroy":
+                # An apply that did not finish: the saved plan no longer holds. The journey goes back before Review
+                # (a later Continue plans again instead of re-applying) and says why, whichever face ran it.
+                self.journey.fall_back(Step.CONFIGURE, failure_setback(event))
 
     # -- pieces the bodies share ---------------------------------------------------------------------------------
 

@@ -112,6 +112,11 @@ async def test_the_command_and_the_screen_show_the_same_outcome_of_the_same_stre
         assert shown["module.network.aws_subnet.private[2]"].startswith("failed")
         assert "terraform apply failed" in result and "InvalidSubnet.Range" in result and not next_enabled
         assert headless["outputs"] is None and journey.state.outputs is None
+        # both faces leave the journey before Review, saying why: the next start plans again, never re-applies
+        for state in (headless_state, journey.state):
+            assert state is not None and state.current is Step.CONFIGURE and Step.PROVISION not in state.done
+            assert state.setback is not None and state.setback.step is Step.PROVISION
+            assert "terraform apply failed" in state.setback.headline and "InvalidSubnet.Range" in state.setback.cause
 
 
 def _commands(fake_terraform) -> list[str]:
