@@ -133,7 +133,8 @@ _LOCATOR_KEYS = {
     "table-tablespace": ("schema-name", "table-name"),
     "index-tablespace": ("schema-name", "table-name"),
 }
-_TABLE_LEVEL_COLUMN_ACTIONS = {"add-column"}  # column target, but located by schema and table only
+# column target, but located by schema and table only (the DMS guide's before-image example names no column-name)
+_TABLE_LEVEL_COLUMN_ACTIONS = {"add-column", "add-before-image-columns"}
 
 
 @dataclass(frozen=True)
@@ -646,7 +647,7 @@ class TableMappings:
         located = {"schema-name": tr.schema_name, "table-name": tr.table_name, "column-name": tr.column_name}
         keys = _LOCATOR_KEYS[tr.rule_target]
         if tr.action in _TABLE_LEVEL_COLUMN_ACTIONS:
-            keys = ("schema-name", "table-name")  # add-column names its new column in "value"
+            keys = ("schema-name", "table-name")  # add-column names its new column in "value"; before images: all
         for key in keys:
             if not located[key]:
                 problem(

@@ -72,6 +72,9 @@ class TaskDraft:
     max_subtasks: str = str(default_settings().full_load.max_full_load_sub_tasks)
     mappings_text: str = field(default_factory=lambda: default_mappings().to_json())
     base_settings: TaskSettings = field(default_factory=default_settings)  # keys the form does not edit, kept
+    # From whole documents with no --prep-mode: the settings' own prep mode, so a fragment that leaves it out is
+    # sent without it (what a person wrote is what DMS receives). The form always sends its choice.
+    prep_mode_as_written: bool = False
 
     @classmethod
     def from_documents(
@@ -91,12 +94,15 @@ class TaskDraft:
             max_subtasks=str(settings.full_load.max_full_load_sub_tasks),
             mappings_text=mappings_text,
             base_settings=settings,
+            prep_mode_as_written=prep_mode is None,
         )
 
     def check(self) -> DraftCheck:
         """Parse and validate every field; each problem names the rule id or settings field it is about."""
         settings_problems: list[str] = []
-        settings = self.base_settings.with_prep_mode(self.prep_mode)
+        settings = self.base_settings
+        if not (self.prep_mode_as_written and self.prep_mode == settings.full_load.target_table_prep_mode):
+            settings = settings.with_prep_mode(self.prep_mode)
         raw = self.max_subtasks.strip()
         if raw.isdigit():
             settings = replace(settings, full_load=replace(settings.full_load, max_full_load_sub_tasks=int(raw)))
