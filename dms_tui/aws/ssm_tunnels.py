@@ -276,7 +276,9 @@ class SsmTunnels:
                         exit_code=exit_codes.NOT_RUN,
                     )
                 assert tunnel.process is not None
-                self._emit(TunnelOpened(tunnel.endpoint.name, tunnel.endpoint.host, tunnel.local_port, tunnel.process.pid))
+                self._emit(
+                    TunnelOpened(tunnel.endpoint.name, tunnel.endpoint.host, tunnel.local_port, tunnel.process.pid)
+                )
         except BaseException:
             self.close()
             raise
@@ -314,7 +316,7 @@ class SsmTunnels:
                 tunnel.ready.set()
 
     def _wait_ready(self, tunnel: _Tunnel) -> str:
-        """"" once the session listens; otherwise why it did not."""
+        """Why the session did not start listening ("" once it does)."""
         deadline = time.monotonic() + self.open_timeout
         while time.monotonic() < deadline:
             if tunnel.ready.wait(0.1):

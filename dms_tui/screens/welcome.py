@@ -133,7 +133,9 @@ class WelcomeScreen(Screen[None]):
             self.query_one("#welcome-env", Static).update(self._environment_line(self.resume_check))
             self._show_setback()
             self.query_one("#start-over", Button).disabled = False
-            self.query_one("#welcome-mode", Static).update(Text.assemble(("Mode        ", "bold"), self.wizard.request.label))
+            self.query_one("#welcome-mode", Static).update(
+                Text.assemble(("Mode        ", "bold"), self.wizard.request.label)
+            )
             # From a laptop the databases answer only through the bastion: offer the tunnels (dms-tui --tunnel).
             self.query_one("#tunnel", Button).display = not ready.environment.emulated and not (
                 self.wizard.request.tunnel or known is None

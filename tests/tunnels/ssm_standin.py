@@ -46,5 +46,3 @@ class SsmStandIn:
 def executable(path: Path, source: Path) -> None:
     path.write_text(f"#!{sys.executable}\n" + source.read_text())
     path.chmod(0o755)
-
-
