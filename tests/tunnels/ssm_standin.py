@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 STANDIN = Path(__file__).parent / "standin"
 BASTION = "i-0123456789abcdef0"  # the bastion id of tests/checks/moto_environment.py's outputs
@@ -46,3 +48,22 @@ class SsmStandIn:
 def executable(path: Path, source: Path) -> None:
     path.write_text(f"#!{sys.executable}\n" + source.read_text())
     path.chmod(0o755)
+
+
+def postgres_answers(address: tuple[str, int]) -> bytes:
+    """PostgreSQL's one-byte answer to an SSLRequest through ``address`` ('N': a server without TLS)."""
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
+        return sock.recv(1)
+
+
+def write_terraform_outputs(world: Any, path: Path) -> Path:
+    """``world``'s outputs as `terraform output -json` writes them (for --outputs FILE)."""
+    flat: dict[str, Any] = {}
+    for name, value in world.outputs.to_json().items():
+        if isinstance(value, dict):
+            flat.update({f"{name}_{key}": inner for key, inner in value.items()})
+        else:
+            flat[name] = value
+    path.write_text(json.dumps({name: {"value": value} for name, value in flat.items()}))
+    return path

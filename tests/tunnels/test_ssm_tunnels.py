@@ -12,12 +12,9 @@ omits some fields, the test clusters have no TLS), which are unrelated to how th
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,8 +41,8 @@ from dms_tui.errors import StepError
 from dms_tui.processes import process_alive
 from dms_tui.steps.diff import DiffInputs, diff_report
 from dms_tui.steps.prepare import Prepared, run_prepare
-from tests.checks.moto_environment import FAST, REGION, MotoWorld, moto_environment
-from tests.tunnels.ssm_standin import BASTION, SsmStandIn
+from tests.checks.moto_environment import FAST, REGION, MotoWorld
+from tests.tunnels.ssm_standin import BASTION, SsmStandIn, postgres_answers, write_terraform_outputs
 
 TABLE = "demo_schema.demo_accounts"
 #: How long the tests wait for a re-open they expect (a deadline for a hung run, not a timing assertion).
@@ -58,34 +55,6 @@ def _wait_for(condition: Any, what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"gave up waiting for {what}")
         time.sleep(0.05)
-
-
-def _postgres_answers(address: tuple[str, int]) -> bytes:
-    """PostgreSQL's one-byte answer to an SSLRequest through ``address`` ('N': a server without TLS)."""
-    with socket.create_connection(address, timeout=10) as sock:
-        sock.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
-        return sock.recv(1)
-
-
-@pytest.fixture
-def world(pg_source: Any, pg_target: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoWorld]:
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with moto_environment({"source": pg_source, "target": pg_target}) as env:
-        yield env
-
-
-@pytest.fixture
-def routed(world: MotoWorld, ssm_standin: SsmStandIn, pg_source: Any, pg_target: Any) -> MotoWorld:
-    """The stand-in bastion reaches each interface endpoint name: the real cluster behind it."""
-    ssm_standin.route(
-        {
-            world.outputs.source.endpoint_dns_name: ("127.0.0.1", pg_source.cluster.port),
-            world.outputs.target.endpoint_dns_name: ("127.0.0.1", pg_target.cluster.port),
-        }
-    )
-    return world
 
 
 def _tunnelled(world: MotoWorld) -> Environment:
@@ -149,14 +118,14 @@ def test_a_killed_tunnel_is_reopened_on_the_same_port_and_every_session_ends_on_
     tunnels.open()
     try:
         [(host, port)] = tunnels.host_map.values()
-        assert _postgres_answers((host, port)) == b"N"
+        assert postgres_answers((host, port)) == b"N"
         [first] = ssm_standin.plugin_pids()
         os.kill(first, signal.SIGKILL)  # the session dies as when the network drops: the CLI exits after it
         _wait_for(lambda: any(isinstance(e, TunnelReopened) for e in events), "the tunnel to re-open")
         assert [type(e) for e in events] == [TunnelOpened, TunnelDropped, TunnelReopened]
         assert isinstance(events[1], TunnelDropped) and events[1].local_port == port
         assert tunnels.host_map == {side.endpoint_dns_name.lower(): (host, port)}  # the same address as before
-        assert _postgres_answers((host, port)) == b"N"
+        assert postgres_answers((host, port)) == b"N"
     finally:
         tunnels.close()
     assert isinstance(events[-1], TunnelsClosed) and events[-1].count == 1
@@ -165,15 +134,14 @@ def test_a_killed_tunnel_is_reopened_on_the_same_port_and_every_session_ends_on_
     assert len(started) == 4
     _wait_for(lambda: not any(process_alive(pid) for pid in started), "every session process to end")
     with pytest.raises(OSError):
-        _postgres_answers((host, port))
+        postgres_answers((host, port))
 
 
 def test_the_tunnel_flag_opens_the_aws_environment_with_its_names_mapped_and_closes_them(
     routed: MotoWorld, ssm_standin: SsmStandIn, tmp_path: Path
 ) -> None:
     """`dms-tui --tunnel` (AWS mode): the outputs name the bastion and the endpoints; the identity comes first."""
-    outputs_file = tmp_path / "outputs.json"
-    outputs_file.write_text(json.dumps({k: {"value": v} for k, v in _terraform_outputs(routed).items()}))
+    outputs_file = write_terraform_outputs(routed, tmp_path / "outputs.json")
     from dms_tui.cli import build_parser
 
     request = request_from_args(build_parser().parse_args(["verify", "--tunnel", "--region", REGION]))
@@ -186,20 +154,10 @@ def test_the_tunnel_flag_opens_the_aws_environment_with_its_names_mapped_and_clo
         credentials = read_credentials(environment, routed.outputs.target.secret_arn)
         params = connection_params(credentials, environment)
         assert (params["host"], params["port"]) == environment.tunnels.host_map[credentials.host.lower()]
-        assert _postgres_answers((params["host"], params["port"])) == b"N"
+        assert postgres_answers((params["host"], params["port"])) == b"N"
     finally:
         environment.close()
     assert not any(process_alive(pid) for pid in ssm_standin.plugin_pids())
-
-
-def _terraform_outputs(world: MotoWorld) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for name, value in world.outputs.to_json().items():
-        if isinstance(value, dict):
-            flat.update({f"{name}_{key}": inner for key, inner in value.items()})
-        else:
-            flat[name] = value
-    return flat
 
 
 def test_without_the_session_manager_plugin_the_message_says_how_to_install_it(
