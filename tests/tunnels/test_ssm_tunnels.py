@@ -40,6 +40,7 @@ from dms_tui.environment import Environment, EnvironmentRequest, open_environmen
 from dms_tui.errors import StepError
 from dms_tui.processes import process_alive
 from dms_tui.steps.diff import DiffInputs, diff_report
+from dms_tui.steps.migrate import read_source_tables
 from dms_tui.steps.prepare import Prepared, run_prepare
 from tests.checks.moto_environment import FAST, REGION, MotoWorld
 from tests.tunnels.ssm_standin import BASTION, SsmStandIn, postgres_answers, write_terraform_outputs
@@ -62,7 +63,7 @@ def _tunnelled(world: MotoWorld) -> Environment:
     return open_tunnels(replace(world.target, host_map={}))
 
 
-def test_verify_seed_and_diff_run_through_the_tunnels(
+def test_verify_seed_migrate_preview_and_diff_run_through_the_tunnels(
     routed: MotoWorld, ssm_standin: SsmStandIn, pg_target: Any
 ) -> None:
     environment = _tunnelled(routed)
@@ -87,6 +88,12 @@ def test_verify_seed_and_diff_run_through_the_tunnels(
         [prepared] = [e for e in events if isinstance(e, Prepared)]
         assert prepared.record.source_rows == 300
         assert ssm_standin.accepted(source) > before
+
+        # Migrate reads the source catalog (its task preview) through the source tunnel; DMS itself runs in the VPC
+        before = ssm_standin.accepted(source)
+        [catalog] = [t for t in read_source_tables(environment, routed.outputs) if str(t.name) == TABLE]
+        assert catalog.primary_key == ("accountnumber",)
+        assert ssm_standin.accepted(source) == before + 1
 
         # the target gets the source's DDL and none of its rows: the diff, through the tunnels, finds 300 missing
         with psycopg.connect(pg_target.url(routed.outputs.target.database_name), autocommit=True) as conn:
