@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -212,3 +214,22 @@ def test_before_provisioning_the_tunnel_flag_notes_that_tunnels_open_later(monke
     opened = open_environment(EnvironmentRequest(region=REGION, tunnel=True))
     assert opened.environment.tunnel and opened.environment.tunnels is None
     assert "not provisioned" in opened.note
+
+
+def test_a_headless_command_ended_by_sigterm_leaves_no_session_behind(ssm_standin: SsmStandIn) -> None:
+    """A terminal that closes or a supervisor that stops dms-tui sends SIGTERM: the tunnels end with the process."""
+    script = (
+        "import time\n"
+        "from dms_tui.aws.ssm_tunnels import SsmTunnels, TunnelEndpoint\n"
+        f"tunnels = SsmTunnels({BASTION!r}, [TunnelEndpoint('source', 'vpce-1.example', 5432)])\n"
+        "tunnels.open()\n"
+        "print('open', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    command = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    assert command.stdout is not None and command.stdout.readline().strip() == "open"
+    started = ssm_standin.aws_pids() + ssm_standin.plugin_pids()
+    assert len(started) == 2 and all(process_alive(pid) for pid in started)
+    command.send_signal(signal.SIGTERM)
+    assert command.wait(PATIENCE) == 128 + signal.SIGTERM
+    _wait_for(lambda: not any(process_alive(pid) for pid in started), "every session process to end")
