@@ -485,6 +485,7 @@ def open_tunnels(
     endpoint DNS name mapped to its tunnel (the same host map the sandbox fills with its forwarders). The tunnels
     are watched and re-opened when they drop; ``Environment.close()`` (or the process's exit) ends them. Raises
     StepError when the aws CLI or the Session Manager plugin is missing, or a tunnel does not open."""
+    from dms_tui import paths
     from dms_tui.aws.ssm_tunnels import SsmTunnels, TunnelEndpoint, describe
 
     outputs = environment.require_outputs()
@@ -499,6 +500,7 @@ def open_tunnels(
         aws_flags=environment.aws_cli_flags(),
         aws_command=aws_command,
         on_event=lambda event: report(EnvironmentProgress(describe(event))),
+        records=paths.environment_dir(environment.env) / "ssm-tunnels",
     )
     report(EnvironmentProgress(f"Opening Session Manager tunnels through the bastion {outputs.bastion_instance_id}…"))
     tunnels.open()

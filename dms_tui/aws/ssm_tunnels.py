@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from dms_tui import exit_codes
 from dms_tui.errors import StepError
+from dms_tui.processes import process_alive
 
 DOCUMENT = "AWS-StartPortForwardingSessionToRemoteHost"
 PLUGIN = "session-manager-plugin"
@@ -192,6 +194,7 @@ class SsmTunnels:
         open_timeout: float = 30.0,
         backoff: Sequence[float] = DEFAULT_BACKOFF,
         poll_interval: float = 0.5,
+        records: Path | None = None,
     ) -> None:
         self.bastion_instance_id = bastion_instance_id
         self.aws_flags = list(aws_flags)
@@ -205,6 +208,8 @@ class SsmTunnels:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._supervisor: threading.Thread | None = None
+        # A directory where each owner records its sessions' pids, so the next owner ends those of one that was killed.
+        self.records = records
 
     # -- what the environment needs ------------------------------------------------------------------------------
 
@@ -259,6 +264,8 @@ class SsmTunnels:
     def open(self) -> None:
         """Open every tunnel and start watching them; StepError (nothing left running) when one does not open."""
         self.check_tools()
+        if self.records is not None:
+            end_orphaned_sessions(self.records)
         atexit.register(self.close)
         _exit_cleanly_on_termination()
         try:
@@ -302,6 +309,7 @@ class SsmTunnels:
                 start_new_session=True,
             )
         tunnel.opened_at = time.monotonic()
+        self._record()
         process = tunnel.process
         threading.Thread(
             target=self._read_output, args=(tunnel, process), name=f"ssm-tunnel-{tunnel.endpoint.name}", daemon=True
@@ -424,4 +432,42 @@ class SsmTunnels:
                 stopped += 1
             self._stop(tunnel)
         atexit.unregister(self.close)
+        if self.records is not None:
+            with contextlib.suppress(OSError):
+                (self.records / f"{os.getpid()}.json").unlink(missing_ok=True)
         self._emit(TunnelsClosed(stopped))
+
+    def _record(self) -> None:
+        if self.records is None:
+            return
+        pids = [t.process.pid for t in self._tunnels if t.process is not None]
+        with contextlib.suppress(OSError):
+            self.records.mkdir(parents=True, exist_ok=True)
+            path = self.records / f"{os.getpid()}.json"
+            path.with_suffix(".tmp").write_text(json.dumps({"owner": os.getpid(), "sessions": pids}))
+            path.with_suffix(".tmp").replace(path)
+
+
+#: In a session's command line: guards against a recorded pid reused by an unrelated process.
+SESSION_MARKER = f"--document-name {DOCUMENT}"
+
+
+def end_orphaned_sessions(records: Path) -> list[int]:
+    """End the sessions recorded by owners that no longer run (a dms-tui killed with SIGKILL); the pids ended."""
+    ended: list[int] = []
+    for record in sorted(records.glob("*.json")) if records.is_dir() else []:
+        try:
+            data = json.loads(record.read_text())
+            owner, sessions = int(data["owner"]), [int(pid) for pid in data["sessions"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if process_alive(owner):
+            continue
+        for pid in sessions:
+            if process_alive(pid, marker=SESSION_MARKER):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGTERM)
+                    ended.append(pid)
+        with contextlib.suppress(OSError):
+            record.unlink()
+    return ended

@@ -233,3 +233,36 @@ def test_a_headless_command_ended_by_sigterm_leaves_no_session_behind(ssm_standi
     command.send_signal(signal.SIGTERM)
     assert command.wait(PATIENCE) == 128 + signal.SIGTERM
     _wait_for(lambda: not any(process_alive(pid) for pid in started), "every session process to end")
+
+
+def test_sessions_of_a_killed_dms_tui_are_ended_by_the_next_one(
+    routed: MotoWorld, ssm_standin: SsmStandIn, tmp_path: Path
+) -> None:
+    """SIGKILL gives dms-tui no chance to close its tunnels; the next start ends them from their record."""
+    records = tmp_path / "ssm-tunnels"
+    side = routed.outputs.source
+    script = (
+        "import time\n"
+        "from dms_tui.aws.ssm_tunnels import SsmTunnels, TunnelEndpoint\n"
+        f"tunnels = SsmTunnels({BASTION!r}, [TunnelEndpoint('source', {side.endpoint_dns_name!r}, 5432)], "
+        f"records=__import__('pathlib').Path({str(records)!r}))\n"
+        "tunnels.open()\n"
+        "print('open', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    killed = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)  # noqa: S603
+    assert killed.stdout is not None and killed.stdout.readline().strip() == "open"
+    orphans = ssm_standin.aws_pids() + ssm_standin.plugin_pids()
+    killed.kill()
+    killed.wait(PATIENCE)
+    assert all(process_alive(pid) for pid in orphans)  # the sessions outlived their owner
+
+    tunnels = SsmTunnels(BASTION, [TunnelEndpoint("source", side.endpoint_dns_name, 5432)], records=records)
+    tunnels.open()
+    try:
+        _wait_for(lambda: not any(process_alive(pid) for pid in orphans), "the orphaned sessions to end")
+        assert [path.name for path in records.iterdir()] == [f"{os.getpid()}.json"]
+        assert postgres_answers(next(iter(tunnels.host_map.values()))) == b"N"
+    finally:
+        tunnels.close()
+    assert list(records.iterdir()) == []
