@@ -23,6 +23,7 @@ from dms_tui.errors import StepError
 if TYPE_CHECKING:
     import boto3
 
+    from dms_tui.aws.ssm_tunnels import SsmTunnels
     from dms_tui.config import WizardConfig
     from dms_tui.provision.outputs import EnvironmentOutputs
 
@@ -43,6 +44,7 @@ class EnvironmentRequest:
     env: str = DEFAULT_ENV
     profile: str | None = None
     region: str | None = None
+    tunnel: bool = False  # reach the databases through Session Manager tunnels via the bastion (from a laptop)
 
     @property
     def mode(self) -> Mode:
@@ -50,7 +52,9 @@ class EnvironmentRequest:
 
     @property
     def label(self) -> str:
-        return "Embedded sandbox — no AWS account needed" if self.sandbox else "AWS account"
+        if self.sandbox:
+            return "Embedded sandbox — no AWS account needed"
+        return "AWS account · databases through Session Manager tunnels" if self.tunnel else "AWS account"
 
     def cli_flags(self) -> list[str]:
         """The flags that make another `dms-tui` command mean this same environment."""
@@ -61,6 +65,8 @@ class EnvironmentRequest:
             flags += ["--profile", self.profile]
         if self.region and not self.sandbox:
             flags += ["--region", self.region]
+        if self.tunnel and not self.sandbox:
+            flags += ["--tunnel"]
         return flags
 
 
@@ -87,16 +93,23 @@ class Environment:
     profile: str | None = None
     workdir: Path | None = None
     outputs: EnvironmentOutputs | None = None  # what provisioning created, when known
+    tunnel: bool = False  # --tunnel: endpoint names map to Session Manager tunnels (once there are outputs)
+    # The running tunnels this environment owns (host_map points at them); close() ends them.
+    tunnels: SsmTunnels | None = field(default=None, compare=False, repr=False)
 
     # -- who and where ---------------------------------------------------------------------------------------------
 
     @property
     def request(self) -> EnvironmentRequest:
-        return EnvironmentRequest(sandbox=self.mode == "sandbox", env=self.env, profile=self.profile)
+        return EnvironmentRequest(
+            sandbox=self.mode == "sandbox", env=self.env, profile=self.profile, tunnel=self.tunnel
+        )
 
     @property
     def label(self) -> str:
-        return "sandbox (no AWS account)" if self.emulated else f"AWS account · {self.region}"
+        if self.emulated:
+            return "sandbox (no AWS account)"
+        return f"AWS account · {self.region}" + (" · tunnels through the bastion" if self.tunnels else "")
 
     @property
     def emulated(self) -> bool:
@@ -174,8 +187,22 @@ class Environment:
 
     @property
     def resolves_locally(self) -> bool:
-        """Endpoint DNS names are mapped here (sandbox forwarders) rather than looked up in DNS."""
+        """Endpoint DNS names are mapped here (sandbox forwarders, SSM tunnels) rather than looked up in DNS."""
         return bool(self.host_map) or self.emulated
+
+    @property
+    def local_route(self) -> str:
+        """What stands at a mapped endpoint name's local address, for messages ("" when names are not mapped)."""
+        if self.tunnels is not None:
+            return f"a Session Manager port-forwarding tunnel through the bastion {self.tunnels.bastion_instance_id}"
+        if self.resolves_locally:
+            return "a local TCP forwarder standing in for the NLB and PrivateLink"
+        return ""
+
+    def close(self) -> None:
+        """End what this environment opened on this machine (its tunnels); safe to call twice."""
+        if self.tunnels is not None:
+            self.tunnels.close()
 
     @property
     def default_sslmode(self) -> SslMode:
@@ -247,11 +274,14 @@ class Environment:
 
     def after_apply(self, outputs: EnvironmentOutputs) -> Environment:
         """The environment once terraform has created ``outputs``. In the sandbox the databases and forwarders are
-        re-bound to what terraform created (secrets, endpoint DNS names); on AWS only the outputs change."""
+        re-bound to what terraform created (secrets, endpoint DNS names); on AWS the outputs change, and with
+        --tunnel the tunnels to the new endpoints open (when none were open yet)."""
         if self.emulated:
             from dms_tui.sandbox.environment import adopt_outputs
 
             return adopt_outputs(self, outputs)
+        if self.tunnel and self.tunnels is None:
+            return open_tunnels(self.with_outputs(outputs))
         return self.with_outputs(outputs)
 
     def require_outputs(self) -> EnvironmentOutputs:
@@ -338,6 +368,13 @@ def add_environment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=argparse.SUPPRESS, help=f"environment name (default: {DEFAULT_ENV})")
     parser.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile (default: boto3's default chain)")
     parser.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: the profile's, then tfvars)")
+    parser.add_argument(
+        "--tunnel",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="from a laptop: reach the databases through Session Manager tunnels via the bastion (needs the aws CLI "
+        "and the Session Manager plugin)",
+    )
 
 
 def request_from_args(args: argparse.Namespace) -> EnvironmentRequest:
@@ -346,6 +383,7 @@ def request_from_args(args: argparse.Namespace) -> EnvironmentRequest:
         env=str(getattr(args, "env", None) or DEFAULT_ENV),
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
+        tunnel=bool(getattr(args, "tunnel", False)),
     )
 
 
@@ -398,6 +436,14 @@ def open_environment(
     On AWS the identity comes from boto3's default chain; the outputs from ``outputs_file`` or the checkpoint.
     """
     report = on_progress or (lambda _: None)
+    if request.sandbox and request.tunnel:
+        raise StepError(
+            "--tunnel and --sandbox do not go together.",
+            "Tunnels reach an AWS account's databases through its bastion; the sandbox's databases are on this "
+            "machine already (its forwarders stand in for PrivateLink).",
+            "Drop --tunnel for the sandbox, or --sandbox to use the AWS account.",
+            exit_code=exit_codes.NOT_RUN,
+        )
     if request.sandbox:
         from dms_tui.sandbox.environment import open_sandbox
 
@@ -419,7 +465,48 @@ def open_environment(
         session.region or region or DEFAULT_REGION, env=request.env, profile=session.profile, outputs=outputs
     )
     identity = f"{session.arn} · account {session.account} · {environment.region} ({session.credential_source})"
-    return OpenedEnvironment(environment, identity)
+    note = ""
+    if request.tunnel:
+        environment = replace(environment, tunnel=True)
+        if outputs is None:
+            note = "no tunnels yet: the environment is not provisioned (they open after the Provision step)"
+        else:
+            environment = open_tunnels(environment, report)
+    return OpenedEnvironment(environment, identity, note=note)
+
+
+def open_tunnels(
+    environment: Environment,
+    on_progress: Callable[[EnvironmentProgress], None] | None = None,
+    *,
+    aws_command: tuple[str, ...] = ("aws",),
+) -> Environment:
+    """``environment`` with one Session Manager tunnel per interface endpoint open through the bastion, and each
+    endpoint DNS name mapped to its tunnel (the same host map the sandbox fills with its forwarders). The tunnels
+    are watched and re-opened when they drop; ``Environment.close()`` (or the process's exit) ends them. Raises
+    StepError when the aws CLI or the Session Manager plugin is missing, or a tunnel does not open."""
+    from dms_tui import paths
+    from dms_tui.aws.ssm_tunnels import SsmTunnels, TunnelEndpoint, describe
+
+    outputs = environment.require_outputs()
+    report = on_progress or (lambda _: None)
+    endpoints = [
+        TunnelEndpoint(name, side.endpoint_dns_name, side.port)
+        for name, side in (("source", outputs.source), ("target", outputs.target))
+    ]
+    tunnels = SsmTunnels(
+        outputs.bastion_instance_id,
+        endpoints,
+        aws_flags=environment.aws_cli_flags(),
+        aws_command=aws_command,
+        on_event=lambda event: report(EnvironmentProgress(describe(event))),
+        records=paths.environment_dir(environment.env) / "ssm-tunnels",
+    )
+    report(EnvironmentProgress(f"Opening Session Manager tunnels through the bastion {outputs.bastion_instance_id}…"))
+    tunnels.open()
+    tunnels.on_event = None  # from now on, drops and re-opens go to the app log
+    host_map = {**environment.host_map, **tunnels.host_map}
+    return replace(environment, tunnel=True, host_map=host_map, tunnels=tunnels)
 
 
 def _outputs_from_file(path: Path) -> EnvironmentOutputs:

@@ -62,6 +62,12 @@ def dns_check(side: Side, outputs: SideOutputs, target: Environment, timeout: fl
 
 def _sandbox_resolution(ctx: CheckContext, side: Side, name: str, port: int, target: Environment) -> Outcome:
     host, local_port = target.resolve(name, port)
+    if (host, local_port) == (name, port) and target.tunnels is not None:
+        return fail(
+            f"no Session Manager tunnel leads to {name}",
+            "The tunnels were opened for the endpoints of the recorded outputs; start `dms-tui --tunnel` again so "
+            "they match the provisioned endpoints.",
+        )
     if (host, local_port) == (name, port):
         return fail(
             f"the sandbox has no forwarder for {name}",
@@ -69,10 +75,7 @@ def _sandbox_resolution(ctx: CheckContext, side: Side, name: str, port: int, tar
             "`dms-tui sandbox up` so the forwarders match the provisioned endpoints.",
         )
     ctx.facts.set(addresses_key(side), [(host, local_port)])
-    return ok(
-        f"{name} → {host}:{local_port}: the sandbox maps this interface endpoint name to a local TCP forwarder "
-        "standing in for the NLB and PrivateLink (no DNS query is made)"
-    )
+    return ok(f"{name} → {host}:{local_port}: this name is mapped to {target.local_route} (no DNS query is made)")
 
 
 def tcp_check(side: Side, outputs: SideOutputs, target: Environment, timeout: float) -> Check:

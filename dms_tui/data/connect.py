@@ -144,7 +144,4 @@ def describe_route(credentials: DatabaseCredentials, target: Environment) -> str
     host, port = target.resolve(credentials.host, credentials.port)
     if (host, port) == (credentials.host, credentials.port):
         return f"{credentials.host}:{credentials.port}"
-    return (
-        f"{credentials.host}:{credentials.port} (the sandbox maps this name to the local forwarder {host}:{port}, "
-        "standing in for the NLB and PrivateLink)"
-    )
+    return f"{credentials.host}:{credentials.port} (mapped to {target.local_route} at {host}:{port})"

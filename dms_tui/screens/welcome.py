@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -53,6 +54,7 @@ class WelcomeScreen(Screen[None]):
             with Horizontal(classes="nav-row"):
                 yield Button("Start over", id="start-over", disabled=True)
                 yield Button("Re-attach", id="reattach", variant="warning", disabled=True)
+                yield Button("Tunnel via bastion", id="tunnel")  # shown on AWS once there are endpoints
                 yield Button("Start ›", id="start", variant="primary", disabled=True)
         yield Footer()
 
@@ -86,6 +88,7 @@ class WelcomeScreen(Screen[None]):
     def on_mount(self) -> None:
         self.progress_lines: list[str] = []
         self.resume_check: ResumeCheck | None = None
+        self.query_one("#tunnel", Button).display = False
         self._show_setback()
         self.run_record = last_run(self.journey.env)
         reattach = self.query_one("#reattach", Button)
@@ -130,6 +133,13 @@ class WelcomeScreen(Screen[None]):
             self.query_one("#welcome-env", Static).update(self._environment_line(self.resume_check))
             self._show_setback()
             self.query_one("#start-over", Button).disabled = False
+            self.query_one("#welcome-mode", Static).update(
+                Text.assemble(("Mode        ", "bold"), self.wizard.request.label)
+            )
+            # From a laptop the databases answer only through the bastion: offer the tunnels (dms-tui --tunnel).
+            self.query_one("#tunnel", Button).display = not ready.environment.emulated and not (
+                self.wizard.request.tunnel or known is None
+            )
             if ready.note:
                 self._progress(EnvironmentProgress(ready.note))
             self.query_one("#welcome-loading").display = False
@@ -162,6 +172,18 @@ class WelcomeScreen(Screen[None]):
             self._show_setback()
             if not self.query_one("#reattach", Button).display:
                 self._label_start()
+
+    @on(Button.Pressed, "#tunnel")
+    def tunnel(self) -> None:
+        """Open the environment again as `dms-tui --tunnel` would: one Session Manager tunnel per endpoint."""
+        if self.ready is None:
+            return
+        self.ready = None
+        self.wizard.request = replace(self.wizard.request, tunnel=True)
+        self.query_one("#tunnel", Button).display = False
+        self.query_one("#start", Button).disabled = True
+        self.query_one("#welcome-loading").display = True
+        self.get_ready()
 
     @on(Button.Pressed, "#reattach")
     def reattach(self) -> None:
