@@ -51,10 +51,12 @@ def run(args: argparse.Namespace) -> int:
         WorkloadInputs,
         WorkloadStarted,
         WorkloadTick,
+        check_inputs,
         run_demo_workload,
     )
 
     inputs = WorkloadInputs(rate=args.rate, duration_s=args.duration, tables=tuple(args.table))
+    check_inputs(inputs)  # before the environment: a typo costs nothing
     environment = open_environment(request_from_args(args)).environment
     out = None if args.json else stdout_console()
     stop = threading.Event()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 
-from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -54,18 +53,19 @@ class CutoverScreen(WizardScreen):
         super().__init__(journey)
         self.statuses: dict[str, Text] = {key: Text("·", style="dim") for key, _ in ITEMS}
         self.details: dict[str, Text] = {key: Text("") for key, _ in ITEMS}
+        self.seconds: dict[str, Text] = {key: Text("") for key, _ in ITEMS}
         self.progress = Text("")
         self.frozen_at: float | None = None
         self.freeze_seconds: float | None = None  # the window's length once it closed
         self.done: CutoverDone | None = None
-        self.running = False
+        self.cutover_running = False
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="cutover-body"):
             yield Static(Text(INTRO, style="dim"), id="cutover-intro")
+            yield Static("", id="cutover-timer")
             yield Static("", id="cutover-items")
             yield Static("", id="cutover-progress")
-            yield Static("", id="cutover-timer")
             yield Static("", id="cutover-summary")
         with Horizontal(classes="nav-row"):
             yield Button("‹ Back", id="back")
@@ -84,7 +84,7 @@ class CutoverScreen(WizardScreen):
                 f"An earlier cutover finished {verdict} at {previous.finished_at} (writes frozen "
                 f"{previous.freeze_seconds:.1f} s). Running it again says what each item finds."
             )
-        self._render()
+        self._show_items()
         self.set_interval(0.5, self._render_timer)
 
     # -- running -----------------------------------------------------------------------------------------------------
@@ -95,15 +95,17 @@ class CutoverScreen(WizardScreen):
 
     @on(Button.Pressed, "#cutover")
     def action_cutover(self) -> None:
-        if self.running:
+        if self.cutover_running:
             return
-        self.running = True
+        self.cutover_running = True
         self.done = None
         self.frozen_at = self.freeze_seconds = None
         self.statuses = {key: Text("·", style="dim") for key, _ in ITEMS}
         self.details = {key: Text("") for key, _ in ITEMS}
+        self.seconds = {key: Text("") for key, _ in ITEMS}
         self.query_one("#cutover", Button).disabled = True
         self.query_one("#cutover-summary", Static).update("")
+        self.query_one("#cutover-intro", Static).display = False
         self.cut_over(self.wizard.environment)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group=JOB)
@@ -131,6 +133,7 @@ class CutoverScreen(WizardScreen):
         return answer[0]
 
     def show_event(self, event: CutoverEvent) -> None:
+        self.query_one("#cutover-intro", Static).display = False
         if isinstance(event, CutoverPlanned):
             self.progress = Text.assemble(
                 "task ", (event.identifier, "bold"), f" ({event.migration_type}, {event.status})"
@@ -145,7 +148,8 @@ class CutoverScreen(WizardScreen):
             self.frozen_at = event.started_at
         elif isinstance(event, ItemFinished):
             self.statuses[event.key] = Text("✓", style="green") if event.ok else Text("✗", style="bold red")
-            self.details[event.key] = Text.assemble(event.detail, (f"  {event.seconds:.1f} s", "dim"))
+            self.details[event.key] = Text(event.detail)
+            self.seconds[event.key] = Text(f"{event.seconds:.1f} s", style="dim")
         elif isinstance(event, CutoverDone):
             self.done = event
             self.freeze_seconds = event.record.freeze_seconds
@@ -154,38 +158,59 @@ class CutoverScreen(WizardScreen):
             self.query_one("#cutover-summary", Static).update(
                 Text("\n".join(event.summary()), style="bold green" if event.ok else "bold red")
             )
+            self.query_one("#cutover-summary", Static).scroll_visible()
             self.query_one("#next", Button).display = event.ok
             if event.ok:
                 self.query_one("#next", Button).focus()
-        self._render()
+        self._show_items()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == JOB and event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
-            self.running = False
+            self.cutover_running = False
             self.query_one("#cutover", Button).disabled = False
             if self.frozen_at is not None and self.freeze_seconds is None:
                 self.freeze_seconds = time.monotonic() - self.frozen_at  # the window stays open: say how long so far
-            self._render()
+            self._show_items()
         if event.state == WorkerState.ERROR:
             self.wizard.on_worker_state_changed(event)
 
     def action_next(self) -> None:
-        if self.done is None or not self.done.ok:
-            self.notify("Cut over first (u): Next opens once every item passed.", timeout=3)
+        """Next after a clean cutover; otherwise (a full-load migration has nothing to cut over) Cleanup, once asked."""
+        if self.done is not None and self.done.ok:
+            self.wizard.step_done(Step.CUTOVER, cutover=self.done.record)
             return
-        self.wizard.step_done(Step.CUTOVER, cutover=self.done.record)
+        if self.cutover_running:
+            self.notify("The cutover is running: Next opens once every item passed.", timeout=3)
+            return
+        from dms_tui.app import ConfirmScreen
+
+        def answer(skip: bool | None) -> None:
+            if skip:
+                self.wizard.goto(Step.CLEANUP)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "No clean cutover yet. Go on to Cleanup without one? (A full-load migration has nothing to cut over.)",
+                yes="To Cleanup",
+                no="Stay",
+            ),
+            answer,
+        )
 
     # -- rendering ---------------------------------------------------------------------------------------------------
 
-    def _render(self) -> None:
-        table = Table(box=box.SIMPLE_HEAD, expand=True, show_edge=False, pad_edge=False)
+    def _show_items(self) -> None:
+        table = Table(box=None, expand=True, show_edge=False, pad_edge=False, header_style="bold dim")
         table.add_column("", width=1)
-        table.add_column("item", ratio=2, no_wrap=True)
-        table.add_column("what it found", ratio=3)
+        table.add_column("item", width=14, no_wrap=True)
+        table.add_column("what it found", ratio=1, overflow="fold")
+        table.add_column("time", width=7, justify="right")
         for key, title in ITEMS:
-            table.add_row(self.statuses[key], title, self.details[key])
+            table.add_row(self.statuses[key], title, self.details[key], self.seconds[key])
         self.query_one("#cutover-items", Static).update(table)
-        self.query_one("#cutover-progress", Static).update(self.progress)
+        progress = self.query_one("#cutover-progress", Static)
+        progress.update(self.progress)
+        progress.display = bool(self.progress.plain)
         self._render_timer()
 
     def _render_timer(self) -> None:

@@ -69,12 +69,12 @@ DIFF_OPTIONS = "cutover_diff_options"  # DiffOptions for the final diff (tests: 
 NO_METRICS_GRACE_S = 120.0
 
 ITEMS: tuple[tuple[str, str], ...] = (
-    ("writes", "Stop writes on the source"),
-    ("drain", "Wait until DMS applied every change"),
+    ("writes", "Stop writes"),
+    ("drain", "Drain changes"),
     ("diff", "Final row diff"),
-    ("sequences", "Set the target's sequences"),
-    ("task", "Stop the DMS task"),
-    ("switch", "Point the application at the target"),
+    ("sequences", "Set sequences"),
+    ("task", "Stop the task"),
+    ("switch", "Switch the app"),
 )
 TITLES = dict(ITEMS)
 
@@ -151,15 +151,15 @@ class CutoverDone:
         return self.record.ok
 
     def summary(self) -> list[str]:
-        """A few lines a presenter can show."""
+        """Two lines a presenter can show."""
         r = self.record
-        lines = [
-            f"Cut over {'cleanly' if r.ok else 'with problems'}: writes were frozen for {r.freeze_seconds:.1f} s.",
-            f"Rows: {'identical on both sides' if r.diff_identical else 'NOT identical'}; "
-            f"sequences set: {r.sequences_set}; DMS task {r.task_status or 'unknown'}.",
-            f"The application connects to {self.target_endpoint} from now on.",
+        sequences = f"{r.sequences_set} sequence{'s' if r.sequences_set != 1 else ''} set"
+        rows = "rows identical" if r.diff_identical else "rows NOT identical"
+        return [
+            f"{'✓ Cut over' if r.ok else '✗ Cutover with problems'}: writes frozen {r.freeze_seconds:.1f} s · {rows} · "
+            f"{sequences}",
+            f"Application → {self.target_endpoint} (task {r.task_status or 'unknown'})",
         ]
-        return lines
 
 
 CutoverEvent = CutoverPlanned | ItemStarted | ItemProgress | WritesFrozen | ItemFinished | CutoverDone

@@ -26,6 +26,7 @@ __all__ = [
     "WorkloadInputs",
     "WorkloadStarted",
     "WorkloadTick",
+    "check_inputs",
     "run_demo_workload",
     "workload_command",
 ]
@@ -67,7 +68,8 @@ def workload_command(environment: Environment, inputs: WorkloadInputs) -> str:
     return shlex.join(argv)
 
 
-def _check(inputs: WorkloadInputs) -> None:
+def check_inputs(inputs: WorkloadInputs) -> None:
+    """StepError (exit 2) for a rate or a duration that means nothing."""
     if not inputs.rate > 0:
         raise StepError(
             f"--rate {inputs.rate:g} is not a rate.",
@@ -96,7 +98,7 @@ def run_demo_workload(
     from dms_tui.data.diff.endpoints import redact_url
     from dms_tui.steps.diff import DiffInputs, resolve_endpoints
 
-    _check(inputs)
+    check_inputs(inputs)
     state_dir = paths.state_dir()
     running = workload.running_workload(state_dir, environment.env)
     if running is not None:
