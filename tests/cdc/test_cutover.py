@@ -231,7 +231,9 @@ def test_cutover_after_a_workload_leaves_identical_rows_sequences_set_and_the_ta
     assert journey.state.is_done(Step.CUTOVER)
 
 
-def test_a_second_cutover_says_what_it_found(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_second_cutover_says_what_it_found_and_every_printed_command_runs(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with _connect("target") as tgt:  # the row the previous test inserted on the target only
         tgt.execute("DELETE FROM shop_v2.orders WHERE note = 'after cutover'")
     code, document = _cutover(capsys)
@@ -241,6 +243,40 @@ def test_a_second_cutover_says_what_it_found(home: Path, capsys: pytest.CaptureF
     assert items["writes"]["detail"] == "no demo workload was running"
     assert "nothing is replicating" in items["drain"]["detail"]
     assert items["task"]["detail"].startswith("already stopped")
+    _every_printed_command_runs(home, tmp_path, [c for item in document["items"] for c in item["commands"]])
+
+
+def _every_printed_command_runs(home: Path, tmp: Path, commands: list[str]) -> None:
+    """Each command the cutover printed, in a bare shell (no AWS or PG variables but the password a person types at
+    psql's prompt), as tests/ui/test_shown_commands_run.py runs the other screens' commands. Not run, and why:
+    `kill PID` names a workload that has ended; `aws dms stop-replication-task` names a stopped task (DMS refuses a
+    second stop; the first cutover's stop is the step's own call, whose parameters the line is rendered from)."""
+    import shlex
+    import shutil
+
+    from dms_tui.sandbox.environment import running_sandbox
+    from dms_tui.sandbox.provisioner import read_secret
+
+    if shutil.which("aws") is None or shutil.which("psql") is None:
+        pytest.skip("the AWS CLI or psql is not installed, so the printed commands cannot be run")
+    environment, outputs = running_sandbox()
+    passwords = [read_secret(environment, side.secret_arn)["password"] for side in (outputs.source, outputs.target)]
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PG"))}
+    base |= {"HOME": str(tmp), "DMS_TUI_HOME": str(home), "PATH": f"{ENTRY.parent}:{base.get('PATH', '')}"}
+    ran = []
+    for command in dict.fromkeys(commands):
+        words = shlex.split(command)
+        program = next(w for w in words if "=" not in w)
+        if program == "kill" or "stop-replication-task" in words:
+            continue
+        tries = [{**base, "PGPASSWORD": pw} for pw in passwords] if program == "psql" else [base]
+        results = [
+            subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120, env=env, cwd=tmp)  # noqa: S602
+            for env in tries
+        ]
+        assert any(r.returncode == 0 for r in results), (words[:4], [r.stderr[-400:] for r in results])
+        ran.append(program)
+    assert sorted(set(ran)) == ["aws", "dms-tui", "psql"], ran
 
 
 def test_the_cutover_screen_cuts_over_and_moves_on_to_cleanup(home: Path) -> None:
@@ -285,3 +321,46 @@ def test_the_cutover_screen_cuts_over_and_moves_on_to_cleanup(home: Path) -> Non
             assert type(app.screen).__name__ == "CleanupScreen"
 
     asyncio.run(scenario())
+
+
+def test_a_target_that_differs_stops_the_cutover_with_exit_1(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with _connect("target") as tgt:  # a row lost on the target (the task is stopped: nothing brings it back)
+        tgt.execute("DELETE FROM shop_v2.codes WHERE code = 'c7'")
+    code = cli_main(["cutover", "--sandbox", "--yes", "--json", "--interval", "0.2"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1 and not document["ok"]
+    assert document["error"]["what"] == "The target is not identical to the source; nothing was switched."
+    assert [(i["key"], i["ok"]) for i in document["items"]] == [("writes", True), ("drain", True), ("diff", False)]
+    assert "dms-tui diff --sandbox" in document["error"]["next"]
+    journey = Journey.resume_or_start("dev", "sandbox")
+    assert journey.state.cutover is not None and not journey.state.cutover.ok
+
+
+def test_the_workload_refuses_a_second_one_and_ctrl_c_ends_it_with_a_summary(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import signal
+
+    env = {**os.environ, "DMS_TUI_HOME": str(home)}
+    first = subprocess.Popen(  # noqa: S603 - this checkout's entry point
+        [str(ENTRY), "workload", "--sandbox", "--rate", "20", "--duration", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    record = pid_file(home / "state", "dev")
+    try:
+        _wait(lambda: record.is_file(), "the workload's pid file")
+        code = cli_main(["workload", "--sandbox", "--duration", "1"])
+        assert code == 2
+        assert f"already writes to environment dev's source (pid {first.pid})" in capsys.readouterr().err
+        time.sleep(1.5)  # some changes first
+        first.send_signal(signal.SIGINT)  # Ctrl+C
+        out, err = first.communicate(timeout=30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 130, (out, err)
+    assert "Ctrl+C:" in out and " changes in " in out, out
+    assert not record.exists()
