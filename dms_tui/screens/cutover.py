@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from dms_tui.environment import Environment
 from dms_tui.errors import StepError
@@ -126,10 +126,13 @@ class CutoverScreen(WizardScreen):
             answer.append(bool(yes))
             answered.set()
 
+        worker = get_current_worker()
         self.app.call_from_thread(
             self.app.push_screen, ConfirmScreen(question, yes="Writes stopped", no="Not yet"), done
         )
-        answered.wait()
+        while not answered.wait(0.25):
+            if worker.is_cancelled:  # the app is closing: nobody will answer
+                return False
         return answer[0]
 
     def show_event(self, event: CutoverEvent) -> None:
