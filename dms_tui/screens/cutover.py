@@ -161,7 +161,7 @@ class CutoverScreen(WizardScreen):
             self.query_one("#cutover-summary", Static).update(
                 Text("\n".join(event.summary()), style="bold green" if event.ok else "bold red")
             )
-            self.query_one("#cutover-summary", Static).scroll_visible()
+            self.call_after_refresh(self.query_one("#cutover-summary", Static).scroll_visible)
             self.query_one("#next", Button).display = event.ok
             if event.ok:
                 self.query_one("#next", Button).focus()

@@ -222,9 +222,7 @@ def run_cutover(
     shown = _drain_commands(environment, step, task, source, target)
     yield ItemStarted("drain", TITLES["drain"], shown)
     if task.status not in MOVING_STATUSES:
-        yield finish(
-            "drain", True, f"the task is {task.status}: nothing is replicating, nothing to wait for", started, shown
-        )
+        yield finish("drain", True, f"the task is {task.status}: nothing is replicating", started, shown)
     else:
         ok, detail = yield from _drain(environment, step, task, source, target, interval, drain_timeout)
         yield finish("drain", ok, detail, started, shown)
@@ -284,7 +282,7 @@ def run_cutover(
     if current.status in MOVING_STATUSES or current.status == TaskStatus.STOPPING:
         for stopping in step.stop_and_wait(current):
             if isinstance(stopping, CommandIssued):
-                yield ItemProgress("task", stopping.command.text)
+                yield ItemProgress("task", "StopReplicationTask sent; waiting until the task has stopped")
         current = step.runner.describe(task.arn)
         journey.update_task(status=current.status)
         detail = f"stopped ({current.stop_reason or current.status})"
@@ -299,14 +297,7 @@ def run_cutover(
     connect = _psql(target, environment, "SELECT current_database(), current_user")
     shown = (connect,)
     yield ItemStarted("switch", TITLES["switch"], shown)
-    cluster = outputs.target.cluster_identifier
-    yield finish(
-        "switch",
-        True,
-        f"{endpoint} (Aurora cluster {cluster}); credentials: the target secret {outputs.target.secret_arn}",
-        started,
-        shown,
-    )
+    yield finish("switch", True, endpoint, started, shown)  # the credentials: the target secret, as before
     ok = all(item.ok for item in finished)
     record = _record(
         journey, finished, timings, commands, frozen_at, current.status, endpoint, plan.count_set, ok, identical
@@ -596,7 +587,7 @@ def _drain(
                     "position cannot be proven"
                 )
             if applied and zero:
-                return True, f"source position {goal_text} applied; CDC latency 0 s on both sides"
+                return True, f"{goal_text} applied; CDC latency 0 s"
             if applied and latency.at is None and time.monotonic() - began > NO_METRICS_GRACE_S:
                 return True, (
                     f"source position {goal_text} applied (CloudWatch has no CDC latency datapoint for the task)"
@@ -691,7 +682,7 @@ def _sequence_plan(
 
 def _set_sequences(environment: Environment, target: DatabaseCredentials, plan: _SequencePlan) -> tuple[bool, str]:
     if not plan.sequences:
-        return True, "the source has no sequence in the migrated schemas"
+        return True, "no sequence in the migrated schemas"
     missing: list[str] = []
     with _connect(target, environment, "target") as tgt, tgt.transaction():
         for sequence in plan.sequences:
@@ -702,7 +693,7 @@ def _set_sequences(environment: Environment, target: DatabaseCredentials, plan: 
                 continue
             tgt.execute(sequence.setval)  # values and names come from the catalogs, quoted above
             plan.count_set += 1
-    detail = f"{plan.count_set} sequence(s) set to the source's values"
+    detail = f"{plan.count_set} set to the source's values"
     if missing:
         return False, detail + (
             f"; missing on the target: {', '.join(missing)} (DMS creates no sequences: create them, then run the "

@@ -28,9 +28,9 @@ TARGET = "vpce-0target.vpce-svc-0b.us-east-1.vpce.amazonaws.com:5432/demo_db"
 CONNECT = "psql 'host=127.0.0.1 port=40123 user=dbadmin dbname=demo_db sslmode=prefer' -c 'SELECT current_database()'"
 FINISHED = (
     ("writes", "Stop writes", "stopped the demo workload (pid 4242)", 0.1, ("kill 4242",)),
-    ("drain", "Drain changes", "source position 0/3A1F2B8 applied; CDC latency 0 s", 2.4, ()),
+    ("drain", "Drain changes", "0/3A1F2B8 applied; CDC latency 0 s", 2.4, ()),
     ("diff", "Final row diff", "3 table(s) identical", 0.3, ("dms-tui diff --sandbox",)),
-    ("sequences", "Set sequences", "1 sequence(s) set to the source's values", 0.1, ()),
+    ("sequences", "Set sequences", "1 set to the source's values", 0.1, ()),
     ("task", "Stop the task", "stopped (NORMAL)", 1.2, ()),
     ("switch", "Switch the app", TARGET, 0.0, (CONNECT,)),
 )
