@@ -199,7 +199,7 @@ def run_cutover(
 
     finished: list[ItemFinished] = []
     timings: dict[str, float] = {}
-    commands: list[str] = []
+    commands: list[str] = [cutover_command(environment)]  # for the hand-over report: the whole step, then each item
 
     def finish(key: str, ok: bool, detail: str, started: float, shown: tuple[str, ...]) -> ItemFinished:
         item = ItemFinished(key, TITLES[key], ok, detail, time.monotonic() - started, shown)

@@ -243,6 +243,10 @@ def test_a_second_cutover_says_what_it_found_and_every_printed_command_runs(
     assert items["writes"]["detail"] == "no demo workload was running"
     assert "nothing is replicating" in items["drain"]["detail"]
     assert items["task"]["detail"].startswith("already stopped")
+    page = tmp_path / "report.html"  # the hand-over report shows the cutover's timings and its commands
+    assert cli_main(["report", "--sandbox", "--html", str(page)]) == 0
+    html = page.read_text()
+    assert "Drain changes" in html and "Final row diff" in html and "dms-tui cutover --sandbox" in html
     _every_printed_command_runs(home, tmp_path, [c for item in document["items"] for c in item["commands"]])
 
 
