@@ -204,7 +204,7 @@ def test_cutover_after_a_workload_leaves_identical_rows_sequences_set_and_the_ta
     assert items["writes"]["commands"][0].startswith("kill ")
     assert not record.exists()  # the workload ended and took its record along
     assert "stopped (SIGTERM)" in out, (out, err)  # its summary, printed as it stopped
-    assert "applied" in items["drain"]["detail"]
+    assert "applied; CDC latency 0 s" in items["drain"]["detail"]  # the slot passed the position, CloudWatch read 0
     assert "aws cloudwatch get-metric-data" in items["drain"]["commands"][0]
     assert "identical" in items["diff"]["detail"]
     assert items["sequences"]["detail"].startswith("1 set to the source")
