@@ -219,6 +219,12 @@ class Environment:
         return "the sandbox's local clusters have no TLS (on AWS, Aurora always offers it)" if self.emulated else ""
 
     @property
+    def only_the_tool_writes(self) -> bool:
+        """In the sandbox nothing but the tool's demo workload writes to the source; on AWS applications the tool
+        cannot see do, so the Cutover step asks a person to confirm they stopped."""
+        return self.emulated
+
+    @property
     def verify_timeouts(self) -> VerifyTimeouts:
         if self.emulated:
             return VerifyTimeouts(api=10.0, network=5.0, dms=30.0, dms_poll_interval=0.25)

@@ -77,6 +77,19 @@ class DiffRecord:
 
 
 @dataclass(frozen=True)
+class CutoverRecord:
+    """The last cutover: whether every item passed, how long writes were frozen, what the application uses now."""
+
+    ok: bool
+    freeze_seconds: float = 0.0
+    diff_identical: bool = False
+    sequences_set: int = 0
+    task_status: str = ""
+    target_endpoint: str = ""  # host:port/dbname, no credentials
+    finished_at: str = ""  # ISO 8601, UTC
+
+
+@dataclass(frozen=True)
 class Setback:
     """Why the journey is not where it was: a step that failed, or results found gone on resume. Shown on Welcome
     (and on the screen it leads back to) until the step it names succeeds.
@@ -126,6 +139,7 @@ class WizardState:
     prepare: PrepareRecord | None = None
     task: TaskRecord | None = None
     diff: DiffRecord | None = None
+    cutover: CutoverRecord | None = None
     setback: Setback | None = None  # the last failure or fall-back, until that step succeeds
 
     @property
@@ -166,6 +180,8 @@ class WizardState:
             changes["task"] = replace(self.task, arn=None, status=None, tables=0, rows=0)
         if Step.DIFF not in kept:
             changes["diff"] = None
+        if Step.CUTOVER not in kept:
+            changes["cutover"] = None
         changes["setback"] = setback if setback is not None else self.setback
         return replace(self, **changes)
 
@@ -208,6 +224,7 @@ class WizardState:
             prepare=_record(PrepareRecord, data.get("prepare", extra.get("prepare"))),
             task=task,
             diff=_record(DiffRecord, data.get("diff", data.get("last_diff"))),
+            cutover=_record(CutoverRecord, data.get("cutover")),
             setback=Setback.from_json(data.get("setback")),
         )
 

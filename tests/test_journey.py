@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dms_tui.journey import (
+    STEPS,
+    CutoverRecord,
     DiffRecord,
     PrepareRecord,
     Step,
@@ -39,6 +41,7 @@ def test_checkpoint_round_trip_is_lossless() -> None:
         diff=DiffRecord(identical=True, tables=1, differences=0),
         verify=VerifyRecord(passed=True, counts={"ok": 22}, seconds=1.5),
         prepare=PrepareRecord(source_rows=4, primary_key=True, target_database="demo_db"),
+        cutover=CutoverRecord(ok=True, freeze_seconds=4.2, diff_identical=True, sequences_set=2, task_status="stopped"),
     ).complete(Step.CONFIGURE)
     path = save_checkpoint(state)
     assert path == checkpoint_path("demo", "aws")
@@ -99,3 +102,14 @@ def test_a_finished_journey_is_one_whose_steps_up_to_diff_are_done() -> None:
         assert not state.finished
         state = state.complete(step)
     assert state.finished and state.current is Step.CUTOVER
+
+
+def test_falling_back_to_cutover_or_earlier_drops_the_cutover_record() -> None:
+    record = CutoverRecord(ok=True, freeze_seconds=1.0, diff_identical=True, target_endpoint="host:5432/demo_db")
+    state = WizardState(env="demo", mode="sandbox", cutover=record)
+    for step in STEPS[: STEPS.index(Step.CUTOVER)]:
+        state = state.complete(step)
+    state = state.complete(Step.CUTOVER)
+    assert state.current is Step.CLEANUP and state.fall_back(Step.CLEANUP).cutover == record
+    assert state.fall_back(Step.CUTOVER).cutover is None
+    assert state.fall_back(Step.MIGRATE).cutover is None

@@ -365,7 +365,7 @@ class MigrateStep:
             yield TaskLaunched(task)
             return
         if task.status in MOVING_STATUSES or task.status == TaskStatus.STOPPING:
-            yield from self._stop_and_wait(task)
+            yield from self.stop_and_wait(task)
             task = self.runner.describe(task.arn)
         if task.status in (TaskStatus.CREATING, TaskStatus.MODIFYING):
             yield from self.runner.wait(
@@ -401,7 +401,7 @@ class MigrateStep:
         creating_counts = not self.environment.reports_task_ready
         return state.status == TaskStatus.READY or (state.status == TaskStatus.CREATING and creating_counts)
 
-    def _stop_and_wait(self, task: ReplicationTaskState) -> Iterator[CommandIssued | TaskStatusSeen]:
+    def stop_and_wait(self, task: ReplicationTaskState) -> Iterator[CommandIssued | TaskStatusSeen]:
         """Stop ``task`` if it moves (one already stopping is only waited for), until it has stopped or failed."""
         if task.status in MOVING_STATUSES:
             stopped = self.runner.task_call(api_call(TaskAction.STOP, arn=task.arn), subject=task.arn)
@@ -417,7 +417,7 @@ class MigrateStep:
     def _remove(self, task: ReplicationTaskState) -> Iterator[CommandIssued | TaskStatusSeen]:
         """Stop ``task`` when it moves (DMS refuses to delete a running task), then delete it and wait until gone."""
         if task.status in MOVING_STATUSES:
-            yield from self._stop_and_wait(task)
+            yield from self.stop_and_wait(task)
         deleted = self.runner.task_call(api_call(TaskAction.DELETE, arn=task.arn), subject=task.arn)
         yield CommandIssued(deleted.command)
         yield from self.runner.wait_gone(task.arn, timeout_s=self.ready_timeout_s, interval_s=self.interval_s)

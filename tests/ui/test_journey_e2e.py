@@ -103,7 +103,9 @@ async def test_the_whole_journey_on_the_sandbox_with_enter_only(dms_home: Path, 
         sandbox = Sandbox(region="us-east-1", env="dev")
         pids = [p.pid for p in sandbox.status().pieces if p.pid]
         assert pids and all(process_alive(pid) for pid in pids)
-        await pilot.press("f5")  # Diff → Cleanup
+        await pilot.press("f5")  # Diff → Cutover: a full-load task has nothing to cut over
+        await _on(pilot, "CutoverScreen")
+        await pilot.press("f5", "y")  # → Cleanup, once asked
         cleanup = await _on(pilot, "CleanupScreen")
         await _until(pilot, "the cleanup plan", lambda: getattr(cleanup, "plan", None) is not None, 120)
         await pilot.press("d")
