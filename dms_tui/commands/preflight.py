@@ -14,14 +14,6 @@ from dms_tui.commands._common import add_common_options, print_json, report_erro
 from dms_tui.environment import add_environment_options, open_environment, request_from_args
 from dms_tui.errors import StepError
 
-_MARKS = {
-    "ok": ("✓", "green"),
-    "info": ("·", "cyan"),
-    "warn": ("!", "yellow"),
-    "blocks": ("✗", "red"),
-    "skipped": ("–", "dim"),
-}
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
@@ -43,7 +35,9 @@ def finding_line(finding: Any) -> Any:
     """One finding (a steps.preflight.Finding) as rich Text: outside values are plain text, never markup."""
     from rich.text import Text
 
-    mark, style = _MARKS[finding.severity]
+    from dms_tui.steps.preflight import SEVERITY_MARKS
+
+    mark, style = SEVERITY_MARKS[finding.severity]
     line = Text.assemble((f"{mark} ", style), (finding.title, "bold" if finding.blocks else ""))
     line.append("\n    " + finding.detail, style="dim" if finding.severity in ("ok", "skipped") else "")
     if finding.remedy and finding.severity != "ok":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     from dms_tui.config import WizardConfig
 
 Severity = Literal["ok", "info", "warn", "blocks", "skipped"]
+#: How each severity reads, for both faces: a mark and a colour name (the Review screen and `dms-tui preflight`).
+SEVERITY_MARKS: dict[str, tuple[str, str]] = {
+    "ok": ("✓", "green"),
+    "info": ("·", "cyan"),
+    "warn": ("!", "yellow"),
+    "blocks": ("✗", "red"),
+    "skipped": ("–", "dim"),
+}
 Clients = Callable[[str], Any]
 
 # Service Quotas codes (service code "vpc"), with AWS's documented defaults for when Service Quotas cannot answer.
@@ -234,9 +242,17 @@ def bundle_actions(bundle: Path | None = None) -> tuple[str, ...]:
 class _Account:
     environment: Environment
     config: WizardConfig
-    client: Clients
+    clients: Clients
     caller_arn: str
     account: str
+    _made: dict[str, Any] = field(default_factory=dict)
+    _zones: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        """One client per service for the whole run (building one costs more than most of the calls)."""
+        if service not in self._made:
+            self._made[service] = self.clients(service)
+        return self._made[service]
 
     def command(self, *words: str) -> str:
         return aws_command(self.environment, *words)
@@ -244,6 +260,24 @@ class _Account:
     @property
     def region(self) -> str:
         return self.environment.region
+
+    def aurora_zones(self, version: str, klass: str) -> set[str]:
+        """Where Aurora PostgreSQL ``version`` on ``klass`` is orderable ("" among them when it is in the region);
+        asked once for both sides when they are the same."""
+        if (version, klass) not in self._zones:
+            zones: set[str] = set()
+            pages = (
+                self.client("rds")
+                .get_paginator("describe_orderable_db_instance_options")
+                .paginate(Engine="aurora-postgresql", EngineVersion=version, DBInstanceClass=klass)
+            )
+            for page in pages:
+                for option in page.get("OrderableDBInstanceOptions", []):
+                    if option.get("EngineVersion") == version and option.get("DBInstanceClass") == klass:
+                        zones.update(zone["Name"] for zone in option.get("AvailabilityZones", []))
+                        zones.add("")  # offered in the region, whatever its zones
+            self._zones[(version, klass)] = zones
+        return self._zones[(version, klass)]
 
 
 def run_preflight(
@@ -436,17 +470,8 @@ def _aurora_orderable(account: _Account, side: Literal["source", "target"]) -> F
     what = f"Aurora {side}"
     if skipped := _skipped(account, key, what, operation):
         return skipped
-    rds = account.client("rds")
-    zones: set[str] = set()
     try:
-        pages = rds.get_paginator("describe_orderable_db_instance_options").paginate(
-            Engine="aurora-postgresql", EngineVersion=version, DBInstanceClass=klass
-        )
-        for page in pages:
-            for option in page.get("OrderableDBInstanceOptions", []):
-                if option.get("EngineVersion") == version and option.get("DBInstanceClass") == klass:
-                    zones.update(zone["Name"] for zone in option.get("AvailabilityZones", []))
-                    zones.add("")  # offered in the region, whatever its zones
+        zones = account.aurora_zones(version, klass)
     except (ClientError, BotoCoreError) as exc:
         return _unchecked(key, what, exc, "rds:DescribeOrderableDBInstanceOptions")
     command = account.command(
@@ -459,7 +484,7 @@ def _aurora_orderable(account: _Account, side: Literal["source", "target"]) -> F
         finding = Finding(
             key,
             "blocks",
-            f"{what}: {version} on {klass} not offered in {account.region}",
+            f"{what}: {version} on {klass} not offered",
             f"{offer} is not orderable in {account.region}: terraform apply would fail creating the {side} "
             "cluster's instance, after its VPC, PrivateLink and cluster (about 10 minutes in).",
             f"Pick another engine version or instance class for the {side} database (Databases screen, or "
