@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -131,9 +131,28 @@ class ReviewScreen(WizardScreen):
 
     @on(OptionList.OptionHighlighted, "#preflight-findings")
     def show_finding_command(self, event: OptionList.OptionHighlighted) -> None:
-        finding = next((f for f in self.findings if f.key == event.option.id), None)
+        self.show_highlighted_command()
+
+    def show_highlighted_command(self) -> None:
+        """While the findings have focus, the command hint shows the highlighted one's `aws` command."""
+        findings = self.query_one("#preflight-findings", OptionList)
+        if findings.highlighted is None or not findings.has_focus:
+            return
+        key = findings.get_option_at_index(findings.highlighted).id
+        finding = next((f for f in self.findings if f.key == key), None)
         if finding is not None:
             self.set_command(finding.command or preflight.preflight_command_line(self.wizard.environment))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "preflight-findings":
+            findings = self.query_one("#preflight-findings", OptionList)
+            if findings.highlighted is None and findings.option_count:
+                findings.highlighted = 0  # its OptionHighlighted shows the command
+            self.show_highlighted_command()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget.id == "preflight-findings":
+            self.set_command(self.equivalent_command())
 
     @on(OptionList.OptionSelected, "#preflight-findings")
     def open_finding(self, event: OptionList.OptionSelected) -> None:

@@ -1,0 +1,70 @@
+"""Review checks the account on arrival: one line per finding (most severe first), Enter opens one in full, the
+command hint shows the highlighted finding's `aws` command, and `a` checks again. Against a moto server, in the
+sandbox's mode (what moto cannot prove is a warning; what it lacks is skipped)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+
+import pytest
+from moto.server import ThreadedMotoServer
+from textual.widgets import OptionList, Static
+
+from dms_tui.app import DmsTuiApp
+from dms_tui.environment import Environment
+from dms_tui.journey import Journey
+from dms_tui.screens.finding import FindingScreen
+from dms_tui.screens.review import ReviewScreen
+from dms_tui.steps.preflight import CHECKS
+from dms_tui.widgets.command_hint import CommandHint
+from tests.ui.conftest import instant_services
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_review_lists_the_preflight_findings_and_opens_one(moto_url: str, size: tuple[int, int]) -> None:
+    target = Environment(mode="sandbox", region="us-east-1", env="dev", aws_endpoint_url=moto_url)
+    app = DmsTuiApp(
+        Journey.resume_or_start("dev", "sandbox"), services=instant_services(target, options={"review_preflight": True})
+    )
+    async with app.run_test(size=size) as pilot:
+        await app.workers.wait_for_complete()
+        app.push_screen(ReviewScreen(app.journey))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        findings = screen.query_one("#preflight-findings", OptionList)
+        assert findings.option_count == len(CHECKS)
+        # The default config's Aurora 16.6 is past moto's catalogue: a warning, listed first.
+        first = str(findings.get_option_at_index(0).prompt)
+        assert first.startswith("! Aurora source: 16.6 on db.r6g.large not offered"), first
+        assert str(screen.query_one("#preflight-summary", Static).render()) == "nothing blocks the apply (2 to look at)"
+
+        findings.focus()
+        await pilot.pause()
+        assert "aws rds describe-orderable-db-instance-options" in screen.query_one(CommandHint).command
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FindingScreen)
+        assert app.screen.finding.key == "aurora-source"
+        assert "ends at Aurora PostgreSQL 15.2" in str(app.screen.query_one("#finding-text", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+        await pilot.press("a")  # check again: the same findings, listed afresh
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert findings.option_count == len(CHECKS)
