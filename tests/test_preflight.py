@@ -96,6 +96,7 @@ def _stubbed_clients(
     *,
     dms_offers: list[dict[str, Any]] | None = None,
     denied: tuple[str, ...] = (),
+    quotas: dict[str, float] | None = None,
 ) -> tuple[Any, list[Stubber]]:
     """Clients from ``environment`` (moto), with DescribeOrderableReplicationInstances and SimulatePrincipalPolicy
     answered by Stubber: moto 5.2 raises NotImplementedError for both."""
@@ -122,6 +123,13 @@ def _stubbed_clients(
     sts_stub = Stubber(sts)  # a fixed caller, so the simulated principal is known
     sts_stub.add_response("get_caller_identity", {"Arn": PRINCIPAL, "Account": "123456789012", "UserId": "AIDEXAMPLE"})
     stubs = [dms_stub, iam_stub, sts_stub]
+    service_quotas = boto3.client("service-quotas", **offline)
+    if quotas is not None:  # a quota the account was granted (moto answers AWS's defaults only)
+        quotas_stub = Stubber(service_quotas)
+        for code, value in quotas.items():
+            quota = {"ServiceCode": "vpc", "QuotaCode": code, "Value": value}
+            quotas_stub.add_response("get_service_quota", {"Quota": quota}, {"ServiceCode": "vpc", "QuotaCode": code})
+        stubs.append(quotas_stub)
     for stub in stubs:
         stub.activate()
 
@@ -133,6 +141,8 @@ def _stubbed_clients(
             return _Partly(real, iam, {"simulate_principal_policy"})
         if service == "sts":
             return sts
+        if service == "service-quotas" and quotas is not None:
+            return service_quotas
         return real
 
     return clients, stubs
@@ -186,6 +196,16 @@ def test_more_vpcs_than_the_quota_blocks_and_says_what_to_delete(moto_url: str) 
     assert "VpcLimitExceeded" in vpc.detail
     assert vpc.remedy.startswith("Delete 1 unused VPC in us-east-1")
     assert "--quota-code L-F678F1CE --desired-value 6" in vpc.remedy
+
+
+def test_an_interface_endpoint_quota_below_what_the_dms_vpc_needs_blocks(moto_url: str) -> None:
+    findings, _ = _run(
+        _aws(moto_url), _config(), quotas={preflight.VPC_QUOTA_CODE: 10, preflight.ENDPOINT_QUOTA_CODE: 4}
+    )
+    assert findings["vpc-quota"].title == "VPCs: 4 of 10 after the apply"
+    endpoints = findings["endpoint-quota"]
+    assert endpoints.blocks and endpoints.title == "Interface endpoints: 6 needed, quota 4 per VPC"
+    assert "--quota-code L-29B6F2EB --desired-value 6" in endpoints.remedy
 
 
 def test_this_environments_own_vpcs_are_not_added_twice(moto_url: str) -> None:

@@ -404,7 +404,9 @@ def _vpc_quota(account: _Account) -> Finding:
             "service-quotas", "get-service-quota", "--service-code", "vpc", "--quota-code", VPC_QUOTA_CODE,
             "--query", "Quota.Value",
         )  # fmt: skip
-    counted = f"{existing} VPCs in {account.region}, the plan adds {adds}: {after} of {quota}."
+    counted = (
+        f"{existing} VPC{'s' if existing != 1 else ''} in {account.region}, the plan adds {adds}: {after} of {quota}."
+    )
     if after <= quota:
         return Finding(key, "warn" if fallback else "ok", f"VPCs: {after} of {quota} after the apply",
                        f"{counted} {fallback}".strip(), "", command)  # fmt: skip
@@ -450,7 +452,8 @@ def _endpoint_quota(account: _Account) -> Finding:
         key,
         "blocks",
         f"Interface endpoints: {after} needed, quota {quota} per VPC",
-        f"{counted} terraform apply would fail creating the last endpoints, after the databases. {fallback}".strip(),
+        f"{counted} terraform apply would fail creating the endpoints over the quota, with the rest half-built. "
+        f"{fallback}".strip(),
         f"Request a quota of {after}: aws service-quotas request-service-quota-increase --service-code vpc "
         f"--quota-code {ENDPOINT_QUOTA_CODE} --desired-value {after}",
         command,
@@ -486,7 +489,7 @@ def _aurora_orderable(account: _Account, side: Literal["source", "target"]) -> F
             "blocks",
             f"{what}: {version} on {klass} not offered",
             f"{offer} is not orderable in {account.region}: terraform apply would fail creating the {side} "
-            "cluster's instance, after its VPC, PrivateLink and cluster (about 10 minutes in).",
+            "cluster's instance, minutes in, with its VPC and cluster already created.",
             f"Pick another engine version or instance class for the {side} database (Databases screen, or "
             f"{side}_db in the tfvars).",
             command,
@@ -539,7 +542,7 @@ def _dms_orderable(account: _Account) -> Finding:
             "blocks",
             f"{what}: {klass} not offered in {account.region}",
             f"DMS offers no {klass} replication instance in {account.region}: terraform apply would fail creating "
-            "it, after both databases (about 15 minutes in).",
+            "it, with the rest of the environment half-built.",
             "Pick another DMS instance class (Databases screen, or dms_replication_instance_class in the tfvars).",
             command,
         )
