@@ -311,18 +311,19 @@ def test_no_identity_means_the_preflight_could_not_run() -> None:
 
 
 def test_in_the_sandbox_what_moto_cannot_prove_does_not_block(moto_url: str) -> None:
-    """The default config (Aurora 16.6, past moto's catalogue) and a quota moto never enforces: warnings, not
-    blocks; the two calls moto lacks are skipped and say so."""
+    """A quota moto never enforces: a warning (AWS would refuse); the default config's Aurora 16.6, past moto's
+    catalogue: not checked (moto cannot say no); the two calls moto lacks are skipped and say so."""
     _create_vpcs(moto_url, 2)
     done = list(run_preflight(_sandbox(moto_url), WizardConfig.default("dev")))[-1]
     assert isinstance(done, PreflightDone)
     findings = {finding.key: finding for finding in done.findings}
     assert not done.blocked
     assert findings["vpc-quota"].severity == "warn" and "never enforces" in findings["vpc-quota"].detail
-    assert (
-        findings["aurora-source"].severity == "warn"
-        and "ends at Aurora PostgreSQL 15.2" in findings["aurora-source"].detail
+    aurora = findings["aurora-source"]
+    assert aurora.severity == "skipped" and aurora.title.endswith(
+        "16.6 on db.r6g.large not in the emulator's catalogue"
     )
+    assert "ends at Aurora PostgreSQL 15.2" in aurora.detail and aurora.command
     assert findings["dms-instance"].severity == findings["permissions"].severity == "skipped"
     assert "does not implement" in findings["permissions"].detail
     assert findings["cost"].title.endswith("on AWS (free here)")

@@ -333,11 +333,15 @@ def _unchecked(key: str, what: str, exc: Exception, permission: str) -> Finding:
     )
 
 
-def _lenient(account: _Account, operation: str, finding: Finding) -> Finding:
-    """A block the emulator cannot prove (it answers without enforcing, or from a fixed catalogue) becomes a warning."""
+def _lenient(account: _Account, operation: str, finding: Finding, unproven_title: str = "") -> Finding:
+    """A block the emulator cannot prove becomes a warning (it reports AWS's limits without enforcing them: on AWS
+    this would block) or, with ``unproven_title``, a skipped check (its catalogue is too old to say no)."""
     gap = account.environment.emulator_gap(operation)
     if gap is None or not finding.blocks:
         return finding
+    if unproven_title:
+        detail = f"Not checked here: {gap.reason}. On AWS, this check would say: {finding.detail}"
+        return Finding(finding.key, "skipped", unproven_title, detail, "", finding.command)
     return Finding(
         finding.key,
         "warn",
@@ -507,7 +511,7 @@ def _aurora_orderable(account: _Account, side: Literal["source", "target"]) -> F
     else:
         return Finding(key, "ok", f"{what}: {version} on {klass} orderable",
                        f"{offer} is orderable in {', '.join(vpc.azs)}.", "", command)  # fmt: skip
-    return _lenient(account, operation, finding)
+    return _lenient(account, operation, finding, f"{what}: {version} on {klass} not in the emulator's catalogue")
 
 
 def _dms_orderable(account: _Account) -> Finding:
