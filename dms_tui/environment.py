@@ -175,6 +175,11 @@ class Environment:
         """AWS answers with a Date header (clock skew is measurable); moto's server does not."""
         return not self.emulated
 
+    def emulator_gap(self, operation: str) -> EmulatorGap | None:
+        """Why ``operation`` (``service:Action``) gets no truthful answer here: the sandbox's emulator lacks it or
+        answers from a fixed catalogue; None on AWS and for every call the emulator answers as AWS does."""
+        return _SANDBOX_GAPS.get(operation) if self.emulated else None
+
     @property
     def emulator_note(self) -> str:
         return "the sandbox's emulator" if self.emulated else "AWS"
@@ -344,6 +349,29 @@ class Environment:
             pids = " ".join(str(pid) for pid in leftovers)
             raise StepError("Some sandbox processes are still running.", f"pids {pids}", f"Stop them: `kill {pids}`.")
         return summary
+
+
+@dataclass(frozen=True)
+class EmulatorGap:
+    """An AWS call the sandbox's emulator (moto) cannot answer as AWS would."""
+
+    reason: str
+    answers: bool  # False: not implemented (do not call it); True: it answers, but a "no" proves nothing
+
+
+# The account preflight's calls that moto (5.2) cannot answer as AWS would.
+_SANDBOX_GAPS: dict[str, EmulatorGap] = {
+    "iam:SimulatePrincipalPolicy": EmulatorGap("the sandbox's emulator does not implement it", answers=False),
+    "dms:DescribeOrderableReplicationInstances": EmulatorGap(
+        "the sandbox's emulator does not implement it", answers=False
+    ),
+    "rds:DescribeOrderableDBInstanceOptions": EmulatorGap(
+        "the sandbox's emulator answers from a fixed catalogue that ends at Aurora PostgreSQL 15.2", answers=True
+    ),
+    "servicequotas:GetServiceQuota": EmulatorGap(
+        "the sandbox's emulator reports AWS's default quotas but never enforces them", answers=True
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import asyncio
 import shlex
 from collections.abc import AsyncIterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,6 +20,9 @@ from dms_tui.checks.commands import aws_command
 from dms_tui.environment import Environment
 from dms_tui.errors import StepError
 from dms_tui.journey import Journey
+
+if TYPE_CHECKING:
+    from dms_tui.config import WizardConfig
 
 # Rough on-demand list prices in us-east-1, USD per hour (AWS pricing pages, 2025). Shown marked as rough: prices
 # differ by region and change; data processing, storage and I/O are extra.
@@ -142,13 +145,20 @@ def plan_cleanup(environment: Environment, journey: Journey, dms: Any = None) ->
     return CleanupPlan(tuple(items), cleanup_command_line(environment))
 
 
-def _terraform_item(environment: Environment, journey: Journey) -> CleanupItem:
-    config = journey.config
+def rough_hourly_usd(config: WizardConfig) -> float:
+    """What everything terraform creates for ``config`` costs per hour on AWS, roughly (list prices, us-east-1);
+    the preflight shows it before the apply, cleanup before the destroy."""
     azs = len(config.vpcs.dms.azs)
     aurora = [ROUGH_HOURLY_USD.get(db.instance_class) for db in (config.source_db, config.target_db)]
     cost = sum(x for x in aurora if x) + ROUGH_HOURLY_USD.get(config.dms_replication_instance_class, 0.0)
     cost += ROUGH_HOURLY_USD.get(config.bastion_instance_type, 0.0) + 2 * ROUGH_HOURLY_USD["nlb"]
     cost += (2 + 3) * azs * ROUGH_HOURLY_USD["interface-endpoint-az"]  # 2 PrivateLink + 3 AWS service endpoints
+    return cost
+
+
+def _terraform_item(environment: Environment, journey: Journey) -> CleanupItem:
+    config = journey.config
+    cost = rough_hourly_usd(config)
     what = (
         f"everything terraform created: 3 VPCs, 2 Aurora clusters ({config.source_db.instance_class}, "
         f"{config.target_db.instance_class}), DMS {config.dms_replication_instance_class}, 2 NLBs, endpoint services "

@@ -23,7 +23,10 @@ def instant_services(target: Environment, outputs: Any = None, **fields: Any) ->
         environment = target if outputs is None else target.with_outputs(outputs)
         return OpenedEnvironment(environment, identity="test identity · us-east-1")
 
-    return StepServices(open_environment=open_environment, **fields)
+    # Review checks the account on arrival; these environments have no AWS to ask (tests/ui/test_review_preflight.py
+    # turns it on against moto).
+    options = {"review_preflight": False, **fields.pop("options", {})}
+    return StepServices(open_environment=open_environment, options=options, **fields)
 
 
 @pytest.fixture
