@@ -145,6 +145,11 @@ def plan_cleanup(environment: Environment, journey: Journey, dms: Any = None) ->
     return CleanupPlan(tuple(items), cleanup_command_line(environment))
 
 
+#: Interface endpoints the bundle puts in the DMS VPC: one per PrivateLink side (module privatelink, twice),
+#: Secrets Manager (module dms), and ssm, ssmmessages, ec2messages for Session Manager (module bastion).
+INTERFACE_ENDPOINTS_IN_DMS_VPC = 6
+
+
 def rough_hourly_usd(config: WizardConfig) -> float:
     """What everything terraform creates for ``config`` costs per hour on AWS, roughly (list prices, us-east-1);
     the preflight shows it before the apply, cleanup before the destroy."""
@@ -152,7 +157,7 @@ def rough_hourly_usd(config: WizardConfig) -> float:
     aurora = [ROUGH_HOURLY_USD.get(db.instance_class) for db in (config.source_db, config.target_db)]
     cost = sum(x for x in aurora if x) + ROUGH_HOURLY_USD.get(config.dms_replication_instance_class, 0.0)
     cost += ROUGH_HOURLY_USD.get(config.bastion_instance_type, 0.0) + 2 * ROUGH_HOURLY_USD["nlb"]
-    cost += (2 + 3) * azs * ROUGH_HOURLY_USD["interface-endpoint-az"]  # 2 PrivateLink + 3 AWS service endpoints
+    cost += INTERFACE_ENDPOINTS_IN_DMS_VPC * azs * ROUGH_HOURLY_USD["interface-endpoint-az"]
     return cost
 
 

@@ -24,7 +24,7 @@ from dms_tui.environment import Environment
 from dms_tui.errors import StepError
 from dms_tui.provision import dms_roles
 from dms_tui.resources import terraform_bundle_dir
-from dms_tui.steps.cleanup import rough_hourly_usd
+from dms_tui.steps.cleanup import INTERFACE_ENDPOINTS_IN_DMS_VPC, rough_hourly_usd
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,9 +46,6 @@ Clients = Callable[[str], Any]
 VPC_QUOTA_CODE, VPC_QUOTA_DEFAULT = "L-F678F1CE", 5  # VPCs per Region
 ENDPOINT_QUOTA_CODE, ENDPOINT_QUOTA_DEFAULT = "L-29B6F2EB", 50  # Interface VPC endpoints per VPC
 
-#: Interface endpoints the bundle puts in the DMS VPC: one per PrivateLink side (module privatelink, twice),
-#: Secrets Manager (module dms), and ssm, ssmmessages, ec2messages for Session Manager (module bastion).
-INTERFACE_ENDPOINTS_IN_DMS_VPC = 6
 
 #: IAM actions terraform performs for each resource and data source type of the bundle (create, read, update,
 #: delete, tag). The one table of what the bundle needs: a test checks it covers every type the bundle declares.
