@@ -71,9 +71,7 @@ class CdcMetricsUnavailable:
 CdcMetricsEvent = CdcLatency | CdcMetricsUnavailable
 
 
-def metric_data_params(
-    instance_identifier: str, task_arn: str, start: dt.datetime, end: dt.datetime
-) -> dict[str, Any]:
+def metric_data_params(instance_identifier: str, task_arn: str, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """GetMetricData's parameters for the five CDC metrics of one task (the one place they are built)."""
     dimensions = [
         {"Name": "ReplicationInstanceIdentifier", "Value": instance_identifier},
@@ -131,15 +129,16 @@ class CdcMetricsReader:
         end = _whole_seconds(self._now()) + dt.timedelta(seconds=1)
         return metric_data_params(self.instance_identifier, self.task_arn, end - dt.timedelta(seconds=WINDOW_S), end)
 
-    def command(self) -> AwsCliCommand:
-        """The `aws cloudwatch get-metric-data` line equivalent to one read (queries in a file:// document)."""
+    def command(self, *, file_threshold: int | None = None) -> AwsCliCommand:
+        """The `aws cloudwatch get-metric-data` line equivalent to one read (the queries inline unless longer than
+        ``file_threshold``: then a file:// document in ``files``)."""
         return render_aws_cli(
             "cloudwatch",
             "GetMetricData",
             self.params(),
             global_flags=self.cli_flags,
             environment=self.cli_environment,
-            file_threshold=400,
+            file_threshold=file_threshold,
         )
 
     def read_once(self) -> CdcMetricsEvent:

@@ -32,9 +32,7 @@ SETTINGS_SQL = (
 )
 SLOTS_SQL = "SELECT slot_name, plugin, active FROM pg_replication_slots"
 SENDERS_SQL = "SELECT pid, application_name, state FROM pg_stat_replication"
-ROLE_SQL = (
-    "SELECT rolname, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user"  # + rds_replication
-)
+ROLE_SQL = "SELECT rolname, rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user"  # + rds_replication
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,11 @@ class Prerequisite:
         }
 
 
+def _shown(template: str, ident: str) -> str:
+    """SQL shown to a person (never run here): the quoted table name as a literal."""
+    return sql.SQL(template).format(sql.Literal(ident)).as_string(None)  # type: ignore[arg-type]
+
+
 def _setting(conn: psycopg.Connection[Any], name: str) -> str | None:
     row = conn.execute("SELECT current_setting(%s, true)", (name,)).fetchone()
     return None if row is None or row[0] in (None, "") else str(row[0])
@@ -91,7 +94,9 @@ def _logical_decoding(conn: psycopg.Connection[Any]) -> Prerequisite:
             title,
             on and wal_level == "logical",
             f"rds.logical_replication = {rds}, wal_level = {wal_level}",
-            "" if on and wal_level == "logical" else (
+            ""
+            if on and wal_level == "logical"
+            else (
                 "Set rds.logical_replication = 1 in the source cluster's DB cluster parameter group (the bundle "
                 "does this when the migration type captures changes), then reboot the writer instance."
             ),
@@ -157,11 +162,15 @@ def _replication_privilege(conn: psycopg.Connection[Any]) -> Prerequisite:
         "   AND pg_has_role(current_user, 'rds_replication', 'member')"
         " FROM pg_roles r WHERE r.rolname = current_user"
     ).fetchone()
-    user, replication, superuser, rds_member = (str(row[0]), bool(row[1]), bool(row[2]), bool(row[3])) if row else (
-        "?",
-        False,
-        False,
-        False,
+    user, replication, superuser, rds_member = (
+        (str(row[0]), bool(row[1]), bool(row[2]), bool(row[3]))
+        if row
+        else (
+            "?",
+            False,
+            False,
+            False,
+        )
     )
     ok = replication or superuser or rds_member
     how = (
@@ -198,17 +207,26 @@ def _source_identity(conn: psycopg.Connection[Any], name: QualifiedName) -> Prer
         (name.schema, name.table),
     ).fetchone()
     ident = sql.Identifier(name.schema, name.table).as_string(None)
-    check_sql = f"SELECT relreplident FROM pg_class WHERE oid = '{ident}'::regclass"
+    check_sql = _shown("SELECT relreplident FROM pg_class WHERE oid = {}::regclass", ident)
     title = f"{name}: primary key or replica identity"
     if row is None:
-        return Prerequisite(f"source.identity.{name}", "source", title, False, "the table is not on the source",
-                            "Check the table mappings' schema-name and table-name.", blocker=False, sql=check_sql)
+        return Prerequisite(
+            f"source.identity.{name}",
+            "source",
+            title,
+            False,
+            "the table is not on the source",
+            "Check the table mappings' schema-name and table-name.",
+            blocker=False,
+            sql=check_sql,
+        )
     mode, has_pk, has_ident_index = str(row[0]), bool(row[1]), bool(row[2])
     if mode == "f":
         return Prerequisite(f"source.identity.{name}", "source", title, True, "REPLICA IDENTITY FULL", sql=check_sql)
     if mode == "i" and has_ident_index:
-        return Prerequisite(f"source.identity.{name}", "source", title, True, "REPLICA IDENTITY USING INDEX",
-                            sql=check_sql)
+        return Prerequisite(
+            f"source.identity.{name}", "source", title, True, "REPLICA IDENTITY USING INDEX", sql=check_sql
+        )
     if mode == "d" and has_pk:
         return Prerequisite(f"source.identity.{name}", "source", title, True, "primary key", sql=check_sql)
     return Prerequisite(
@@ -237,7 +255,9 @@ def target_prerequisites(
             (name.schema, name.table),
         ).fetchone()
         ident = sql.Identifier(name.schema, name.table).as_string(None)
-        check_sql = f"SELECT indexrelid::regclass, indisprimary FROM pg_index WHERE indrelid = '{ident}'::regclass"
+        check_sql = _shown(
+            "SELECT indexrelid::regclass, indisprimary FROM pg_index WHERE indrelid = {}::regclass", ident
+        )
         title = f"{name} on the target: a primary key or unique index"
         if row is None:
             findings.append(

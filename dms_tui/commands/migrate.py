@@ -188,12 +188,12 @@ def event_line(event: object) -> Text | None:
     if isinstance(event, PrerequisitesChecked):
         report = event.report
         verdict = "met" if report.ok else "NOT met: the task is not created"
-        text = Text(f"CDC prerequisites for {report.migration_type}: {verdict}", style="bold" if report.ok else "red")
+        shown = Text(f"CDC prerequisites for {report.migration_type}: {verdict}", style="bold" if report.ok else "red")
         styles = {"✓": "green", "✗": "bold red", "!": "yellow"}
-        for mark, line in summary_lines(report):
-            text.append(f"\n  {mark} ", style=styles[mark])
-            text.append(line)
-        return text
+        for mark, entry in summary_lines(report):
+            shown.append(f"\n  {mark} ", style=styles[mark])
+            shown.append(entry)
+        return shown
     if isinstance(event, OldTaskRemoved):
         return Text(f"replaced the task {event.identifier} left by an earlier run (it was {event.status})")
     if isinstance(event, ExistingTaskKept):

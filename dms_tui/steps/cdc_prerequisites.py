@@ -69,9 +69,7 @@ def needs_prerequisites(migration_type: str) -> bool:
     return migration_type in {t.value for t in MigrationType if t.captures_changes}
 
 
-def findings_for(
-    source: Any, target: Any, mappings: TableMappings, migration_type: str
-) -> CdcPrerequisites:
+def findings_for(source: Any, target: Any, mappings: TableMappings, migration_type: str) -> CdcPrerequisites:
     """The findings from two open connections (the source's catalog decides which tables the mappings select)."""
     from dms_tui.dmstask.preview import plan_tables, read_source_catalog
 

@@ -16,6 +16,7 @@ secret, held in memory only.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,34 +79,32 @@ def cdc_metrics_reader(
     environment: Environment,
     dms_client: Any,
     task_arn: str,
+    instance_arn: str,
     *,
     cloudwatch_client: Any | None = None,
     interval_s: float = 5.0,
+    now: Callable[[], dt.datetime] | None = None,
 ) -> CdcMetricsReader:
-    """A reader for ``task_arn``'s CDC metrics: the instance dimension is its ReplicationInstanceIdentifier (looked
-    up once; the ARN ends in a resource id, not the identifier DMS puts in the dimension)."""
-    identifier = task_arn.rsplit(":", 1)[-1]
-    instance_id = ""
+    """A reader for ``task_arn``'s CDC metrics on the replication instance ``instance_arn``: DMS's dimension is the
+    instance's ReplicationInstanceIdentifier, looked up once (on AWS the ARN ends in a resource id, not the
+    identifier); if the look-up fails, the ARN's last part (the sandbox's identifier)."""
+    instance_id = instance_arn.rsplit(":", 1)[-1]
     try:
-        tasks = dms_client.describe_replication_tasks(
-            Filters=[{"Name": "replication-task-arn", "Values": [task_arn]}], WithoutSettings=True
-        ).get("ReplicationTasks", [])
-        instance_arn = str(tasks[0].get("ReplicationInstanceArn", "")) if tasks else ""
-        if instance_arn:
-            found = dms_client.describe_replication_instances(
-                Filters=[{"Name": "replication-instance-arn", "Values": [instance_arn]}]
-            ).get("ReplicationInstances", [])
-            instance_id = str(found[0].get("ReplicationInstanceIdentifier", "")) if found else ""
-            instance_id = instance_id or instance_arn.rsplit(":", 1)[-1]
-    except Exception:  # noqa: BLE001 - the metrics are a view: without the instance, the reads find nothing
-        instance_id = ""
+        found = dms_client.describe_replication_instances(
+            Filters=[{"Name": "replication-instance-arn", "Values": [instance_arn]}]
+        ).get("ReplicationInstances", [])
+        instance_id = str(found[0].get("ReplicationInstanceIdentifier") or instance_id) if found else instance_id
+    except Exception:  # noqa: BLE001 - the metrics are a view; a wrong dimension only finds no data, said on screen
+        pass
+    extra: dict[str, Any] = {} if now is None else {"now": now}
     return CdcMetricsReader(
         cloudwatch_client if cloudwatch_client is not None else environment.client("cloudwatch"),
-        instance_id or identifier,
+        instance_id,
         task_arn,
         interval_s=interval_s,
         cli_flags=environment.aws_cli_flags(),
         cli_environment=environment.aws_cli_environment(),
+        **extra,
     )
 
 

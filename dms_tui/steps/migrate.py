@@ -86,6 +86,9 @@ CLOCK = "migrate_clock"  # () -> datetime for the snapshots' taken_at (a fixed c
 SOURCE_CATALOG = "migrate_source_catalog"  # (Environment, EnvironmentOutputs) -> Sequence[SourceTable]
 # (Environment, EnvironmentOutputs, TableMappings, migration type) -> CdcPrerequisites (tests without databases)
 PREREQUISITES = "migrate_prerequisites"
+CLOUDWATCH_CLIENT = "migrate_cloudwatch_client"  # the CDC metrics' CloudWatch client (None: the environment's)
+METRICS_INTERVAL = "migrate_metrics_interval_s"  # seconds between CDC metrics reads
+METRICS_CLOCK = "migrate_metrics_clock"  # () -> datetime: the end of each metrics read's window (default: now)
 
 #: A task found in one of these (an earlier run whose ARN was lost) is watched again rather than replaced.
 WATCH_AGAIN_STATUSES = frozenset({TaskStatus.STARTING, TaskStatus.RUNNING, TaskStatus.STOPPING})
@@ -342,9 +345,7 @@ class MigrateStep:
         from dms_tui.dmstask.mappings import TableMappings
 
         mappings = TableMappings.from_json(definition.table_mappings)
-        return self._prerequisites(
-            self.environment, self.require_outputs(), mappings, definition.migration_type.value
-        )
+        return self._prerequisites(self.environment, self.require_outputs(), mappings, definition.migration_type.value)
 
     # -- launching -----------------------------------------------------------------------------------------------------
 
