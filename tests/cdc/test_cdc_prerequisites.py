@@ -93,7 +93,10 @@ def test_a_logical_source_passes_and_a_table_without_a_key_is_flagged(logical_so
     report = report_for(logical_source, target)
     found = by_id(report)
     assert found["source.wal_level"].passed
-    assert found["source.replication_slots"].passed and "max_replication_slots = 10" in found["source.replication_slots"].detail
+    assert (
+        found["source.replication_slots"].passed
+        and "max_replication_slots = 10" in found["source.replication_slots"].detail
+    )
     assert found["source.wal_senders"].passed
     assert found["source.replication_privilege"].passed  # the test cluster's superuser
     assert found["source.identity.shop.orders"].passed
@@ -119,7 +122,9 @@ def test_a_cdc_task_needs_its_target_tables_to_exist(logical_source: str, target
 def test_a_user_without_the_replication_privilege_is_named(pg_source: Any, logical_source: str, target: str) -> None:
     with psycopg.connect(logical_source, autocommit=True) as admin:
         admin.execute("DROP ROLE IF EXISTS prereq_plain; CREATE ROLE prereq_plain LOGIN PASSWORD 'x-not-secret'")
-        admin.execute("GRANT USAGE ON SCHEMA shop TO prereq_plain; GRANT SELECT ON ALL TABLES IN SCHEMA shop TO prereq_plain")
+        admin.execute(
+            "GRANT USAGE ON SCHEMA shop TO prereq_plain; GRANT SELECT ON ALL TABLES IN SCHEMA shop TO prereq_plain"
+        )
     try:
         plain = psycopg.conninfo.make_conninfo(logical_source, user="prereq_plain", password="x-not-secret")
         found = by_id(report_for(plain, target))
