@@ -97,8 +97,8 @@ def _logical_decoding(conn: psycopg.Connection[Any]) -> Prerequisite:
             ""
             if on and wal_level == "logical"
             else (
-                "Set rds.logical_replication = 1 in the source cluster's DB cluster parameter group (the bundle "
-                "does this when the migration type captures changes), then reboot the writer instance."
+                "Set rds.logical_replication = 1 in the source cluster's DB cluster parameter group (the bundle's "
+                "source cluster has it), then reboot the writer instance."
             ),
             sql=SETTINGS_SQL,
         )
