@@ -495,7 +495,8 @@ class Applier:
         self.targets = dict(targets)
         self.load_points = dict(load_points)
         self.counters: dict[tuple[str, str], TableCounters] = {k: TableCounters() for k in targets}
-        self._statements: dict[tuple[Any, ...], sql.Composed] = {}
+        # Rendered once: composing a statement's bytes on every execute was a third of the apply time.
+        self._statements: dict[tuple[Any, ...], bytes] = {}
 
     def apply(self, cur: psycopg.Cursor[Any], txn: Transaction) -> int:
         """Apply one source transaction inside the caller's target transaction; the changes that applied."""
@@ -554,10 +555,10 @@ class Applier:
     def _names(self, target: ApplyTarget) -> dict[str, str]:
         return {col.source.name: col.target_name for col in target.plan.columns}
 
-    def _upsert(self, target: ApplyTarget, cols: tuple[str, ...]) -> sql.Composed:
+    def _upsert(self, target: ApplyTarget, cols: tuple[str, ...]) -> bytes:
         cache = ("upsert", target.plan.source, cols)
-        found = self._statements.get(cache)
-        if found is None:
+        cached = self._statements.get(cache)
+        if cached is None:
             names = self._names(target)
             tcols = [sql.Identifier(names[c]) for c in cols]
             found = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
@@ -571,25 +572,28 @@ class Applier:
                     found += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, sets)
                 else:
                     found += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
-            self._statements[cache] = found
-        return found
+            self._statements[cache] = rendered = found.as_bytes(None)
+            return rendered
+        return cached
 
-    def _update(self, target: ApplyTarget, cols: tuple[str, ...]) -> sql.Composed:
+    def _update(self, target: ApplyTarget, cols: tuple[str, ...]) -> bytes:
         cache = ("update", target.plan.source, cols)
-        found = self._statements.get(cache)
-        if found is None:
+        cached = self._statements.get(cache)
+        if cached is None:
             names = self._names(target)
             sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(names[c])) for c in cols)
             where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in target.key_target)
             found = sql.SQL("UPDATE {} SET {} WHERE {}").format(self._ident(target), sets, where)
-            self._statements[cache] = found
-        return found
+            self._statements[cache] = rendered = found.as_bytes(None)
+            return rendered
+        return cached
 
-    def _delete(self, target: ApplyTarget) -> sql.Composed:
+    def _delete(self, target: ApplyTarget) -> bytes:
         cache = ("delete", target.plan.source)
-        found = self._statements.get(cache)
-        if found is None:
+        cached = self._statements.get(cache)
+        if cached is None:
             where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in target.key_target)
             found = sql.SQL("DELETE FROM {} WHERE {}").format(self._ident(target), where)
-            self._statements[cache] = found
-        return found
+            self._statements[cache] = rendered = found.as_bytes(None)
+            return rendered
+        return cached
