@@ -266,7 +266,8 @@ def target_prerequisites(
                     "target",
                     title,
                     not must_exist,
-                    "not on the target yet" + ("" if must_exist else ": the full load creates it with its key"),
+                    "not on the target yet"
+                    + ("" if must_exist else ": the full load creates it, with the source table's primary key"),
                     "A cdc task only applies changes: load the table first (a full-load task, pg_dump) or choose "
                     "full-load-and-cdc."
                     if must_exist

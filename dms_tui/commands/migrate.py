@@ -187,8 +187,8 @@ def event_line(event: object) -> Text | None:
         return Text("$ " + event.command.text, style="dim")
     if isinstance(event, PrerequisitesChecked):
         report = event.report
-        verdict = "met" if report.ok else "NOT met: the task is not created"
-        shown = Text(f"CDC prerequisites for {report.migration_type}: {verdict}", style="bold" if report.ok else "red")
+        outcome = "met" if report.ok else "NOT met: the task is not created"
+        shown = Text(f"CDC prerequisites for {report.migration_type}: {outcome}", style="bold" if report.ok else "red")
         styles = {"✓": "green", "✗": "bold red", "!": "yellow"}
         for mark, entry in summary_lines(report):
             shown.append(f"\n  {mark} ", style=styles[mark])

@@ -145,10 +145,10 @@ CDC_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("table", "table"),
     ("state", "state"),
     ("rows", "rows"),
-    ("captured i/u/d", "iud"),
-    ("applied i/u/d", "applied"),
+    ("captured", "iud"),  # inserts/updates/deletes read from the source
+    ("applied", "applied"),  # ... and applied on the target
 )
-CDC_COLUMN_WIDTHS = {"state": 15, "rows": 7, "iud": 14, "applied": 14}
+CDC_COLUMN_WIDTHS = {"state": 15, "rows": 7, "iud": 10, "applied": 10}
 LATENCY_POINTS = 60
 
 
@@ -253,7 +253,9 @@ def latency_text(latency: CdcLatency | None, note: str = "") -> Text:
     """Source and target latency (seconds) and incoming changes, as CloudWatch last reported them."""
 
     def seconds(value: float | None) -> str:
-        return "–" if value is None else f"{value:,.1f} s"
+        if value is None:
+            return "–"
+        return f"{value:.2f} s" if value < 10 else f"{value:,.0f} s"
 
     text = Text("latency ", style="dim")
     if latency is None or not latency.has_data:
@@ -762,11 +764,7 @@ class MigrateScreen(WizardScreen):
         if previous is not None:
             self.throughput_history = [*self.throughput_history, throughput(previous, snapshot)][-THROUGHPUT_POINTS:]
         self.query_one("#task-throughput", Sparkline).data = self.throughput_history or [0.0]
-        now = self.throughput_history[-1] if self.throughput_history else 0.0
-        peak = max(self.throughput_history, default=0.0)
-        self.query_one("#throughput-label", Static).update(
-            Text.assemble(("throughput ", "dim"), f"{now:,.0f} rows/s", ("  peak ", "dim"), f"{peak:,.0f}")
-        )
+        self.query_one("#throughput-label", Static).update(self._throughput_line())
         if all_tables_completed(snapshot):
             self.query_one("#task-events", RichLog).border_subtitle = "all tables completed · F5 next"
             next_button = self.query_one("#next", Button)
@@ -807,7 +805,13 @@ class MigrateScreen(WizardScreen):
         self.query_one("#cdc-phase", Static).update(self._phase_line(snapshot.migration_type))
 
     def _phase_line(self, migration_type: str) -> Text:
-        text = phase_text(self.phase, migration_type)
+        return phase_text(self.phase, migration_type)
+
+    def _throughput_line(self) -> Text:
+        """Throughput now and at its peak; while the demo workload writes, its rate and what it wrote."""
+        now = self.throughput_history[-1] if self.throughput_history else 0.0
+        peak = max(self.throughput_history, default=0.0)
+        text = Text.assemble(("throughput ", "dim"), f"{now:,.0f} rows/s", ("  peak ", "dim"), f"{peak:,.0f}")
         if self._workload_stop is not None:
             text.append(f"   workload {DEMO_WORKLOAD_RATE:,.0f} changes/s", style="magenta")
             written = getattr(self, "_workload_written", 0)
@@ -883,8 +887,7 @@ class MigrateScreen(WizardScreen):
                 Text(f"· workload started: {DEMO_WORKLOAD_RATE:,.0f} changes/s on the source (w stops it)", "magenta")
             )
             self.run_workload(self._workload_stop, self._workload_tables())
-        if self.last is not None:
-            self.query_one("#cdc-phase", Static).update(self._phase_line(self.last.migration_type))
+        self.query_one("#throughput-label", Static).update(self._throughput_line())
         self.refresh_bindings()
 
     def _workload_tables(self) -> list[str] | None:
@@ -909,8 +912,7 @@ class MigrateScreen(WizardScreen):
         if self._workload_stop is None:
             return
         self._workload_written = message.progress.changes
-        if self.last is not None:
-            self.query_one("#cdc-phase", Static).update(self._phase_line(self.last.migration_type))
+        self.query_one("#throughput-label", Static).update(self._throughput_line())
 
     def stop_workload(self) -> None:
         if self._workload_stop is not None:

@@ -196,3 +196,16 @@ def _outputs() -> Any:
         bastion_instance_id="i-0123456789abcdef0",
         region="us-east-1",
     )
+
+
+def test_headless_migrate_prints_each_finding_with_its_fix(replica_source: str, target: str) -> None:
+    from dms_tui.commands.migrate import event_line
+    from dms_tui.steps.migrate import PrerequisitesChecked
+
+    line = event_line(PrerequisitesChecked(report_for(replica_source, target)))
+    assert line is not None
+    printed = line.plain
+    assert printed.startswith("CDC prerequisites for full-load-and-cdc: NOT met: the task is not created")
+    assert "✗ logical decoding on the source: wal_level = replica" in printed
+    assert "fix: Run ALTER SYSTEM SET wal_level = logical" in printed
+    assert "! shop.audit: primary key or replica identity: no primary key" in printed

@@ -50,10 +50,30 @@ def cdc_script() -> list[Answer]:
             "running",
             100,
             [
-                table("sales", "customers", "Table completed", 20, Inserts=12, Updates=4, Deletes=2,
-                      AppliedInserts=12, AppliedUpdates=4, AppliedDeletes=2),
-                table("sales", "orders", "Table completed", 300, Inserts=30, Updates=9, Deletes=1,
-                      AppliedInserts=28, AppliedUpdates=9, AppliedDeletes=1),
+                table(
+                    "sales",
+                    "customers",
+                    "Table completed",
+                    20,
+                    Inserts=12,
+                    Updates=4,
+                    Deletes=2,
+                    AppliedInserts=12,
+                    AppliedUpdates=4,
+                    AppliedDeletes=2,
+                ),
+                table(
+                    "sales",
+                    "orders",
+                    "Table completed",
+                    300,
+                    Inserts=30,
+                    Updates=9,
+                    Deletes=1,
+                    AppliedInserts=28,
+                    AppliedUpdates=9,
+                    AppliedDeletes=1,
+                ),
             ],
             elapsed_ms=42000,
         ),
@@ -69,8 +89,13 @@ def cloudwatch() -> Iterator[Any]:
             {"Name": "ReplicationInstanceIdentifier", "Value": INSTANCE_ID},
             {"Name": "ReplicationTaskIdentifier", "Value": ARN.rsplit(":", 1)[-1]},
         ]
-        values = {"CDCLatencySource": 0.3, "CDCLatencyTarget": 0.6, "CDCIncomingChanges": 4.0,
-                  "CDCThroughputRowsSource": 21.0, "CDCThroughputRowsTarget": 20.0}
+        values = {
+            "CDCLatencySource": 0.3,
+            "CDCLatencyTarget": 0.6,
+            "CDCIncomingChanges": 4.0,
+            "CDCThroughputRowsSource": 21.0,
+            "CDCThroughputRowsTarget": 20.0,
+        }
         client.put_metric_data(
             Namespace="AWS/DMS",
             MetricData=[
@@ -117,19 +142,23 @@ async def test_a_cdc_task_shows_its_phase_latency_and_applied_changes(cloudwatch
         phase = text_of(screen, "#cdc-phase")
         assert "full load › applying cached changes › ▶ ongoing replication" in phase
         latency = text_of(screen, "#cdc-latency-label")
-        assert "source 0.3 s" in latency and "target 0.6 s" in latency and "incoming 4" in latency
+        assert "source 0.30 s" in latency and "target 0.60 s" in latency and "incoming 4" in latency
         assert "applied 20/s" in latency
         assert screen.query_one("#cdc-latency", Sparkline).data == screen.latency_history
         assert 0.6 in screen.latency_history
         tables = screen.query_one("#task-tables", DataTable)
         assert [str(c) for c in tables.get_row("sales.orders")] == [
-            "sales.orders", "Table completed", "300", "30/9/1", "28/9/1"
+            "sales.orders",
+            "Table completed",
+            "300",
+            "30/9/1",
+            "28/9/1",
         ]
         assert "phase: ongoing replication" in events_of(screen)
         # the latency's equivalent command: the same GetMetricData call, as printed
         command = hint(screen)
         assert command.startswith("aws cloudwatch get-metric-data --metric-data-queries ")
-        assert "CDCLatencyTarget" in command and f"ReplicationInstanceIdentifier" in command
+        assert "CDCLatencyTarget" in command and "ReplicationInstanceIdentifier" in command and INSTANCE_ID in command
         # the workload key exists in the sandbox for a change-capturing task
         assert screen.check_action("toggle_workload", ()) is True
 
@@ -138,11 +167,23 @@ async def test_choosing_a_cdc_type_shows_the_prerequisites_with_their_fixes() ->
     report = CdcPrerequisites(
         "full-load-and-cdc",
         (
-            Prerequisite("source.wal_level", "source", "logical decoding on the source", False,
-                         "wal_level = replica (logical decoding needs logical)",
-                         "Run ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL."),
-            Prerequisite("source.identity.sales.audit", "source", "sales.audit: primary key or replica identity",
-                         False, "no primary key", "ALTER TABLE ... ADD PRIMARY KEY (...);", blocker=False),
+            Prerequisite(
+                "source.wal_level",
+                "source",
+                "logical decoding on the source",
+                False,
+                "wal_level = replica (logical decoding needs logical)",
+                "Run ALTER SYSTEM SET wal_level = logical; then restart PostgreSQL.",
+            ),
+            Prerequisite(
+                "source.identity.sales.audit",
+                "source",
+                "sales.audit: primary key or replica identity",
+                False,
+                "no primary key",
+                "ALTER TABLE ... ADD PRIMARY KEY (...);",
+                blocker=False,
+            ),
         ),
     )
     asked: list[str] = []
@@ -188,4 +229,3 @@ def test_snapshot_a_cdc_task_replicating(snap_compare, monkeypatch: pytest.Monke
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_screen)
-
