@@ -488,6 +488,34 @@ def _quoted(schema: str, table: str) -> str:
     return '"{}"."{}"'.format(schema.replace('"', '""'), table.replace('"', '""'))
 
 
+class _StatementRuns:
+    """Stands in for the cursor while one transaction is applied: statements are sent in their order, each run of
+    the same statement with one executemany (one round of Python and protocol overhead per run, not per change)."""
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self.cur = cur
+        self.statement: bytes | None = None
+        self.rows: list[Sequence[Any]] = []
+
+    def execute(self, statement: Any, params: Sequence[Any] | None = None) -> None:
+        if params is None or not isinstance(statement, bytes):  # TRUNCATE and the like: in order, on its own
+            self.flush()
+            self.cur.execute(statement, params)
+            return
+        if statement is not self.statement:
+            self.flush()
+            self.statement = statement
+        self.rows.append(params)
+
+    def flush(self) -> None:
+        if self.statement is not None and self.rows:
+            if len(self.rows) == 1:
+                self.cur.execute(self.statement, self.rows[0])
+            else:
+                self.cur.executemany(self.statement, self.rows)
+        self.statement, self.rows = None, []
+
+
 class Applier:
     """Applies decoded transactions to the target through the task's mappings; counts what it did per table."""
 
@@ -501,6 +529,7 @@ class Applier:
     def apply(self, cur: psycopg.Cursor[Any], txn: Transaction) -> int:
         """Apply one source transaction inside the caller's target transaction; the changes that applied."""
         applied = 0
+        runs = _StatementRuns(cur)
         for change in txn.changes:
             key = (change.schema, change.table)
             target = self.targets.get(key)
@@ -510,10 +539,11 @@ class Applier:
             if txn.commit_lsn <= self.load_points.get(key, -1):
                 counters.skipped_before_load += 1  # already in the copy this table was loaded from
                 continue
-            applied += self._apply_change(cur, target, change, counters)
+            applied += self._apply_change(runs, target, change, counters)
+        runs.flush()
         return applied
 
-    def _apply_change(self, cur: psycopg.Cursor[Any], target: ApplyTarget, change: Change, c: TableCounters) -> int:
+    def _apply_change(self, cur: _StatementRuns, target: ApplyTarget, change: Change, c: TableCounters) -> int:
         plan = target.plan
         names = {col.source.name: col.target_name for col in plan.columns}
         if change.kind == "TRUNCATE":
