@@ -346,6 +346,7 @@ class MigrateScreen(WizardScreen):
         self.phase: CdcPhase | None = None
         self._workload_stop: threading.Event | None = None
         self.prerequisites: CdcPrerequisites | None = None
+        self._unapplied_noted: set[str] = set()
 
     # -- layout --------------------------------------------------------------------------------------------------------
 
@@ -761,6 +762,7 @@ class MigrateScreen(WizardScreen):
                 table.add_row(*cells, key=key)
         if cdc:
             self._show_cdc(snapshot)
+            self._note_unapplied(snapshot)
         if previous is not None:
             self.throughput_history = [*self.throughput_history, throughput(previous, snapshot)][-THROUGHPUT_POINTS:]
         self.query_one("#task-throughput", Sparkline).data = self.throughput_history or [0.0]
@@ -790,6 +792,25 @@ class MigrateScreen(WizardScreen):
         elif snapshot.ended:
             self.stop_metrics()
         self._render_latency()
+
+    def _note_unapplied(self, snapshot: ReplicationTaskSnapshot) -> None:
+        """Once per table: updates or deletes captured, none applied, while its inserts apply: what DMS does for a
+        table it cannot find rows in (no primary key or unique index), said in the events."""
+        for stats in snapshot.tables:
+            name = qualified_name(stats)
+            captured = stats.updates + stats.deletes
+            if name in self._unapplied_noted or not captured or stats.applied_updates + stats.applied_deletes:
+                continue
+            if not stats.applied_inserts and stats.inserts:
+                continue  # nothing applied yet at all: the apply may simply be behind
+            self._unapplied_noted.add(name)
+            self.query_one("#task-events", RichLog).write(
+                Text(
+                    f"! {name}: {captured} updates/deletes captured, none applied: DMS applies them only to a "
+                    "table with a primary key or unique index (inserts still apply)",
+                    style="yellow",
+                )
+            )
 
     def _update_phase(self, snapshot: ReplicationTaskSnapshot | None) -> None:
         if snapshot is None:

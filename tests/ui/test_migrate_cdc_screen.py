@@ -74,6 +74,17 @@ def cdc_script() -> list[Answer]:
                     AppliedUpdates=9,
                     AppliedDeletes=1,
                 ),
+                # no key on the target: its inserts apply, its updates and deletes cannot find their row
+                table(
+                    "sales",
+                    "visits",
+                    "Table completed",
+                    50,
+                    Inserts=7,
+                    Updates=3,
+                    Deletes=2,
+                    AppliedInserts=7,
+                ),
             ],
             elapsed_ms=42000,
         ),
@@ -155,6 +166,12 @@ async def test_a_cdc_task_shows_its_phase_latency_and_applied_changes(cloudwatch
             "28/9/1",
         ]
         assert "phase: ongoing replication" in events_of(screen)
+        assert [str(c) for c in tables.get_row("sales.visits")][3:] == ["7/3/2", "7/0/0"]
+        assert (
+            "! sales.visits: 5 updates/deletes captured, none applied: DMS applies them only to a table with a "
+            "primary key or unique index" in events_of(screen)
+        )
+        assert "sales.orders: " not in events_of(screen).split("phase: ongoing")[-1]  # applied tables say nothing
         # the latency's equivalent command: the same GetMetricData call, as printed
         command = hint(screen)
         assert command.startswith("aws cloudwatch get-metric-data --metric-data-queries ")
