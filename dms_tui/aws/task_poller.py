@@ -93,6 +93,9 @@ class TableStatistics:
     updates: int = 0
     deletes: int = 0
     ddls: int = 0
+    applied_inserts: int = 0  # CDC: changes applied on the target (Inserts/Updates/Deletes count those captured)
+    applied_updates: int = 0
+    applied_deletes: int = 0
     full_load_error_rows: int = 0
     full_load_condtnl_chk_failed_rows: int = 0
     full_load_reloaded: bool = False
@@ -122,6 +125,9 @@ class TableStatistics:
             updates=_int(entry.get("Updates")),
             deletes=_int(entry.get("Deletes")),
             ddls=_int(entry.get("Ddls")),
+            applied_inserts=_int(entry.get("AppliedInserts")),
+            applied_updates=_int(entry.get("AppliedUpdates")),
+            applied_deletes=_int(entry.get("AppliedDeletes")),
             full_load_error_rows=_int(entry.get("FullLoadErrorRows")),
             full_load_condtnl_chk_failed_rows=_int(entry.get("FullLoadCondtnlChkFailedRows")),
             full_load_reloaded=bool(entry.get("FullLoadReloaded", False)),

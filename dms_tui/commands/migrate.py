@@ -1,7 +1,8 @@
 """`dms-tui migrate`: create the DMS task, run it and watch it until it ends, printing the Migrate step's events.
 
 Exit codes: 0 the task stopped with every table completed; 1 it failed, ended with a table not completed, or an AWS
-call failed; 2 nothing ran (the settings or mappings are invalid, no running sandbox, no terraform outputs).
+call failed; 2 nothing ran (the settings or mappings are invalid, no running sandbox, no terraform outputs, or a CDC
+prerequisite failed: the findings are printed, each with its fix).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
     from dms_tui.aws.task_poller import PollSchedule, ReplicationTaskSnapshot
     from dms_tui.errors import StepError
     from dms_tui.journey import Journey, Step
-    from dms_tui.steps.migrate import CommandIssued, ExistingTask, MigrateStep, MigrationFinished
+    from dms_tui.steps.migrate import CommandIssued, ExistingTask, MigrateStep, MigrationFinished, PrerequisitesChecked
     from dms_tui.steps.services import StepServices
 
     draft = draft_from_args(args)
@@ -124,6 +125,7 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
 
     out = None if args.json else stdout_console()
     commands: list[str] = []
+    prerequisites: dict[str, Any] | None = None
     last: ReplicationTaskSnapshot | None = None
     finished: MigrationFinished | None = None
     printed: object = None  # what the last printed snapshot showed: a snapshot is printed only when that changes
@@ -132,6 +134,8 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
         for event in step.run(draft, max_poll_failures=args.max_poll_failures, existing_task=existing):
             if isinstance(event, CommandIssued):
                 commands.append(event.command.text)
+            elif isinstance(event, PrerequisitesChecked):
+                prerequisites = event.report.to_json()
             elif isinstance(event, MigrationFinished):
                 finished = event
             elif isinstance(event, ReplicationTaskSnapshot):
@@ -145,13 +149,21 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
                 out.print(line, soft_wrap=True)  # a wrapped command would not run as printed
     except StepError as err:
         if args.json:
-            print_json({"ok": False, "error": err.to_json(), "commands": commands, "snapshot": _snapshot_json(last)})
+            print_json(
+                {
+                    "ok": False,
+                    "error": err.to_json(),
+                    "commands": commands,
+                    "prerequisites": prerequisites,
+                    "snapshot": _snapshot_json(last),
+                }
+            )
         raise
     ok = finished is not None and finished.succeeded
     if ok:
         journey.complete(Step.MIGRATE)
     if args.json:
-        print_json({"ok": ok, "commands": commands, "snapshot": _snapshot_json(last)})
+        print_json({"ok": ok, "commands": commands, "prerequisites": prerequisites, "snapshot": _snapshot_json(last)})
     return exit_codes.OK if ok else exit_codes.FAILED
 
 
@@ -160,17 +172,28 @@ def event_line(event: object) -> Text | None:
     from rich.text import Text
 
     from dms_tui.aws.task_poller import PollFailed, ReplicationTaskSnapshot
+    from dms_tui.steps.cdc_prerequisites import summary_lines
     from dms_tui.steps.migrate import (
         CommandIssued,
         ExistingTaskKept,
         MigrationFinished,
         OldTaskRemoved,
+        PrerequisitesChecked,
         TaskCreated,
         TaskStatusSeen,
     )
 
     if isinstance(event, CommandIssued):
         return Text("$ " + event.command.text, style="dim")
+    if isinstance(event, PrerequisitesChecked):
+        report = event.report
+        outcome = "met" if report.ok else "NOT met: the task is not created"
+        shown = Text(f"CDC prerequisites for {report.migration_type}: {outcome}", style="bold" if report.ok else "red")
+        styles = {"✓": "green", "✗": "bold red", "!": "yellow"}
+        for mark, entry in summary_lines(report):
+            shown.append(f"\n  {mark} ", style=styles[mark])
+            shown.append(entry)
+        return shown
     if isinstance(event, OldTaskRemoved):
         return Text(f"replaced the task {event.identifier} left by an earlier run (it was {event.status})")
     if isinstance(event, ExistingTaskKept):

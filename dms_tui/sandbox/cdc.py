@@ -488,6 +488,34 @@ def _quoted(schema: str, table: str) -> str:
     return '"{}"."{}"'.format(schema.replace('"', '""'), table.replace('"', '""'))
 
 
+class _StatementRuns:
+    """Stands in for the cursor while one transaction is applied: statements are sent in their order, each run of
+    the same statement with one executemany (one round of Python and protocol overhead per run, not per change)."""
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self.cur = cur
+        self.statement: bytes | None = None
+        self.rows: list[Sequence[Any]] = []
+
+    def execute(self, statement: Any, params: Sequence[Any] | None = None) -> None:
+        if params is None or not isinstance(statement, bytes):  # TRUNCATE and the like: in order, on its own
+            self.flush()
+            self.cur.execute(statement, params)
+            return
+        if statement is not self.statement:
+            self.flush()
+            self.statement = statement
+        self.rows.append(params)
+
+    def flush(self) -> None:
+        if self.statement is not None and self.rows:
+            if len(self.rows) == 1:
+                self.cur.execute(self.statement, self.rows[0])
+            else:
+                self.cur.executemany(self.statement, self.rows)
+        self.statement, self.rows = None, []
+
+
 class Applier:
     """Applies decoded transactions to the target through the task's mappings; counts what it did per table."""
 
@@ -495,11 +523,13 @@ class Applier:
         self.targets = dict(targets)
         self.load_points = dict(load_points)
         self.counters: dict[tuple[str, str], TableCounters] = {k: TableCounters() for k in targets}
-        self._statements: dict[tuple[Any, ...], sql.Composed] = {}
+        # Rendered once: composing a statement's bytes on every execute was a third of the apply time.
+        self._statements: dict[tuple[Any, ...], bytes] = {}
 
     def apply(self, cur: psycopg.Cursor[Any], txn: Transaction) -> int:
         """Apply one source transaction inside the caller's target transaction; the changes that applied."""
         applied = 0
+        runs = _StatementRuns(cur)
         for change in txn.changes:
             key = (change.schema, change.table)
             target = self.targets.get(key)
@@ -509,10 +539,11 @@ class Applier:
             if txn.commit_lsn <= self.load_points.get(key, -1):
                 counters.skipped_before_load += 1  # already in the copy this table was loaded from
                 continue
-            applied += self._apply_change(cur, target, change, counters)
+            applied += self._apply_change(runs, target, change, counters)
+        runs.flush()
         return applied
 
-    def _apply_change(self, cur: psycopg.Cursor[Any], target: ApplyTarget, change: Change, c: TableCounters) -> int:
+    def _apply_change(self, cur: _StatementRuns, target: ApplyTarget, change: Change, c: TableCounters) -> int:
         plan = target.plan
         names = {col.source.name: col.target_name for col in plan.columns}
         if change.kind == "TRUNCATE":
@@ -554,10 +585,10 @@ class Applier:
     def _names(self, target: ApplyTarget) -> dict[str, str]:
         return {col.source.name: col.target_name for col in target.plan.columns}
 
-    def _upsert(self, target: ApplyTarget, cols: tuple[str, ...]) -> sql.Composed:
+    def _upsert(self, target: ApplyTarget, cols: tuple[str, ...]) -> bytes:
         cache = ("upsert", target.plan.source, cols)
-        found = self._statements.get(cache)
-        if found is None:
+        cached = self._statements.get(cache)
+        if cached is None:
             names = self._names(target)
             tcols = [sql.Identifier(names[c]) for c in cols]
             found = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
@@ -571,25 +602,28 @@ class Applier:
                     found += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, sets)
                 else:
                     found += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
-            self._statements[cache] = found
-        return found
+            self._statements[cache] = rendered = found.as_bytes(None)
+            return rendered
+        return cached
 
-    def _update(self, target: ApplyTarget, cols: tuple[str, ...]) -> sql.Composed:
+    def _update(self, target: ApplyTarget, cols: tuple[str, ...]) -> bytes:
         cache = ("update", target.plan.source, cols)
-        found = self._statements.get(cache)
-        if found is None:
+        cached = self._statements.get(cache)
+        if cached is None:
             names = self._names(target)
             sets = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(names[c])) for c in cols)
             where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in target.key_target)
             found = sql.SQL("UPDATE {} SET {} WHERE {}").format(self._ident(target), sets, where)
-            self._statements[cache] = found
-        return found
+            self._statements[cache] = rendered = found.as_bytes(None)
+            return rendered
+        return cached
 
-    def _delete(self, target: ApplyTarget) -> sql.Composed:
+    def _delete(self, target: ApplyTarget) -> bytes:
         cache = ("delete", target.plan.source)
-        found = self._statements.get(cache)
-        if found is None:
+        cached = self._statements.get(cache)
+        if cached is None:
             where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in target.key_target)
             found = sql.SQL("DELETE FROM {} WHERE {}").format(self._ident(target), where)
-            self._statements[cache] = found
-        return found
+            self._statements[cache] = rendered = found.as_bytes(None)
+            return rendered
+        return cached

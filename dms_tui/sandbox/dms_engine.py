@@ -793,7 +793,7 @@ class FullLoadTask:
                 m.latency_source_s = max(0.0, (read_at - fresh[-1].commit_time).total_seconds()) if fresh else 0.0
                 if fresh:
                     applied = 0
-                    with tgt.transaction(), tgt.cursor() as cur:
+                    with tgt.pipeline(), tgt.transaction(), tgt.cursor() as cur:  # no round trip per change
                         for txn in fresh:
                             applied += applier.apply(cur, txn)
                         last = fresh[-1]

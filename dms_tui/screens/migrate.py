@@ -4,7 +4,11 @@ Two panes. Before the task exists: the task settings a person decides (migration
 MaxFullLoadSubTasks), the table mappings JSON with messages naming rule id and field, the preview of which source tables
 are selected and what they become, and the settings JSON as DMS will get it. Once the task exists: its header, overall
 progress, counters, a per-table table, a throughput sparkline and an event strip, with keys to stop, resume, reload a
-table, open the diff for a table and delete the task.
+table, open the diff for a table and delete the task. A change-capturing task (full-load-and-cdc, cdc) adds its phase
+(full load → applying cached changes → ongoing replication), source and target latency read from CloudWatch with a
+sparkline, captured and applied changes per table, and, in the sandbox, a key (w) that starts and stops a demo
+workload on the source so changes visibly flow. Its prerequisites are read when the type is chosen and shown under
+the form, each with its fix.
 
 All AWS and database work is the Migrate step's (:mod:`dms_tui.steps.migrate`), run in thread workers; this screen
 renders the typed events they post. Events for the strip come from :mod:`dms_tui.aws.task_events`.
@@ -41,6 +45,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from dms_tui.aws.cdc_metrics import CdcLatency, CdcMetricsEvent, CdcMetricsUnavailable
 from dms_tui.aws.dms import DmsResult, ReplicationTaskState
 from dms_tui.aws.task_events import (
     TableCompleted,
@@ -65,7 +70,21 @@ from dms_tui.dmstask.settings import MAX_FULL_LOAD_SUBTASKS, TargetTablePrepMode
 from dms_tui.domain.dms import ENDED_STATUSES, MigrationType, TableState, TaskStatus
 from dms_tui.journey import Step
 from dms_tui.screens.base import WizardScreen
+from dms_tui.steps.cdc_prerequisites import CdcPrerequisites, PrerequisitesChecked, summary_lines
+from dms_tui.steps.cdc_watch import (
+    DEMO_WORKLOAD_RATE,
+    PHASES,
+    CdcPhase,
+    WorkloadProgress,
+    captures_changes,
+    cdc_metrics_reader,
+    cdc_phase,
+    run_demo_workload,
+)
 from dms_tui.steps.migrate import (
+    CLOUDWATCH_CLIENT,
+    METRICS_CLOCK,
+    METRICS_INTERVAL,
     WATCH_AGAIN_STATUSES,
     CommandIssued,
     LaunchEvent,
@@ -121,6 +140,16 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rows/s", "rate"),
 )
 COLUMN_WIDTHS = {"state": 15, "rows": 7, "iud": 11, "validation": 8, "rate": 6}
+# A change-capturing task: captured (Inserts/Updates/Deletes) and applied (AppliedInserts/...) instead of the load rate.
+CDC_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("table", "table"),
+    ("state", "state"),
+    ("rows", "rows"),
+    ("captured", "iud"),  # inserts/updates/deletes read from the source
+    ("applied", "applied"),  # ... and applied on the target
+)
+CDC_COLUMN_WIDTHS = {"state": 15, "rows": 7, "iud": 10, "applied": 10}
+LATENCY_POINTS = 60
 
 
 class TaskEventArrived(Message):
@@ -129,6 +158,28 @@ class TaskEventArrived(Message):
     def __init__(self, event: LaunchEvent | PollEvent) -> None:
         super().__init__()
         self.event = event
+
+
+class CdcMetricsArrived(Message):
+    """A CloudWatch read of the task's CDC metrics (from the metrics worker)."""
+
+    def __init__(self, event: CdcMetricsEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class WorkloadTicked(Message):
+    """The demo workload's progress, about once a second."""
+
+    def __init__(self, progress: WorkloadProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+
+class PrerequisitesRead(Message):
+    def __init__(self, report: CdcPrerequisites) -> None:
+        super().__init__()
+        self.report = report
 
 
 class SourceTablesRead(Message):
@@ -170,6 +221,59 @@ def table_row(table: TableStatistics, rate: float) -> tuple[Text, ...]:
         Text(validation, style="dim" if validation == "–" else ""),
         Text(f"{rate:,.0f}", justify="right"),
     )
+
+
+def cdc_table_row(table: TableStatistics) -> tuple[Text, ...]:
+    """One row for a change-capturing task: captured and applied inserts/updates/deletes side by side."""
+    applied = f"{table.applied_inserts}/{table.applied_updates}/{table.applied_deletes}"
+    captured = table.inserts + table.updates + table.deletes
+    done = table.applied_inserts + table.applied_updates + table.applied_deletes
+    return (
+        Text(qualified_name(table)),
+        Text(table.table_state, style=TABLE_STATE_STYLE.get(table.table_state, "")),
+        Text(f"{table.full_load_rows:,}", justify="right"),
+        Text(f"{table.inserts}/{table.updates}/{table.deletes}", justify="right"),
+        Text(applied, justify="right", style="green" if done and done == captured else ""),
+    )
+
+
+def phase_text(phase: CdcPhase | None, migration_type: str) -> Text:
+    """full load › applying cached changes › ongoing replication, the current one bold (a cdc task has one)."""
+    shown = (CdcPhase.ONGOING,) if migration_type == MigrationType.CDC else PHASES
+    text = Text("phase ", style="dim")
+    for i, each in enumerate(shown):
+        if i:
+            text.append(" › ", style="dim")
+        current = each is phase
+        text.append(("▶ " if current else "") + each.value, style="bold green" if current else "dim")
+    return text
+
+
+def latency_text(latency: CdcLatency | None, note: str = "") -> Text:
+    """Source and target latency (seconds) and incoming changes, as CloudWatch last reported them."""
+
+    def seconds(value: float | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.2f} s" if value < 10 else f"{value:,.0f} s"
+
+    text = Text("latency ", style="dim")
+    if latency is None or not latency.has_data:
+        text.append(note or "waiting for CloudWatch…", style="dim")
+        return text
+    text.append("source ", style="dim")
+    text.append(seconds(latency.source_s))
+    text.append("  target ", style="dim")
+    text.append(seconds(latency.target_s), style="bold")
+    if latency.incoming_changes is not None:
+        text.append("  incoming ", style="dim")
+        text.append(f"{latency.incoming_changes:,.0f}")
+    if latency.throughput_target is not None:
+        text.append("  applied ", style="dim")
+        text.append(f"{latency.throughput_target:,.0f}/s")
+    if note:
+        text.append(f"  {note}", style="yellow")
+    return text
 
 
 def header_text(snapshot: ReplicationTaskSnapshot) -> Text:
@@ -220,6 +324,7 @@ class MigrateScreen(WizardScreen):
         Binding("r", "reload_table", "Reload"),
         Binding("d", "diff_table", "Diff"),
         Binding("delete", "delete_task", "Delete"),
+        Binding("w", "toggle_workload", "Workload"),
         Binding("f5", "next", "Next"),
     ]
 
@@ -234,6 +339,14 @@ class MigrateScreen(WizardScreen):
         self.throughput_history: list[float] = []
         self._watch_stop: threading.Event | None = None
         self._launching = False
+        self._cdc_columns = False  # the per-table columns are the change-capturing set
+        self._metrics_stop: threading.Event | None = None
+        self.latency: CdcLatency | None = None
+        self.latency_history: list[float] = []
+        self.phase: CdcPhase | None = None
+        self._workload_stop: threading.Event | None = None
+        self.prerequisites: CdcPrerequisites | None = None
+        self._unapplied_noted: set[str] = set()
 
     # -- layout --------------------------------------------------------------------------------------------------------
 
@@ -271,6 +384,7 @@ class MigrateScreen(WizardScreen):
                                             mode.value, value=mode.value == draft.prep_mode, id=f"prep-{mode}"
                                         )
                                 yield Static("", id="prep-mode-help", classes="migrate-help")
+                        yield Static("", id="cdc-prerequisites")
                     with TabPane("table mappings", id="tab-mappings"):
                         yield TextArea(draft.mappings_text, id="mappings-json", show_line_numbers=True, soft_wrap=False)
                     with TabPane("preview", id="tab-preview"):
@@ -286,6 +400,11 @@ class MigrateScreen(WizardScreen):
                 with Horizontal(id="task-progress-row"):
                     yield ProgressBar(total=100, show_eta=False, id="task-progress")
                     yield Static("", id="task-counters")
+                with Vertical(id="cdc-panel"):
+                    yield Static("", id="cdc-phase")
+                    with Horizontal(id="cdc-latency-row"):
+                        yield Static("", id="cdc-latency-label")
+                        yield Sparkline([], id="cdc-latency")
                 with Horizontal(id="task-body"):
                     yield DataTable(id="task-tables", cursor_type="row", zebra_stripes=True)
                     with Vertical(id="task-side"):
@@ -315,6 +434,8 @@ class MigrateScreen(WizardScreen):
         for label in ("source table", "on the target", "columns", "est. rows"):
             preview.add_column(label, key=label)
         self.query_one("#task-events", RichLog).border_title = "events"
+        self.query_one("#cdc-panel").display = False
+        self.query_one("#cdc-prerequisites").display = False
         environment = self.wizard.environment
         if environment is not None:
             self.step = MigrateStep(environment, self.wizard.services, self.journey)
@@ -380,6 +501,55 @@ class MigrateScreen(WizardScreen):
             self._render_preview(check.mappings)
         if self.arn is None:
             self.set_command(self._create_command_text())
+        self._prerequisites_for(draft, check)
+        self.refresh_bindings()  # the workload key follows the chosen type
+
+    def _prerequisites_for(self, draft: TaskDraft, check: DraftCheck) -> None:
+        """Read the CDC prerequisites when a change-capturing type is chosen (once per type and mappings)."""
+        panel = self.query_one("#cdc-prerequisites", Static)
+        if not captures_changes(draft.migration_type) or check.definition is None:
+            self.prerequisites = None
+            panel.update("")
+            panel.display = False
+            return
+        key = (check.definition.migration_type.value, check.definition.table_mappings)
+        if getattr(self, "_prerequisites_key", None) == key:
+            return
+        self._prerequisites_key = key
+        if self.step is None or self.step.outputs is None:
+            return
+        panel.display = True
+        panel.update(Text("Checking the CDC prerequisites on both databases…", style="dim"))
+        self.read_prerequisites(draft)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-prerequisites")
+    def read_prerequisites(self, draft: TaskDraft) -> None:
+        assert self.step is not None
+        self.post_message(PrerequisitesRead(self.step.prerequisites(draft)))
+
+    def on_prerequisites_read(self, message: PrerequisitesRead) -> None:
+        self.show_prerequisites(message.report)
+
+    def show_prerequisites(self, report: CdcPrerequisites) -> None:
+        """✓ / ✗ / ! per finding, the fix under each that did not pass (database text is plain text)."""
+        self.prerequisites = report
+        if not captures_changes(self.draft.migration_type):
+            return
+        verdict = (
+            ("CDC prerequisites met", "bold green")
+            if report.ok and not report.warnings
+            else ("CDC prerequisites met, with warnings", "bold yellow")
+            if report.ok
+            else ("CDC prerequisites NOT met: the task would not start", "bold red")
+        )
+        text = Text(verdict[0], style=verdict[1])
+        styles = {"✓": "green", "✗": "bold red", "!": "yellow"}
+        for mark, line in summary_lines(report):
+            text.append(f"\n{mark} ", style=styles[mark])
+            text.append(line, style="" if mark != "✓" else "dim")
+        panel = self.query_one("#cdc-prerequisites", Static)
+        panel.update(text)
+        panel.display = True
 
     def _create_command_text(self) -> str:
         check = self.check
@@ -492,6 +662,7 @@ class MigrateScreen(WizardScreen):
         if self._watch_stop is not None:
             self._watch_stop.set()
             self._watch_stop = None
+        self.stop_metrics()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-watch")
     def watch_task(self, arn: str, stop: threading.Event) -> None:
@@ -511,6 +682,7 @@ class MigrateScreen(WizardScreen):
 
     def on_unmount(self) -> None:
         self.stop_watching()
+        self.stop_workload()  # a thread of this screen: it must not outlive it
         self.remember_draft()
 
     def remember_draft(self) -> None:
@@ -538,6 +710,17 @@ class MigrateScreen(WizardScreen):
             self._show_pane("migrate-watch")
             self.query_one("#task-header", Static).update(Text(f"task {event.identifier} created", style="cyan"))
             log.write(Text(f"· task {event.identifier} created"))
+        elif isinstance(event, PrerequisitesChecked):
+            self.show_prerequisites(event.report)
+            report = event.report
+            summary = f"· CDC prerequisites: {len(report.findings) - len(report.blockers) - len(report.warnings)} met"
+            if report.warnings:
+                summary += f", {len(report.warnings)} warning(s)"
+            if report.blockers:
+                summary += f", {len(report.blockers)} not met"
+            log.write(Text(summary, style="red" if report.blockers else ("yellow" if report.warnings else "")))
+            for warning in report.warnings:
+                log.write(Text(f"  ! {warning.title}: {warning.detail}", style="yellow"))
         elif isinstance(event, OldTaskRemoved):
             log.write(Text(f"· replaced the task {event.identifier} an earlier run left ({event.status})"))
         elif isinstance(event, TaskStatusSeen):
@@ -565,22 +748,25 @@ class MigrateScreen(WizardScreen):
         self.query_one("#task-counters", Static).update(counters_text(snapshot))
         rates = table_rates(previous, snapshot)
         table = self.query_one("#task-tables", DataTable)
+        cdc = captures_changes(snapshot.migration_type)
+        if cdc and not self._cdc_columns:
+            self._use_cdc_columns(table)
+        columns = CDC_TABLE_COLUMNS if self._cdc_columns else TABLE_COLUMNS
         for stats in snapshot.tables:
             key = qualified_name(stats)
-            cells = table_row(stats, rates.get(key, 0.0))
+            cells = cdc_table_row(stats) if self._cdc_columns else table_row(stats, rates.get(key, 0.0))
             if key in table.rows:
-                for (_, column), cell in zip(TABLE_COLUMNS, cells, strict=True):
+                for (_, column), cell in zip(columns, cells, strict=True):
                     table.update_cell(key, column, cell)
             else:
                 table.add_row(*cells, key=key)
+        if cdc:
+            self._show_cdc(snapshot)
+            self._note_unapplied(snapshot)
         if previous is not None:
             self.throughput_history = [*self.throughput_history, throughput(previous, snapshot)][-THROUGHPUT_POINTS:]
         self.query_one("#task-throughput", Sparkline).data = self.throughput_history or [0.0]
-        now = self.throughput_history[-1] if self.throughput_history else 0.0
-        peak = max(self.throughput_history, default=0.0)
-        self.query_one("#throughput-label", Static).update(
-            Text.assemble(("throughput ", "dim"), f"{now:,.0f} rows/s", ("  peak ", "dim"), f"{peak:,.0f}")
-        )
+        self.query_one("#throughput-label", Static).update(self._throughput_line())
         if all_tables_completed(snapshot):
             self.query_one("#task-events", RichLog).border_subtitle = "all tables completed · F5 next"
             next_button = self.query_one("#next", Button)
@@ -588,6 +774,171 @@ class MigrateScreen(WizardScreen):
                 next_button.disabled = False
                 next_button.focus()  # Enter moves on: the journey works with Enter and arrows alone
         self.refresh_bindings()
+
+    def _use_cdc_columns(self, table: DataTable[Any]) -> None:
+        self._cdc_columns = True
+        table.clear(columns=True)
+        for label, key in CDC_TABLE_COLUMNS:
+            table.add_column(label, key=key, width=CDC_COLUMN_WIDTHS.get(key))
+
+    # -- change data capture -------------------------------------------------------------------------------------------
+
+    def _show_cdc(self, snapshot: ReplicationTaskSnapshot) -> None:
+        """Phase, latency and the metrics reader of a change-capturing task."""
+        self.query_one("#cdc-panel").display = True
+        self._update_phase(snapshot)
+        if snapshot.status == TaskStatus.RUNNING:
+            self.start_metrics()
+        elif snapshot.ended:
+            self.stop_metrics()
+        self._render_latency()
+
+    def _note_unapplied(self, snapshot: ReplicationTaskSnapshot) -> None:
+        """Once per table: updates or deletes captured, none applied, while its inserts apply: what DMS does for a
+        table it cannot find rows in (no primary key or unique index), said in the events."""
+        for stats in snapshot.tables:
+            name = qualified_name(stats)
+            captured = stats.updates + stats.deletes
+            if name in self._unapplied_noted or not captured or stats.applied_updates + stats.applied_deletes:
+                continue
+            if not stats.applied_inserts and stats.inserts:
+                continue  # nothing applied yet at all: the apply may simply be behind
+            self._unapplied_noted.add(name)
+            self.query_one("#task-events", RichLog).write(
+                Text(
+                    f"! {name}: {captured} updates/deletes captured, none applied: DMS applies them only to a "
+                    "table with a primary key or unique index (inserts still apply)",
+                    style="yellow",
+                )
+            )
+
+    def _update_phase(self, snapshot: ReplicationTaskSnapshot | None) -> None:
+        if snapshot is None:
+            return
+        phase = cdc_phase(snapshot, self.latency, self.phase)
+        if phase is not None and phase is not self.phase and self.phase is not None:
+            stamp = snapshot.taken_at.strftime("%H:%M:%S")
+            self.query_one("#task-events", RichLog).write(
+                Text.assemble((stamp + " ", "dim"), (f"phase: {phase.value}", "cyan"))
+            )
+        if phase is not None or snapshot.ended:
+            self.phase = phase
+        self.query_one("#cdc-phase", Static).update(self._phase_line(snapshot.migration_type))
+
+    def _phase_line(self, migration_type: str) -> Text:
+        return phase_text(self.phase, migration_type)
+
+    def _throughput_line(self) -> Text:
+        """Throughput now and at its peak; while the demo workload writes, its rate and what it wrote."""
+        now = self.throughput_history[-1] if self.throughput_history else 0.0
+        peak = max(self.throughput_history, default=0.0)
+        text = Text.assemble(("throughput ", "dim"), f"{now:,.0f} rows/s", ("  peak ", "dim"), f"{peak:,.0f}")
+        if self._workload_stop is not None:
+            text.append(f"   workload {DEMO_WORKLOAD_RATE:,.0f} changes/s", style="magenta")
+            written = getattr(self, "_workload_written", 0)
+            if written:
+                text.append(f" · {written:,} written", style="magenta")
+        return text
+
+    def _render_latency(self, note: str = "") -> None:
+        self.query_one("#cdc-latency-label", Static).update(latency_text(self.latency, note))
+        self.query_one("#cdc-latency", Sparkline).data = self.latency_history or [0.0]
+
+    def start_metrics(self) -> None:
+        if self._metrics_stop is not None or self.arn is None or self.step is None:
+            return
+        self._metrics_stop = threading.Event()
+        self.read_metrics(self.arn, self._metrics_stop)
+
+    def stop_metrics(self) -> None:
+        if self._metrics_stop is not None:
+            self._metrics_stop.set()
+            self._metrics_stop = None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-cdc-metrics")
+    def read_metrics(self, arn: str, stop: threading.Event) -> None:
+        """GetMetricData every few seconds, the next read only after the answer (never two in flight)."""
+        step = self.step
+        assert step is not None
+        options = self.wizard.services.options
+        reader = cdc_metrics_reader(
+            step.environment,
+            step.client,
+            arn,
+            step.require_outputs().dms_replication_instance_arn,
+            cloudwatch_client=options.get(CLOUDWATCH_CLIENT),
+            interval_s=float(options.get(METRICS_INTERVAL, 5.0)),
+            now=options.get(METRICS_CLOCK),
+        )
+        self.app.call_from_thread(self.set_command, reader.command().text)
+        for event in reader.events(stop):
+            if stop.is_set():
+                return
+            self.post_message(CdcMetricsArrived(event))
+
+    def on_cdc_metrics_arrived(self, message: CdcMetricsArrived) -> None:
+        event = message.event
+        if isinstance(event, CdcMetricsUnavailable):
+            self._render_latency(f"CloudWatch: {event.message}; retrying in {event.retry_in_s:.0f} s")
+            return
+        if not event.has_data and self.latency is not None:
+            return
+        self.latency = event
+        if event.has_data:
+            value = event.target_s if event.target_s is not None else event.source_s or 0.0
+            self.latency_history = [*self.latency_history, value][-LATENCY_POINTS:]
+        self._update_phase(self.last)
+        self._render_latency()
+
+    # -- the demo workload (sandbox) -----------------------------------------------------------------------------------
+
+    def action_toggle_workload(self) -> None:
+        if self._workload_stop is not None:
+            self._workload_stop.set()
+            self._workload_stop = None
+            self.query_one("#task-events", RichLog).write(Text("· workload stopped", style="magenta"))
+        else:
+            step = self.step
+            if step is None or step.outputs is None:
+                self.notify("There is no environment to write to: provision first.", severity="warning")
+                return
+            self._workload_stop = threading.Event()
+            self._workload_written = 0
+            self.query_one("#task-events", RichLog).write(
+                Text(f"· workload started: {DEMO_WORKLOAD_RATE:,.0f} changes/s on the source (w stops it)", "magenta")
+            )
+            self.run_workload(self._workload_stop, self._workload_tables())
+        self.query_one("#throughput-label", Static).update(self._throughput_line())
+        self.refresh_bindings()
+
+    def _workload_tables(self) -> list[str] | None:
+        """The source tables the task's mappings select (None: every table)."""
+        check = self.check
+        if check is None or check.mappings is None or not self.source_tables:
+            return None
+        return [str(plan.source) for plan in plan_tables(self.source_tables, check.mappings)] or None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-workload")
+    def run_workload(self, stop: threading.Event, tables: list[str] | None) -> None:
+        assert self.step is not None
+        outputs = self.step.outputs
+        assert outputs is not None
+
+        def progress(event: WorkloadProgress) -> None:
+            self.post_message(WorkloadTicked(event))
+
+        run_demo_workload(self.step.environment, outputs, stop, tables=tables, on_progress=progress)
+
+    def on_workload_ticked(self, message: WorkloadTicked) -> None:
+        if self._workload_stop is None:
+            return
+        self._workload_written = message.progress.changes
+        self.query_one("#throughput-label", Static).update(self._throughput_line())
+
+    def stop_workload(self) -> None:
+        if self._workload_stop is not None:
+            self._workload_stop.set()
+            self._workload_stop = None
 
     def _activity_line(self, activity: TaskActivity) -> Text:
         stamp = activity.at.strftime("%H:%M:%S")
@@ -608,6 +959,8 @@ class MigrateScreen(WizardScreen):
         self.stop_watching()
         self.arn, self.last = None, None  # the step has forgotten the ARN in the journey
         self.throughput_history = []
+        self.latency, self.latency_history, self.phase = None, [], None
+        self.query_one("#cdc-panel").display = False
         self.query_one("#task-tables", DataTable).clear()
         self._show_pane("migrate-define")
         self.query_one("#draft-problems", Static).update(Text(message, style="yellow"))
@@ -627,6 +980,10 @@ class MigrateScreen(WizardScreen):
             return watching and self.last is not None and bool(self.last.tables)
         if action == "next":
             return True if all_tables_completed(self.last) else None  # greyed: shows where the journey goes
+        if action == "toggle_workload":  # the sandbox's demo writes; on AWS the application writes
+            environment = self.wizard.environment
+            kind = self.last.migration_type if self.last is not None else self.draft.migration_type
+            return environment is not None and environment.emulated and captures_changes(kind)
         return True
 
     def _selected_table(self) -> tuple[str, str] | None:

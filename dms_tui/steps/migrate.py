@@ -47,6 +47,12 @@ from dms_tui.domain.dms import (
 )
 from dms_tui.errors import StepError
 from dms_tui.report.evidence import record_task
+from dms_tui.steps.cdc_prerequisites import (
+    CdcPrerequisites,
+    PrerequisitesChecked,
+    check_cdc_prerequisites,
+    needs_prerequisites,
+)
 from dms_tui.steps.services import StepServices
 
 if TYPE_CHECKING:
@@ -62,6 +68,7 @@ __all__ = [
     "MigrateStep",
     "MigrationFinished",
     "OldTaskRemoved",
+    "PrerequisitesChecked",
     "TaskAction",
     "TaskCreated",
     "TaskLaunched",
@@ -77,6 +84,11 @@ READY_INTERVAL = "migrate_ready_interval_s"  # seconds between looks while waiti
 READY_TIMEOUT = "migrate_ready_timeout_s"
 CLOCK = "migrate_clock"  # () -> datetime for the snapshots' taken_at (a fixed clock makes screens reproducible)
 SOURCE_CATALOG = "migrate_source_catalog"  # (Environment, EnvironmentOutputs) -> Sequence[SourceTable]
+# (Environment, EnvironmentOutputs, TableMappings, migration type) -> CdcPrerequisites (tests without databases)
+PREREQUISITES = "migrate_prerequisites"
+CLOUDWATCH_CLIENT = "migrate_cloudwatch_client"  # the CDC metrics' CloudWatch client (None: the environment's)
+METRICS_INTERVAL = "migrate_metrics_interval_s"  # seconds between CDC metrics reads
+METRICS_CLOCK = "migrate_metrics_clock"  # () -> datetime: the end of each metrics read's window (default: now)
 
 #: A task found in one of these (an earlier run whose ARN was lost) is watched again rather than replaced.
 WATCH_AGAIN_STATUSES = frozenset({TaskStatus.STARTING, TaskStatus.RUNNING, TaskStatus.STOPPING})
@@ -133,7 +145,15 @@ class MigrationFinished:
     succeeded: bool
 
 
-LaunchEvent = CommandIssued | OldTaskRemoved | ExistingTaskKept | TaskCreated | TaskStatusSeen | TaskLaunched
+LaunchEvent = (
+    CommandIssued
+    | PrerequisitesChecked
+    | OldTaskRemoved
+    | ExistingTaskKept
+    | TaskCreated
+    | TaskStatusSeen
+    | TaskLaunched
+)
 MigrateEvent = LaunchEvent | PollEvent | MigrationFinished
 
 
@@ -280,6 +300,7 @@ class MigrateStep:
         self._catalog: Callable[[Environment, EnvironmentOutputs], Sequence[SourceTable]] = options.get(
             SOURCE_CATALOG, read_source_tables
         )
+        self._prerequisites: Callable[..., CdcPrerequisites] = options.get(PREREQUISITES, check_cdc_prerequisites)
 
     # -- where ---------------------------------------------------------------------------------------------------------
 
@@ -314,6 +335,18 @@ class MigrateStep:
         """The source database's tables (for the preview of what the mappings select)."""
         return self._catalog(self.environment, self.require_outputs())
 
+    # -- CDC prerequisites ---------------------------------------------------------------------------------------------
+
+    def prerequisites(self, draft: TaskDraft) -> CdcPrerequisites:
+        """What a change-capturing task needs from both databases (an empty report for full-load)."""
+        definition = definition_of(draft)
+        if not needs_prerequisites(definition.migration_type.value):
+            return CdcPrerequisites(definition.migration_type.value, ())
+        from dms_tui.dmstask.mappings import TableMappings
+
+        mappings = TableMappings.from_json(definition.table_mappings)
+        return self._prerequisites(self.environment, self.require_outputs(), mappings, definition.migration_type.value)
+
     # -- launching -----------------------------------------------------------------------------------------------------
 
     def find(self, identifier: str) -> ReplicationTaskState | None:
@@ -323,9 +356,15 @@ class MigrateStep:
         self, draft: TaskDraft, *, replace_existing: bool = True, existing_task: ExistingTask = ExistingTask.REPLACE
     ) -> Iterator[LaunchEvent]:
         """Check the draft; for a task left under its identifier do what ``existing_task`` says (replace, restart
-        or reuse it); else create it, wait until ready, start."""
+        or reuse it); else create it, wait until ready, start. A change-capturing task is preceded by its
+        prerequisites (:class:`PrerequisitesChecked`); a failed blocker raises a StepError before anything exists."""
         definition = definition_of(draft)
         outputs = self.require_outputs()
+        if needs_prerequisites(definition.migration_type.value):
+            report = self.prerequisites(draft)
+            yield PrerequisitesChecked(report)
+            if not report.ok:
+                raise report.error()
         self._record(identifier=definition.identifier, table_mappings=draft.mappings_text)
         runner = self.runner
         existing = runner.find(definition.identifier)

@@ -24,6 +24,8 @@ module "vpc" {
   private_subnets = each.value.private_subnets
 }
 
+# logical_replication is on whatever the migration type: the type is chosen later (Migrate step), and turning the
+# parameter on then would need a writer reboot. The Migrate step's CDC prerequisites read it from the source.
 module "source_db" {
   source = "../modules/aurora"
 
