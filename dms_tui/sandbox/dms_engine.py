@@ -41,7 +41,7 @@ import psycopg
 from psycopg import pq, sql
 
 from dms_tui.dmstask.mappings import MappingsFormatError, TableMappings
-from dms_tui.dmstask.preview import TablePreview, plan_tables, read_source_catalog
+from dms_tui.dmstask.preview import QualifiedName, TablePreview, plan_tables, range_segments, read_source_catalog
 from dms_tui.dmstask.settings import SettingsFormatError, TargetTablePrepMode, TaskSettings
 from dms_tui.domain.dms import (
     ENDED_STATUSES,
@@ -138,6 +138,16 @@ class ChangesApplied:
     position: str
 
 
+@dataclass(frozen=True)
+class ValidationCompleted:
+    """A table's data validation ended: its ValidationState and how many records failed."""
+
+    schema: str
+    table: str
+    state: str
+    failed: int
+
+
 EngineEvent = (
     TaskStatusChanged
     | TableLoadStarted
@@ -146,6 +156,7 @@ EngineEvent = (
     | CaptureStarted
     | ChangesNotApplied
     | ChangesApplied
+    | ValidationCompleted
 )
 
 #: How many decoded rows one peek at the slot returns at most (whole transactions; one target transaction each).
@@ -201,6 +212,10 @@ class _TableRecord:
     reloaded: bool = False
     last_update: datetime = field(default_factory=_now)
     validation: str = ValidationState.NOT_ENABLED.value
+    validation_pending: int = 0
+    validation_failed: int = 0
+    validation_suspended: int = 0
+    validation_details: str | None = None
     bytes_copied: int = 0
     message: str | None = None
     changes: cdc.TableCounters = field(default_factory=cdc.TableCounters)
@@ -224,9 +239,9 @@ class _TableRecord:
             "FullLoadReloaded": self.reloaded,
             "LastUpdateTime": self.last_update,
             "TableState": self.state,
-            "ValidationPendingRecords": 0,
-            "ValidationFailedRecords": 0,
-            "ValidationSuppressedRecords": 0,
+            "ValidationPendingRecords": self.validation_pending,
+            "ValidationFailedRecords": self.validation_failed,
+            "ValidationSuspendedRecords": self.validation_suspended,
             "ValidationState": self.validation,
         }
         if self.start is not None:
@@ -237,6 +252,8 @@ class _TableRecord:
             entry["ValidationStateDetails"] = self.message
         elif self.cdc_note:
             entry["ValidationStateDetails"] = self.cdc_note
+        elif self.validation_details:
+            entry["ValidationStateDetails"] = self.validation_details
         return entry
 
 
@@ -298,6 +315,7 @@ class FullLoadTask:
         self._reload_requests: list[set[tuple[str, str]]] = []
         self._cdc_start_position: str | None = None
         self._cdc_stop_time: datetime | None = None
+        self._table_error_stop: str | None = None  # the table error that stopped the task (TableErrorPolicy)
 
     # -- control --------------------------------------------------------------------------------------------------
 
@@ -482,6 +500,7 @@ class FullLoadTask:
 
     def _prepare_run(self, only: set[tuple[str, str]] | None, *, reload: bool) -> None:
         self._stop_requested.clear()
+        self._table_error_stop = None
         self._start_date = _now()
         if only is None and not reload:
             self._fresh_start_date = self._start_date
@@ -566,7 +585,9 @@ class FullLoadTask:
         with self._lock:
             self._full_load_finish = _now()
             errored = [r for r in self._tables.values() if r.state == TableState.ERROR]
-        if self._stop_requested.is_set():
+        if self._table_error_stop is not None:
+            self._fail(f"Table error with ErrorBehavior.TableErrorPolicy STOP_TASK: {self._table_error_stop}")
+        elif self._stop_requested.is_set():
             self._set_status(TaskStatus.STOPPED, StopReason.NORMAL)
         elif errored:
             detail = "; ".join(f"{r.plan.source}: {r.message}" for r in errored)
@@ -872,17 +893,31 @@ class FullLoadTask:
             if plan.refusal:  # what DMS would not load (e.g. LOB columns, full LOB mode, no key)
                 raise ValueError(plan.refusal)
             rows = self._copy_table(plan, settings, record, snapshot, load_point)
-            validation = self._validate(plan, settings, rows)
         except _Cancelled:
             self._update(record, state=TableState.CANCELLED.value, end=_now())
             return
         except Exception as exc:  # noqa: BLE001 - any failure is this table's error, never a stuck task
             message = _one_line(exc)
-            self._update(record, state=TableState.ERROR.value, end=_now(), message=message, rows=0)
+            validation = ValidationState.TABLE_ERROR.value if settings.validation.enable_validation else None
+            self._update(
+                record,
+                state=TableState.ERROR.value,
+                end=_now(),
+                message=message,
+                rows=0,
+                validation=validation or record.validation,
+            )
             self._emit(TableLoadFailed(plan.source.schema, plan.source.table, message))
+            if table_error_policy(settings) == "STOP_TASK":
+                # ErrorBehavior.TableErrorPolicy STOP_TASK: the first table error stops the whole task.
+                with self._lock:
+                    self._table_error_stop = f"{plan.source}: {message}"
+                self._stop_requested.set()
             return
-        self._update(record, state=TableState.COMPLETED.value, end=_now(), rows=rows, validation=validation)
+        self._update(record, state=TableState.COMPLETED.value, end=_now(), rows=rows)
         self._emit(TableLoadCompleted(plan.source.schema, plan.source.table, rows, time.monotonic() - started))
+        if settings.validation.enable_validation:
+            self._validate(plan, settings, record, rows)
 
     def _copy_table(
         self,
@@ -892,7 +927,9 @@ class FullLoadTask:
         snapshot: str | None = None,
         load_point: int | None = None,
     ) -> int:
-        mode = settings.prep_mode or TargetTablePrepMode.DO_NOTHING
+        segments = self._segments(plan)
+        if len(segments) > 1:
+            return self._copy_segments(plan, settings, record, segments, snapshot, load_point)
         target_ident = sql.Identifier(plan.target.schema, plan.target.table)
         with (
             psycopg.connect(self.source.conninfo()) as src,
@@ -902,26 +939,7 @@ class FullLoadTask:
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             if snapshot is not None:  # the slot's exported snapshot: the copy ends exactly where capture begins
                 src.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            exists = tgt.execute("SELECT to_regclass(%s) IS NOT NULL", (_regclass_text(plan),)).fetchone()
-            fresh = False  # created or emptied in this transaction (allows COPY ... FREEZE)
-            if exists and exists[0] and mode == TargetTablePrepMode.DROP_AND_CREATE:
-                tgt.execute(sql.SQL("DROP TABLE {} CASCADE").format(target_ident))
-                exists = (False,)
-            if exists and exists[0]:
-                if mode == TargetTablePrepMode.TRUNCATE_BEFORE_LOAD:
-                    tgt.execute(sql.SQL("TRUNCATE TABLE {}").format(target_ident))
-                    fresh = True
-                binary = self._target_matches_source_types(tgt, plan)
-            else:
-                tgt.execute(_create_table_sql(plan, with_key=False))
-                fresh = binary = True
-            columns_in = sql.SQL(", ").join(sql.Identifier(c.target_name) for c in plan.columns)
-            fmt = sql.SQL("binary" if binary else "text")
-            options = sql.SQL("FORMAT {}, FREEZE").format(fmt) if fresh else sql.SQL("FORMAT {}").format(fmt)
-            # The query form also reads partitioned tables (plain COPY refuses them) at no measurable cost.
-            # The plan's SELECT: column expressions (types, truncation, added columns) and the source filters.
-            copy_out = sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(plan.select_query(), fmt)
-            copy_in = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(target_ident, columns_in, options)
+            created, fresh, binary = self._prepare_target(tgt, plan, settings)
             stop = self._stop_requested
 
             def progress(copied: int) -> None:
@@ -930,24 +948,147 @@ class FullLoadTask:
                     raise _Cancelled()
 
             try:
-                rows = stream_copy(src, tgt, copy_out.as_bytes(src), copy_in.as_bytes(tgt), progress)
+                rows = self._stream_segment(src, tgt, plan, "", None, binary=binary, freeze=fresh, progress=progress)
             except BaseException:
                 # Mid-COPY the sessions cannot be reused: closing them rolls the target transaction back.
                 src.close()
                 tgt.close()
                 raise
-            if not (exists and exists[0]) and plan.primary_key_target:
+            if created and plan.primary_key_target:
                 # Like DMS: the key is built after the rows are in (one sort instead of an index update per row).
-                tgt.execute(
-                    sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
-                        target_ident, sql.SQL(", ").join(sql.Identifier(c) for c in plan.primary_key_target)
-                    )
-                )
+                tgt.execute(_add_key_sql(plan, target_ident))
             if load_point is not None:  # in the same transaction as the rows: the copy and its position go together
                 cdc.write_load_point(tgt, self.task_id, plan.source.schema, plan.source.table, load_point)
             tgt.commit()
             src.rollback()
         return int(rows)
+
+    def _prepare_target(
+        self, tgt: psycopg.Connection[Any], plan: TablePreview, settings: TaskSettings
+    ) -> tuple[bool, bool, bool]:
+        """TargetTablePrepMode on the target table, in ``tgt``'s open transaction: (created here, created or emptied
+        here so COPY FREEZE may be used, binary COPY possible)."""
+        mode = settings.prep_mode or TargetTablePrepMode.DO_NOTHING
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        exists = tgt.execute("SELECT to_regclass(%s) IS NOT NULL", (_regclass_text(plan),)).fetchone()
+        found = bool(exists and exists[0])
+        if found and mode == TargetTablePrepMode.DROP_AND_CREATE:
+            tgt.execute(sql.SQL("DROP TABLE {} CASCADE").format(target_ident))
+            found = False
+        if found:
+            fresh = mode == TargetTablePrepMode.TRUNCATE_BEFORE_LOAD
+            if fresh:
+                tgt.execute(sql.SQL("TRUNCATE TABLE {}").format(target_ident))
+            return False, fresh, self._target_matches_source_types(tgt, plan)
+        tgt.execute(_create_table_sql(plan, with_key=False))
+        return True, True, True
+
+    @staticmethod
+    def _stream_segment(
+        src: psycopg.Connection[Any],
+        tgt: psycopg.Connection[Any],
+        plan: TablePreview,
+        segment: str,
+        partition: QualifiedName | None,
+        *,
+        binary: bool,
+        freeze: bool,
+        progress: Callable[[int], None],
+    ) -> int:
+        """COPY one segment (the whole table: no condition, no partition) from ``src`` into ``tgt``."""
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        columns_in = sql.SQL(", ").join(sql.Identifier(c.target_name) for c in plan.columns)
+        fmt = sql.SQL("binary" if binary else "text")
+        options = sql.SQL("FORMAT {}, FREEZE").format(fmt) if freeze else sql.SQL("FORMAT {}").format(fmt)
+        # The query form also reads partitioned tables (plain COPY refuses them) at no measurable cost.
+        # The plan's SELECT: column expressions (types, truncation, added columns) and the source filters.
+        copy_out = sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(plan.select_query(segment, partition), fmt)
+        copy_in = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(target_ident, columns_in, options)
+        return stream_copy(src, tgt, copy_out.as_bytes(src), copy_in.as_bytes(tgt), progress)
+
+    def _segments(self, plan: TablePreview) -> list[tuple[str, QualifiedName | None]]:
+        """table-settings parallel-load as (condition, partition) segments; one segment when there is none."""
+        parallel = plan.parallel_load or {}
+        kind = parallel.get("type")
+        if kind == "ranges":
+            return [(condition, None) for condition in range_segments(parallel)] or [("", None)]
+        if kind == "partitions-auto":
+            with psycopg.connect(self.source.conninfo(), autocommit=True) as src:
+                leaves = src.execute(_LEAF_PARTITIONS_SQL, (_quoted(plan.source),)).fetchall()
+            return [("", QualifiedName(str(schema), str(name))) for schema, name in leaves] or [("", None)]
+        return [("", None)]
+
+    def _copy_segments(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        segments: Sequence[tuple[str, QualifiedName | None]],
+        snapshot: str | None,
+        load_point: int | None,
+    ) -> int:
+        """A parallel load (table-settings parallel-load): the target table is prepared and committed first, then
+        each segment is copied on its own pair of sessions, all reading one exported source snapshot, up to
+        MaxFullLoadSubTasks at once. Unlike a one-piece load this is not one target transaction (neither is DMS's):
+        when a segment fails, the rows the others committed are removed again before the table is reported failed."""
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        copied: dict[int, int] = {}
+        stop = self._stop_requested
+        with (
+            psycopg.connect(self.source.conninfo()) as holder,
+            psycopg.connect(self.target.conninfo()) as tgt,
+        ):
+            holder.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if snapshot is not None:
+                holder.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            # Every segment reads the snapshot the table's load is given (CDC), else one exported here.
+            exported = (snapshot,) if snapshot is not None else holder.execute("SELECT pg_export_snapshot()").fetchone()
+            assert exported is not None
+            created, _, binary = self._prepare_target(tgt, plan, settings)
+            tgt.commit()
+
+            def load(index: int, segment: str, partition: QualifiedName | None) -> int:
+                def progress(done: int) -> None:
+                    copied[index] = done
+                    record.bytes_copied = sum(copied.values())
+                    if stop.is_set():
+                        raise _Cancelled()
+
+                with (
+                    psycopg.connect(self.source.conninfo()) as src,
+                    psycopg.connect(self.target.conninfo()) as part,
+                ):
+                    src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    src.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(exported[0])))
+                    try:
+                        rows = self._stream_segment(
+                            src, part, plan, segment, partition, binary=binary, freeze=False, progress=progress
+                        )
+                    except BaseException:
+                        src.close()
+                        part.close()
+                        raise
+                    part.commit()
+                    src.rollback()
+                return rows
+
+            workers = max(1, min(settings.full_load.max_full_load_sub_tasks, len(segments)))
+            try:
+                with ThreadPoolExecutor(workers, thread_name_prefix=f"dms-{self.task_id}-segment") as pool:
+                    futures = [pool.submit(load, i, cond, part) for i, (cond, part) in enumerate(segments)]
+                    rows = sum(f.result() for f in futures)
+            except BaseException:
+                with psycopg.connect(self.target.conninfo(), autocommit=True) as cleanup:
+                    statement = "DROP TABLE {}" if created else "TRUNCATE TABLE {}"
+                    cleanup.execute(sql.SQL(statement).format(target_ident))
+                raise
+            if created and plan.primary_key_target:
+                tgt.execute(_add_key_sql(plan, target_ident))
+            if load_point is not None:
+                cdc.write_load_point(tgt, self.task_id, plan.source.schema, plan.source.table, load_point)
+            tgt.commit()
+            holder.rollback()
+        return rows
 
     def _target_matches_source_types(self, tgt: psycopg.Connection, plan: TablePreview) -> bool:
         """True when binary COPY is safe: every target column exists with the source column's exact type."""
@@ -966,19 +1107,61 @@ class FullLoadTask:
             )
         return all(found[c.target_name] == c.target_type for c in plan.columns)
 
-    def _validate(self, plan: TablePreview, settings: TaskSettings, rows: int) -> str:
-        """A light stand-in for DMS validation: a row count comparison, only for tables with a primary key."""
-        if not settings.validation.enable_validation:
-            return ValidationState.NOT_ENABLED.value
-        if not plan.primary_key_target:
-            return ValidationState.NO_PRIMARY_KEY.value
-        count = sql.SQL("SELECT count(*) FROM {}")
-        with psycopg.connect(self.source.conninfo(), autocommit=True) as src:
-            row = src.execute(count.format(sql.Identifier(plan.source.schema, plan.source.table))).fetchone()
-        with psycopg.connect(self.target.conninfo(), autocommit=True) as tgt:
-            trow = tgt.execute(count.format(sql.Identifier(plan.target.schema, plan.target.table))).fetchone()
-        same = row is not None and trow is not None and row[0] == trow[0] == rows
-        return ValidationState.VALIDATED.value if same else ValidationState.MISMATCHED.value
+    def _validate(self, plan: TablePreview, settings: TaskSettings, record: _TableRecord, rows: int) -> None:
+        """DMS data validation of a loaded table (see :mod:`dms_tui.sandbox.validation`): "Pending records" while it
+        runs, then the result; failures go to the target's awsdms_validation_failures_v1."""
+        from dms_tui.sandbox.validation import record_failures, validate_table
+
+        self._update(record, validation=ValidationState.PENDING.value, validation_pending=rows, validation_failed=0)
+        try:
+            result = validate_table(self.source.conninfo(), self.target.conninfo(), plan, settings, self.task_id)
+            record_failures(self.target.conninfo(), result.failures)
+        except Exception as exc:  # noqa: BLE001 - a validation that cannot run is the table's validation error
+            self._update(
+                record,
+                validation=ValidationState.ERROR.value,
+                validation_pending=0,
+                validation_details=f"Validation could not run: {_one_line(exc)}",
+            )
+            self._emit(ValidationCompleted(plan.source.schema, plan.source.table, ValidationState.ERROR.value, 0))
+            return
+        self._update(
+            record,
+            validation=result.state,
+            validation_pending=0,
+            validation_failed=result.failed,
+            validation_suspended=result.suspended,
+            validation_details=result.details,
+        )
+        self._emit(ValidationCompleted(plan.source.schema, plan.source.table, result.state, result.failed))
+
+
+_LEAF_PARTITIONS_SQL = """
+SELECT n.nspname, c.relname
+  FROM pg_partition_tree(to_regclass(%s)) t
+  JOIN pg_class c ON c.oid = t.relid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE t.isleaf AND t.level > 0
+ ORDER BY n.nspname, c.relname
+"""
+
+
+def _quoted(name: QualifiedName) -> str:
+    return '"{}"."{}"'.format(name.schema.replace('"', '""'), name.table.replace('"', '""'))
+
+
+def _add_key_sql(plan: TablePreview, target_ident: sql.Identifier) -> sql.Composed:
+    return sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+        target_ident, sql.SQL(", ").join(sql.Identifier(c) for c in plan.primary_key_target)
+    )
+
+
+def table_error_policy(settings: TaskSettings) -> str:
+    """ErrorBehavior.TableErrorPolicy: SUSPEND_TABLE (DMS's default: the table errors, the others go on) or
+    STOP_TASK."""
+    behavior = settings.extra.get("ErrorBehavior")
+    policy = behavior.get("TableErrorPolicy") if isinstance(behavior, dict) else None
+    return policy if policy in ("SUSPEND_TABLE", "STOP_TASK") else "SUSPEND_TABLE"
 
 
 def _regclass_text(plan: TablePreview) -> str:
