@@ -384,7 +384,11 @@ class TableMappings:
             block = other.get("parallel-load")
             if other.get("rule-type") != "table-settings" or not isinstance(block, dict):
                 continue
-            if isinstance(locator, dict) and locator.get("schema-name") == schema and locator.get("table-name") == table:
+            if (
+                isinstance(locator, dict)
+                and locator.get("schema-name") == schema
+                and locator.get("table-name") == table
+            ):
                 found = block
         return found
 

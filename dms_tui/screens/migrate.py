@@ -63,6 +63,7 @@ from dms_tui.dmstask.migration import DEFAULT_TASK_ID, DraftCheck, TaskDraft
 from dms_tui.dmstask.preview import SourceTable, plan_tables
 from dms_tui.dmstask.settings import MAX_FULL_LOAD_SUBTASKS, TargetTablePrepMode
 from dms_tui.domain.dms import ENDED_STATUSES, MigrationType, TableState, TaskStatus
+from dms_tui.errors import StepError
 from dms_tui.journey import Step
 from dms_tui.screens.base import WizardScreen
 from dms_tui.steps.migrate import (
@@ -143,6 +144,14 @@ class ExistingTaskFound(Message):
     def __init__(self, task: ReplicationTaskState) -> None:
         super().__init__()
         self.task = task
+
+
+class ValidationFailuresRead(Message):
+    """The newest rows of the target's validation failures table (or why they could not be read)."""
+
+    def __init__(self, failures: Sequence[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.failures, self.error = failures, error
 
 
 class TaskActionDone(Message):
@@ -573,6 +582,9 @@ class MigrateScreen(WizardScreen):
                     table.update_cell(key, column, cell)
             else:
                 table.add_row(*cells, key=key)
+        failed = sum(t.validation_failed_records for t in snapshot.tables)
+        if failed > (sum(t.validation_failed_records for t in previous.tables) if previous else 0):
+            self.read_validation_failures(snapshot.identifier, snapshot.task_arn)
         if previous is not None:
             self.throughput_history = [*self.throughput_history, throughput(previous, snapshot)][-THROUGHPUT_POINTS:]
         self.query_one("#task-throughput", Sparkline).data = self.throughput_history or [0.0]
@@ -588,6 +600,28 @@ class MigrateScreen(WizardScreen):
                 next_button.disabled = False
                 next_button.focus()  # Enter moves on: the journey works with Enter and arrows alone
         self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-validation")
+    def read_validation_failures(self, identifier: str, arn: str) -> None:
+        """Validation found failing records: read them from the target's awsdms_validation_failures_v1."""
+        assert self.step is not None
+        try:
+            self.post_message(ValidationFailuresRead(self.step.validation_failures(identifier, arn, limit=10)))
+        except StepError as exc:
+            self.post_message(ValidationFailuresRead([], str(exc)))
+
+    def on_validation_failures_read(self, message: ValidationFailuresRead) -> None:
+        log = self.query_one("#task-events", RichLog)
+        if message.error:
+            log.write(Text(f"· validation failures unreadable: {message.error}", style="yellow"))
+        for failure in message.failures:
+            log.write(
+                Text.assemble(
+                    ("✗ validation ", "red"),
+                    f"{failure.failure_type} {failure.table} {failure.key}",
+                    (f" {failure.details}" if failure.details else "", "dim"),
+                )
+            )
 
     def _activity_line(self, activity: TaskActivity) -> Text:
         stamp = activity.at.strftime("%H:%M:%S")

@@ -50,6 +50,7 @@ from dms_tui.report.evidence import record_task
 from dms_tui.steps.services import StepServices
 
 if TYPE_CHECKING:
+    from dms_tui.data.validation_failures import ValidationFailure
     from dms_tui.dmstask.preview import SourceTable
     from dms_tui.environment import Environment
     from dms_tui.journey import Journey
@@ -77,6 +78,7 @@ READY_INTERVAL = "migrate_ready_interval_s"  # seconds between looks while waiti
 READY_TIMEOUT = "migrate_ready_timeout_s"
 CLOCK = "migrate_clock"  # () -> datetime for the snapshots' taken_at (a fixed clock makes screens reproducible)
 SOURCE_CATALOG = "migrate_source_catalog"  # (Environment, EnvironmentOutputs) -> Sequence[SourceTable]
+VALIDATION_FAILURES = "migrate_validation_failures"  # (Environment, EnvironmentOutputs, names, limit) -> failures
 
 #: A task found in one of these (an earlier run whose ARN was lost) is watched again rather than replaced.
 WATCH_AGAIN_STATUSES = frozenset({TaskStatus.STARTING, TaskStatus.RUNNING, TaskStatus.STOPPING})
@@ -280,6 +282,9 @@ class MigrateStep:
         self._catalog: Callable[[Environment, EnvironmentOutputs], Sequence[SourceTable]] = options.get(
             SOURCE_CATALOG, read_source_tables
         )
+        self._failures: Callable[[Environment, EnvironmentOutputs, set[str], int], list[ValidationFailure]] = (
+            options.get(VALIDATION_FAILURES, read_validation_failures)
+        )
 
     # -- where ---------------------------------------------------------------------------------------------------------
 
@@ -313,6 +318,12 @@ class MigrateStep:
     def source_tables(self) -> Sequence[SourceTable]:
         """The source database's tables (for the preview of what the mappings select)."""
         return self._catalog(self.environment, self.require_outputs())
+
+    def validation_failures(self, identifier: str, arn: str, limit: int = 20) -> list[ValidationFailure]:
+        """The task's newest rows of the target's awsdms_validation_failures_v1 (DMS names the task by its identifier
+        or by the last part of its ARN; both are accepted)."""
+        names = {identifier, arn.rsplit(":", 1)[-1]}
+        return self._failures(self.environment, self.require_outputs(), names, limit)
 
     # -- launching -----------------------------------------------------------------------------------------------------
 
@@ -572,3 +583,36 @@ def read_source_tables(environment: Environment, outputs: EnvironmentOutputs) ->
             first_line,
             "Go back to Verify to check the source database, or create the task without a preview.",
         ) from None
+
+
+class ValidationFailuresUnavailable(StepError):
+    """The target's validation failures table could not be read."""
+
+
+def read_validation_failures(
+    environment: Environment, outputs: EnvironmentOutputs, task_names: set[str], limit: int = 20
+) -> list[ValidationFailure]:
+    """The newest validation failures of the named task, read on the target with the target secret."""
+    import psycopg
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from dms_tui.data.connect import SecretFormatError, connect, read_credentials
+    from dms_tui.data.validation_failures import read_failures
+
+    try:
+        credentials = read_credentials(environment, outputs.target.secret_arn)
+    except (ClientError, BotoCoreError, SecretFormatError) as exc:
+        raise ValidationFailuresUnavailable(
+            "Could not read the target database secret.", str(exc), "Go back to Verify to check the secret."
+        ) from None
+    try:
+        with connect(credentials, environment, connect_timeout=5) as conn:
+            found = read_failures(conn, limit=limit * 4)
+    except (psycopg.Error, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationFailuresUnavailable(
+            "Could not read the validation failures on the target.",
+            first_line,
+            "Query awsdms_control.awsdms_validation_failures_v1 on the target with psql.",
+        ) from None
+    return [f for f in found if f.task_name in task_names][:limit]

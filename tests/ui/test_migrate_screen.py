@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -528,6 +529,61 @@ async def test_a_failing_task_shows_dms_s_message_and_next_stays_closed() -> Non
         await pilot.press("f5")
         await pilot.pause()
         assert not app.journey.state.is_done(Step.MIGRATE)
+
+
+async def test_validation_failures_are_shown_from_the_target_s_failures_table() -> None:
+    """DescribeTableStatistics says a table has failed records: the screen reads the failures table's rows (through
+    the step's reader, given the task's identifier and ARN suffix) and lists them as text."""
+    from dms_tui.data.validation_failures import ValidationFailure
+    from dms_tui.steps.migrate import VALIDATION_FAILURES
+
+    asked: list[set[str]] = []
+
+    def failures(_environment: Environment, _outputs: EnvironmentOutputs, names: set[str], limit: int) -> list[Any]:
+        asked.append(names)
+        when = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
+        return [
+            ValidationFailure(
+                "SCRIPTED",
+                "sales",
+                "orders",
+                when,
+                "Row",
+                '{"key": ["3"]}',
+                "RECORD_DIFF",
+                "[[{'a': '1'}, {'a': '[red]2'}],]",
+            ),
+            ValidationFailure("SCRIPTED", "sales", "orders", when, "Row", '{"key": ["5"]}', "MISSING_TARGET", ""),
+        ]
+
+    validated = {"ValidationState": "Validated"}
+    mismatched = {"ValidationState": "Mismatched records", "ValidationFailedRecords": 2}
+    client = ScriptedDms(
+        [
+            Answer("running", 50, [table("sales", "orders", "Table completed", 5, ValidationState="Pending records")]),
+            Answer(
+                "stopped",
+                100,
+                [
+                    table("sales", "orders", "Table completed", 5, **mismatched),
+                    table("sales", "x", "Table completed", 1, **validated),
+                ],
+                stop_reason="Stop Reason FULL_LOAD_ONLY_FINISHED",
+            ),
+        ]
+    )
+    app = migrate_app(client, **{VALIDATION_FAILURES: failures})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = MigrateScreen(app.journey)
+        await open_migrate(app, pilot, screen, fake_outputs())
+        await pilot.click("#create-task")
+        await until(pilot, lambda: "MISSING_TARGET" in events_of(screen))
+        events = events_of(screen)
+        assert "✗ validation RECORD_DIFF sales.orders {\"key\": [\"3\"]} [[{'a': '1'}, {'a': '[red]2'}],]" in events
+        assert '✗ validation MISSING_TARGET sales.orders {"key": ["5"]}' in events
+        assert asked and all("SCRIPTED" in names for names in asked)  # the ARN's last part names the task on AWS
+        cells = screen.query_one("#task-tables", DataTable).get_row("sales.orders")
+        assert str(cells[4]).startswith("Mismatched records (2 failed)")
 
 
 # -- snapshots (scripted answers, fixed clock: the same picture every run) ---------------------------------------------
