@@ -52,6 +52,7 @@ class SourceTable:
     primary_key: tuple[str, ...]  # column names, empty when the table has none
     estimated_rows: int  # pg_class.reltuples (-1 when never analysed)
     size_bytes: int
+    partitioned: bool = False  # a partitioned table (its rows live in its partitions)
 
 
 # DMS data types (a data-type block) as PostgreSQL target column types.
@@ -174,7 +175,8 @@ SELECT n.nspname, c.relname, c.reltuples::bigint, pg_table_size(c.oid),
                    FROM pg_index i
                    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
                    JOIN pg_attribute pa ON pa.attrelid = i.indrelid AND pa.attnum = k.attnum
-                  WHERE i.indrelid = c.oid AND i.indisprimary), '{}')
+                  WHERE i.indrelid = c.oid AND i.indisprimary), '{}'),
+       c.relkind = 'p'
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -182,7 +184,7 @@ SELECT n.nspname, c.relname, c.reltuples::bigint, pg_table_size(c.oid),
    AND NOT c.relispartition
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
    AND n.nspname NOT LIKE 'pg_temp%%'
- GROUP BY n.nspname, c.relname, c.reltuples, c.oid
+ GROUP BY n.nspname, c.relname, c.reltuples, c.oid, c.relkind
  ORDER BY n.nspname, c.relname
 """
 
@@ -191,11 +193,13 @@ def read_source_catalog(conn: psycopg.Connection) -> list[SourceTable]:
     """Every user table of the connected database with its columns (generated columns left out: DMS skips them)."""
     tables: list[SourceTable] = []
     rows = conn.execute(_CATALOG_SQL).fetchall()
-    for schema, table, reltuples, size, names, types, not_nulls, udts, pk in rows:
+    for schema, table, reltuples, size, names, types, not_nulls, udts, pk, partitioned in rows:
         columns = tuple(
             SourceColumn(n, t, bool(nn), bool(u)) for n, t, nn, u in zip(names, types, not_nulls, udts, strict=True)
         )
-        tables.append(SourceTable(QualifiedName(schema, table), columns, tuple(pk), int(reltuples), int(size)))
+        tables.append(
+            SourceTable(QualifiedName(schema, table), columns, tuple(pk), int(reltuples), int(size), bool(partitioned))
+        )
     return tables
 
 

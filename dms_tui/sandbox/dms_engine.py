@@ -184,6 +184,14 @@ def _stop_time(position: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+class _DataError(Exception):
+    """A data error the task's DataErrorPolicy (SUSPEND_TABLE, STOP_TASK) turns into a table error."""
+
+    def __init__(self, policy: str, cause: BaseException) -> None:
+        super().__init__(_one_line(cause))
+        self.policy, self.cause = policy, _one_line(cause)
+
+
 class _Cancelled(Exception):
     """Raised inside a table load when the task is being stopped."""
 
@@ -586,7 +594,7 @@ class FullLoadTask:
             self._full_load_finish = _now()
             errored = [r for r in self._tables.values() if r.state == TableState.ERROR]
         if self._table_error_stop is not None:
-            self._fail(f"Table error with ErrorBehavior.TableErrorPolicy STOP_TASK: {self._table_error_stop}")
+            self._fail(f"Task stopped by ErrorBehavior STOP_TASK: {self._table_error_stop}")
         elif self._stop_requested.is_set():
             self._set_status(TaskStatus.STOPPED, StopReason.NORMAL)
         elif errored:
@@ -898,6 +906,11 @@ class FullLoadTask:
             return
         except Exception as exc:  # noqa: BLE001 - any failure is this table's error, never a stuck task
             message = _one_line(exc)
+            stop_task = table_error_policy(settings) == "STOP_TASK"
+            why = " (ErrorBehavior.TableErrorPolicy STOP_TASK)" if stop_task else ""
+            if isinstance(exc, _DataError):
+                message, why = f"{exc.cause} (ErrorBehavior.DataErrorPolicy {exc.policy})", ""
+                stop_task = stop_task or exc.policy == "STOP_TASK"
             validation = ValidationState.TABLE_ERROR.value if settings.validation.enable_validation else None
             self._update(
                 record,
@@ -908,10 +921,10 @@ class FullLoadTask:
                 validation=validation or record.validation,
             )
             self._emit(TableLoadFailed(plan.source.schema, plan.source.table, message))
-            if table_error_policy(settings) == "STOP_TASK":
-                # ErrorBehavior.TableErrorPolicy STOP_TASK: the first table error stops the whole task.
+            if stop_task:
+                # TableErrorPolicy (or DataErrorPolicy) STOP_TASK: the first such error stops the whole task.
                 with self._lock:
-                    self._table_error_stop = f"{plan.source}: {message}"
+                    self._table_error_stop = f"{plan.source}: {message}{why}"
                 self._stop_requested.set()
             return
         self._update(record, state=TableState.COMPLETED.value, end=_now(), rows=rows)
@@ -927,9 +940,94 @@ class FullLoadTask:
         snapshot: str | None = None,
         load_point: int | None = None,
     ) -> int:
-        segments = self._segments(plan)
-        if len(segments) > 1:
-            return self._copy_segments(plan, settings, record, segments, snapshot, load_point)
+        try:
+            segments = self._segments(plan)
+            if len(segments) > 1:
+                return self._copy_segments(plan, settings, record, segments, snapshot, load_point)
+            return self._copy_whole(plan, settings, record, snapshot, load_point)
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            # A record the target refuses or the source cannot convert: ErrorBehavior.DataErrorPolicy says what next.
+            policy = data_error_policy(settings)
+            if policy in ("SUSPEND_TABLE", "STOP_TASK") or plan.table.partitioned:
+                raise _DataError(policy, exc) from exc
+        return self._copy_records(plan, settings, record, snapshot, load_point)
+
+    def _copy_records(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        snapshot: str | None,
+        load_point: int | None,
+    ) -> int:
+        """The load again, record by record where it must be (DataErrorPolicy LOG_ERROR / IGNORE_RECORD: DMS skips a
+        record it cannot load and counts it in FullLoadErrorRows). Rows are copied in batches under savepoints on both
+        sides; a failing batch is halved until the failing records are alone, and those are skipped. One target
+        transaction, as for a load without errors."""
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        source_ident = sql.Identifier(plan.source.schema, plan.source.table)
+        skipped = 0
+        with (
+            psycopg.connect(self.source.conninfo()) as src,
+            psycopg.connect(self.target.conninfo()) as tgt,
+        ):
+            src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if snapshot is not None:
+                src.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            created = self._prepare_target(tgt, plan, settings)[0]
+            where = sql.SQL(" WHERE ({})").format(sql.SQL(plan.where_sql)) if plan.where_sql else sql.SQL("")
+            tids = [str(r[0]) for r in src.execute(sql.SQL("SELECT ctid FROM {}{}").format(source_ident, where))]
+            columns_in = sql.SQL(", ").join(sql.Identifier(c.target_name) for c in plan.columns)
+            fmt = sql.SQL("text")  # passed through as it arrives: text needs no header or trailer per batch
+            loaded = 0
+
+            def copy_batch(batch: list[str]) -> int:
+                only = "ctid = ANY ('{{{}}}'::tid[])".format(",".join(f'"{t}"' for t in batch))  # tids: "(page,item)"
+                out = sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(plan.select_query(only), fmt)
+                into = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(target_ident, columns_in, fmt)
+                with src.cursor().copy(out) as reader, tgt.cursor().copy(into) as writer:
+                    for data in reader:
+                        writer.write(data)
+                return len(batch)
+
+            pending = [tids[i : i + 10000] for i in range(0, len(tids), 10000)]
+            while pending:
+                if self._stop_requested.is_set():
+                    raise _Cancelled()
+                batch = pending.pop(0)
+                src.execute("SAVEPOINT dms_batch")
+                tgt.execute("SAVEPOINT dms_batch")
+                try:
+                    loaded += copy_batch(batch)
+                except (psycopg.errors.DataError, psycopg.errors.IntegrityError):
+                    src.execute("ROLLBACK TO SAVEPOINT dms_batch")
+                    tgt.execute("ROLLBACK TO SAVEPOINT dms_batch")
+                    if len(batch) == 1:
+                        skipped += 1
+                        self._update(record, error_rows=skipped)
+                    else:
+                        half = len(batch) // 2
+                        pending[:0] = [batch[:half], batch[half:]]
+                    continue
+                src.execute("RELEASE SAVEPOINT dms_batch")
+                tgt.execute("RELEASE SAVEPOINT dms_batch")
+                record.bytes_copied = int(plan.table.size_bytes * loaded / max(len(tids), 1))
+            if created and plan.primary_key_target:
+                tgt.execute(_add_key_sql(plan, target_ident))
+            if load_point is not None:
+                cdc.write_load_point(tgt, self.task_id, plan.source.schema, plan.source.table, load_point)
+            tgt.commit()
+            src.rollback()
+        return loaded
+
+    def _copy_whole(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        snapshot: str | None = None,
+        load_point: int | None = None,
+    ) -> int:
         target_ident = sql.Identifier(plan.target.schema, plan.target.table)
         with (
             psycopg.connect(self.source.conninfo()) as src,
@@ -1154,6 +1252,15 @@ def _add_key_sql(plan: TablePreview, target_ident: sql.Identifier) -> sql.Compos
     return sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
         target_ident, sql.SQL(", ").join(sql.Identifier(c) for c in plan.primary_key_target)
     )
+
+
+def data_error_policy(settings: TaskSettings) -> str:
+    """ErrorBehavior.DataErrorPolicy: LOG_ERROR (DMS's default) and IGNORE_RECORD skip the record and go on (the
+    sandbox keeps no task log, so both count the record in FullLoadErrorRows), SUSPEND_TABLE fails the table,
+    STOP_TASK the task."""
+    behavior = settings.extra.get("ErrorBehavior")
+    policy = behavior.get("DataErrorPolicy") if isinstance(behavior, dict) else None
+    return policy if policy in ("LOG_ERROR", "IGNORE_RECORD", "SUSPEND_TABLE", "STOP_TASK") else "LOG_ERROR"
 
 
 def table_error_policy(settings: TaskSettings) -> str:

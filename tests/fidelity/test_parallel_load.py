@@ -166,3 +166,69 @@ def test_table_error_policy_stop_task_stops_the_task(source_url: str, target_url
     states = {s["TableName"]: s["TableState"] for s in task.table_statistics()}
     assert states["blobs"] == "Table error"
     assert states["orders"] == states["sales"] == "Table cancelled"  # loaded after blobs: never started
+
+
+@pytest.fixture(scope="module")
+def messy_url(pg_source: Any) -> str:
+    """A table whose text column holds a value that is no integer, and one with a key."""
+    url = pg_source.fresh_database("parallel_messy")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            """
+            CREATE SCHEMA shop;
+            CREATE TABLE shop.codes (id int PRIMARY KEY, code text);
+            INSERT INTO shop.codes SELECT g, CASE WHEN g IN (7, 4242) THEN 'x' || g ELSE g::text END
+              FROM generate_series(1, 5000) g;
+            """
+        )
+    return url
+
+
+AS_INTEGER = {
+    "rule-type": "transformation",
+    "rule-id": "5",
+    "rule-name": "code-as-int",
+    "rule-target": "column",
+    "object-locator": {"schema-name": "shop", "table-name": "codes", "column-name": "code"},
+    "rule-action": "change-data-type",
+    "data-type": {"type": "int4"},
+}
+
+
+@pytest.mark.parametrize("policy", ["LOG_ERROR", "IGNORE_RECORD", None])
+def test_data_error_policy_that_skips_loads_every_other_record(
+    messy_url: str, target_url: str, policy: str | None
+) -> None:
+    settings = {"ErrorBehavior": {"DataErrorPolicy": policy}} if policy else {}
+    task = load(messy_url, target_url, [select("codes"), AS_INTEGER], settings)
+    [stats] = task.table_statistics()
+    assert stats["TableState"] == "Table completed"
+    assert stats["FullLoadRows"] == 4998 and stats["FullLoadErrorRows"] == 2
+    loaded = rows(target_url, "shop.codes", "id")
+    assert len(loaded) == 4998 and (7, 7) not in loaded and (8, 8) in loaded
+    assert {r[0] for r in loaded} == set(range(1, 5001)) - {7, 4242}
+    assert primary_key(target_url, "shop.codes") == ["id"]
+
+
+def test_a_duplicate_on_an_existing_target_is_a_skipped_record(messy_url: str, target_url: str) -> None:
+    with psycopg.connect(target_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA shop; CREATE TABLE shop.codes (id int PRIMARY KEY, code text)")
+        conn.execute("INSERT INTO shop.codes VALUES (10, 'already here')")
+    settings = {"FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"}}
+    task = load(messy_url, target_url, [select("codes")], settings)
+    [stats] = task.table_statistics()
+    assert stats["TableState"] == "Table completed" and stats["FullLoadErrorRows"] == 1
+    assert stats["FullLoadRows"] == 4999
+    assert rows(target_url, "shop.codes", "id")[9] == (10, "already here")
+
+
+@pytest.mark.parametrize(("policy", "status"), [("SUSPEND_TABLE", "stopped"), ("STOP_TASK", "failed")])
+def test_data_error_policy_that_stops(messy_url: str, target_url: str, policy: str, status: str) -> None:
+    task = load(messy_url, target_url, [select("codes"), AS_INTEGER], {"ErrorBehavior": {"DataErrorPolicy": policy}})
+    [stats] = task.table_statistics()
+    assert stats["TableState"] == "Table error"
+    fields = task.task_fields()
+    assert fields["Status"] == status and f"DataErrorPolicy {policy}" in fields["LastFailureMessage"]
+    assert "invalid input syntax for type integer" in fields["LastFailureMessage"]
+    with psycopg.connect(target_url) as conn:
+        assert conn.execute("SELECT to_regclass('shop.codes')").fetchone() == (None,)  # rolled back as a whole
