@@ -98,3 +98,26 @@ def test_full_lob_mode_and_cdc_findings(source_url: str, target_url: str) -> Non
     assert ("cdc-replication-slots", "source max_replication_slots") in by
     assert not any(f.check == "lob-truncation" for f in found)  # full LOB mode truncates nothing
     assert ("target-table-shape", "app.existing") not in by  # no prep mode: DMS's default DROP_AND_CREATE
+
+
+def test_the_step_reads_both_catalogs_through_the_environment(pg_source: Any, pg_target: Any) -> None:
+    """The step behind `task check --assess`: secrets from (moto's) Secrets Manager, the databases through the
+    forwarders standing in for PrivateLink; a wrong password is an error that names the side, never the password."""
+    import json
+
+    from dms_tui.steps.task_check import AssessmentUnavailable, assess_definition
+    from tests.checks.moto_environment import VERIFY_DB, moto_environment
+
+    with moto_environment({"source": pg_source, "target": pg_target}) as world:
+        url = pg_source.url(VERIFY_DB)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS step_app CASCADE")
+            conn.execute("CREATE SCHEMA step_app; CREATE TABLE step_app.log (line int)")
+        mappings = default_mappings("step_app").to_json()
+        found = assess_definition(world.target, world.outputs, mappings, None, "full-load")
+        assert [(f.check, f.subject) for f in found] == [("table-without-key", "step_app.log")]
+        world.rewrite_secret("target", password="not-the-password")
+        with pytest.raises(AssessmentUnavailable) as caught:
+            assess_definition(world.target, world.outputs, mappings, json.dumps({}), "full-load")
+        assert "target catalog" in str(caught.value) and "not-the-password" not in str(caught.value)
+        assert pg_target.password not in str(caught.value)
