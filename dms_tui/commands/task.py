@@ -74,11 +74,11 @@ def run_check(args: argparse.Namespace) -> int:
 
     request = request_from_args(args)
     result = check_task(args.mappings, args.settings, env=request.env, mode=request.mode)
-    findings = _assess(args, result) if getattr(args, "assess", False) and result.ok else None
+    assessing = getattr(args, "assess", False) and result.ok
     if args.json:
         document = result.to_json()
-        if findings is not None:
-            document["assessment"] = [f.to_json() for f in findings]
+        if assessing:
+            document["assessment"] = [f.to_json() for f in _assess(args, result)]
         print_json(document)
         return result.exit_code
     out = stdout_console()
@@ -92,6 +92,7 @@ def run_check(args: argparse.Namespace) -> int:
         out.print(Text("AWS accepts, the sandbox engine cannot run:", style="yellow"))
         for gap in result.sandbox_unsupported:
             out.print(Text(f"  sandbox: {gap}", style="yellow"), soft_wrap=True)
+    findings = _assess(args, result) if assessing else None  # after the check's lines: they stand on their own
     if findings is not None:
         out.print(Text(f"premigration assessment: {len(findings) or 'no'} finding(s)", style="bold"))
         for finding in findings:
