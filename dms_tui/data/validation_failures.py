@@ -111,6 +111,21 @@ def write_failures(
         )
 
 
+def clear_failures(
+    conn: psycopg.Connection[Any], task_name: str, owner: str, table: str, schema: str = DEFAULT_CONTROL_SCHEMA
+) -> None:
+    """Remove one table's failures of one task (the sandbox, before it writes a new comparison's)."""
+    conn.execute(
+        sql.SQL("DELETE FROM {} WHERE {} = %s AND {} = %s AND {} = %s").format(
+            sql.Identifier(schema, FAILURES_TABLE),
+            sql.Identifier("TASK_NAME"),
+            sql.Identifier("TABLE_OWNER"),
+            sql.Identifier("TABLE_NAME"),
+        ),
+        (task_name, owner, table),
+    )
+
+
 def read_failures(
     conn: psycopg.Connection[Any],
     task_name: str | None = None,

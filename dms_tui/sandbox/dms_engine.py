@@ -324,6 +324,7 @@ class FullLoadTask:
         self._cdc_start_position: str | None = None
         self._cdc_stop_time: datetime | None = None
         self._table_error_stop: str | None = None  # the table error that stopped the task (TableErrorPolicy)
+        self._validation_due: set[tuple[str, str]] = set()  # CDC: tables to validate once changes caught up
 
     # -- control --------------------------------------------------------------------------------------------------
 
@@ -784,6 +785,8 @@ class FullLoadTask:
             targets = cdc.apply_targets(plans, src, tgt)
             tgt.rollback()
             applier = cdc.Applier(targets, points)
+            _, settings, _ = self._definition_problems()
+            validating = settings is not None and settings.validation.enable_validation
             with self._lock:
                 for key, target in targets.items():
                     record = self._tables[key]
@@ -838,6 +841,9 @@ class FullLoadTask:
                                 touched = self._tables.get((change.schema, change.table))
                                 if touched is not None:
                                     touched.last_update = done_at
+                                    if validating:  # changed rows wait for the next validation
+                                        touched.validation_pending += 1
+                                        self._validation_due.add((change.schema, change.table))
                     self._emit(ChangesApplied(len(fresh), applied, cdc.int_to_lsn(checkpoint)))
                 else:
                     m.latency_target_s = 0.0
@@ -849,9 +855,33 @@ class FullLoadTask:
                 if confirmed >= catch_up:
                     m.phase = "ongoing replication"
                 if complete and not fresh:
+                    if self._validation_due and confirmed >= catch_up:
+                        self._validate_caught_up(src, plans, checkpoint)
                     self._stop_requested.wait(CDC_IDLE_POLL)
         self.metrics.latency_source_s = self.metrics.latency_target_s = 0.0
         self._set_status(TaskStatus.STOPPED, StopReason.NORMAL)
+
+    def _validate_caught_up(self, src: psycopg.Connection[Any], plans: Sequence[TablePreview], checkpoint: int) -> None:
+        """CDC validation: with every change up to ``checkpoint`` applied, compare the tables that changed. A table
+        that changed again on the source while it was compared stays "Pending records" and is compared next time
+        (its differences may be changes not yet applied, as DMS treats them)."""
+        _, settings, _ = self._definition_problems()
+        assert settings is not None
+        by_key = {(p.source.schema, p.source.table): p for p in plans}
+        with self._lock:
+            due = sorted(self._validation_due)
+        for key in due:
+            plan, record = by_key.get(key), self._tables.get(key)
+            if plan is None or record is None or record.state != TableState.COMPLETED:
+                continue
+
+            def settled(key: tuple[str, str] = key) -> bool:
+                txns = cdc.group_transactions(cdc.peek(src, self.slot_name, cdc.flush_wal(src), CDC_BATCH))
+                return not any((c.schema, c.table) == key for t in txns if t.commit_lsn > checkpoint for c in t.changes)
+
+            if self._validate(plan, settings, record, record.validation_pending, settled=settled):
+                with self._lock:
+                    self._validation_due.discard(key)
 
     def _reload_now(
         self,
@@ -930,7 +960,13 @@ class FullLoadTask:
         self._update(record, state=TableState.COMPLETED.value, end=_now(), rows=rows)
         self._emit(TableLoadCompleted(plan.source.schema, plan.source.table, rows, time.monotonic() - started))
         if settings.validation.enable_validation:
-            self._validate(plan, settings, record, rows)
+            if self.captures_changes:
+                # The copy is the snapshot's; the source has moved on. Validated once the changes caught up.
+                self._update(record, validation=ValidationState.PENDING.value, validation_pending=rows)
+                with self._lock:
+                    self._validation_due.add((plan.source.schema, plan.source.table))
+            else:
+                self._validate(plan, settings, record, rows)
 
     def _copy_table(
         self,
@@ -1205,15 +1241,27 @@ class FullLoadTask:
             )
         return all(found[c.target_name] == c.target_type for c in plan.columns)
 
-    def _validate(self, plan: TablePreview, settings: TaskSettings, record: _TableRecord, rows: int) -> None:
+    def _validate(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        rows: int,
+        *,
+        settled: Callable[[], bool] | None = None,
+    ) -> bool:
         """DMS data validation of a loaded table (see :mod:`dms_tui.sandbox.validation`): "Pending records" while it
-        runs, then the result; failures go to the target's awsdms_validation_failures_v1."""
+        runs, then the result; the table's failures in the target's awsdms_validation_failures_v1 are replaced by
+        this comparison's. ``settled`` (CDC) says whether the result still holds; if not, the table stays pending and
+        False is returned."""
         from dms_tui.sandbox.validation import record_failures, validate_table
 
-        self._update(record, validation=ValidationState.PENDING.value, validation_pending=rows, validation_failed=0)
+        self._update(record, validation=ValidationState.PENDING.value, validation_pending=rows)
         try:
             result = validate_table(self.source.conninfo(), self.target.conninfo(), plan, settings, self.task_id)
-            record_failures(self.target.conninfo(), result.failures)
+            if settled is not None and not settled():
+                return False
+            record_failures(self.target.conninfo(), self.task_id, plan, result.failures)
         except Exception as exc:  # noqa: BLE001 - a validation that cannot run is the table's validation error
             self._update(
                 record,
@@ -1222,7 +1270,7 @@ class FullLoadTask:
                 validation_details=f"Validation could not run: {_one_line(exc)}",
             )
             self._emit(ValidationCompleted(plan.source.schema, plan.source.table, ValidationState.ERROR.value, 0))
-            return
+            return True
         self._update(
             record,
             validation=result.state,
@@ -1232,6 +1280,7 @@ class FullLoadTask:
             validation_details=result.details,
         )
         self._emit(ValidationCompleted(plan.source.schema, plan.source.table, result.state, result.failed))
+        return True
 
 
 _LEAF_PARTITIONS_SQL = """

@@ -17,6 +17,7 @@ missing on the target. ``ValidationSettings.FailureMaxCount`` (DMS default 10000
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ from dms_tui.data.validation_failures import (
     MISSING_TARGET,
     RECORD_DIFF,
     ValidationFailure,
+    clear_failures,
     ensure_failures_table,
     key_text,
     record_diff_details,
@@ -41,6 +43,7 @@ from dms_tui.dmstask.settings import TaskSettings
 from dms_tui.domain.dms import ValidationState
 
 DEFAULT_FAILURE_MAX_COUNT = 10000
+_WRITING = threading.Lock()  # the engine's table threads write the failures table one at a time
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,16 @@ def validate_table(
     return TableValidation(state, len(failures), 0, details, tuple(failures))
 
 
-def record_failures(target_conninfo: str, failures: tuple[ValidationFailure, ...]) -> None:
-    with psycopg.connect(target_conninfo, autocommit=True) as conn:
-        ensure_failures_table(conn)
-        write_failures(conn, failures)
+def record_failures(
+    target_conninfo: str, task_name: str, plan: TablePreview, failures: tuple[ValidationFailure, ...]
+) -> None:
+    """The table's failures from this comparison replace the ones an earlier comparison wrote (a reload, or CDC
+    validation after more changes), so the table holds what is wrong now."""
+    with _WRITING, psycopg.connect(target_conninfo, autocommit=True) as conn:
+        ensure_failures_table(conn)  # two CREATE ... IF NOT EXISTS at once collide in pg_type: one at a time
+        with conn.transaction():
+            clear_failures(conn, task_name, plan.source.schema, plan.source.table)
+            write_failures(conn, failures)
 
 
 def _parts(name: Any) -> tuple[str, str]:

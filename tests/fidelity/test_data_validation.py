@@ -5,6 +5,7 @@ awsdms_control.awsdms_validation_failures_v1; what the task itself changes (filt
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,3 +174,72 @@ def test_without_enable_validation_nothing_is_compared_or_written(source_url: st
     assert {s["ValidationState"] for s in task.table_statistics()} == {"Not enabled"}
     with psycopg.connect(target_url, autocommit=True) as conn:
         assert read_failures(conn) == []
+
+
+@pytest.fixture
+def cdc_dbs(pg_source: Any, pg_target: Any) -> Iterator[tuple[str, str]]:
+    source = pg_source.fresh_database("validation_cdc")
+    target = pg_target.fresh_database("validation_cdc")
+    with psycopg.connect(source, autocommit=True) as conn:
+        conn.execute(
+            "CREATE SCHEMA app; CREATE TABLE app.accounts (id int PRIMARY KEY, owner text NOT NULL, balance int);"
+            "INSERT INTO app.accounts SELECT g, 'owner' || g, g FROM generate_series(1, 50) g"
+        )
+    yield source, target
+    with psycopg.connect(source, autocommit=True) as conn:
+        for (slot,) in conn.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE database = current_database()"
+        ).fetchall():
+            conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+    pg_source.cluster.drop_database("validation_cdc")
+    pg_target.cluster.drop_database("validation_cdc")
+
+
+def wait_for(predicate: Any, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_cdc_tables_are_validated_once_changes_are_applied(cdc_dbs: tuple[str, str]) -> None:
+    source, target = cdc_dbs
+    task = FullLoadTask(
+        endpoint(source),
+        endpoint(target),
+        TableMappings.from_dict({"rules": RULES[:1]}),
+        TaskSettings.from_dict({"ValidationSettings": {"EnableValidation": True}}),
+        migration_type="full-load-and-cdc",
+        task_id="validation-cdc",
+    )
+
+    def accounts() -> dict[str, Any]:
+        return {s["TableName"]: s for s in task.table_statistics()}.get("accounts", {})
+
+    task.start()
+    try:
+        wait_for(lambda: accounts().get("ValidationState") == "Validated", "the loaded table to validate")
+        with psycopg.connect(source, autocommit=True) as conn:
+            conn.execute("UPDATE app.accounts SET balance = 99 WHERE id = 1")
+            conn.execute("INSERT INTO app.accounts VALUES (51, 'new', 51)")
+        wait_for(
+            lambda: (
+                accounts().get("AppliedInserts") == 1
+                and accounts().get("ValidationState") == "Validated"
+                and accounts().get("ValidationPendingRecords") == 0
+            ),
+            "the applied changes to validate",
+        )
+        with psycopg.connect(target, autocommit=True) as conn:  # a mismatch made on the target during the run
+            conn.execute("UPDATE app.accounts SET owner = 'tampered' WHERE id = 2")
+        with psycopg.connect(source, autocommit=True) as conn:  # the next change to the table revalidates it
+            conn.execute("UPDATE app.accounts SET balance = 7 WHERE id = 3")
+        wait_for(lambda: accounts().get("ValidationState") == "Mismatched records", "the mismatch to be found")
+        assert accounts()["ValidationFailedRecords"] == 1
+        with psycopg.connect(target, autocommit=True) as conn:
+            [failure] = read_failures(conn, "validation-cdc")
+        assert failure.failure_type == "RECORD_DIFF" and json.loads(failure.key) == {"key": ["2"]}
+        assert "tampered" in failure.details
+    finally:
+        task.stop()
+        task.wait(30)
