@@ -154,6 +154,14 @@ class ValidationFailuresRead(Message):
         self.failures, self.error = failures, error
 
 
+class AssessmentRead(Message):
+    """Our premigration findings for the draft (or why they could not be made)."""
+
+    def __init__(self, findings: Sequence[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.findings, self.error = findings, error
+
+
 class TaskActionDone(Message):
     """stop / start / reload / delete answered."""
 
@@ -284,6 +292,7 @@ class MigrateScreen(WizardScreen):
                         yield TextArea(draft.mappings_text, id="mappings-json", show_line_numbers=True, soft_wrap=False)
                     with TabPane("preview", id="tab-preview"):
                         yield Static(Text("Reading the source catalog…", style="dim"), id="preview-status")
+                        yield Static("", id="assessment")
                         yield DataTable(id="preview-table", cursor_type="row", zebra_stripes=True)
                     with TabPane("settings JSON", id="tab-settings"):
                         yield TextArea("", id="settings-json", read_only=True, show_line_numbers=True, soft_wrap=False)
@@ -600,6 +609,37 @@ class MigrateScreen(WizardScreen):
                 next_button.disabled = False
                 next_button.focus()  # Enter moves on: the journey works with Enter and arrows alone
         self.refresh_bindings()
+
+    @on(TabbedContent.TabActivated, "#migrate-tabs")
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The preview tab: also assess the (valid) draft against both databases, before any task exists."""
+        check = self.check
+        if event.pane.id == "tab-preview" and self.step is not None and check is not None and check.definition:
+            self.query_one("#assessment", Static).update(Text("Assessing both databases…", style="dim"))
+            self.run_assessment(check.definition)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-assessment")
+    def run_assessment(self, definition: Any) -> None:
+        assert self.step is not None
+        try:
+            self.post_message(AssessmentRead(self.step.assess(definition)))
+        except StepError as exc:
+            self.post_message(AssessmentRead([], str(exc)))
+
+    def on_assessment_read(self, message: AssessmentRead) -> None:
+        text = Text()
+        if message.error:
+            text.append(f"premigration assessment unavailable: {message.error}", style="yellow")
+        else:
+            count = len(message.findings)
+            text.append(f"premigration assessment: {count or 'no'} finding{'s' if count != 1 else ''}", style="bold")
+            for finding in message.findings[:4]:
+                mark, style = ("✗", "red") if finding.severity == "error" else ("!", "yellow")
+                text.append(f"\n{mark} {finding.subject}: {finding.what}", style=style)
+                text.append(f" → {finding.consequence} Fix: {finding.fix}", style="dim")
+            if count > 4:
+                text.append(f"\n… and {count - 4} more (the headless task check with --assess lists all)", style="dim")
+        self.query_one("#assessment", Static).update(text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-validation")
     def read_validation_failures(self, identifier: str, arn: str) -> None:

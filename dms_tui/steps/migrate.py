@@ -51,6 +51,7 @@ from dms_tui.steps.services import StepServices
 
 if TYPE_CHECKING:
     from dms_tui.data.validation_failures import ValidationFailure
+    from dms_tui.dmstask.assessment import Finding
     from dms_tui.dmstask.preview import SourceTable
     from dms_tui.environment import Environment
     from dms_tui.journey import Journey
@@ -79,6 +80,7 @@ READY_TIMEOUT = "migrate_ready_timeout_s"
 CLOCK = "migrate_clock"  # () -> datetime for the snapshots' taken_at (a fixed clock makes screens reproducible)
 SOURCE_CATALOG = "migrate_source_catalog"  # (Environment, EnvironmentOutputs) -> Sequence[SourceTable]
 VALIDATION_FAILURES = "migrate_validation_failures"  # (Environment, EnvironmentOutputs, names, limit) -> failures
+ASSESSMENT = "migrate_assessment"  # (Environment, EnvironmentOutputs, mappings, settings, migration type) -> findings
 
 #: A task found in one of these (an earlier run whose ARN was lost) is watched again rather than replaced.
 WATCH_AGAIN_STATUSES = frozenset({TaskStatus.STARTING, TaskStatus.RUNNING, TaskStatus.STOPPING})
@@ -282,6 +284,7 @@ class MigrateStep:
         self._catalog: Callable[[Environment, EnvironmentOutputs], Sequence[SourceTable]] = options.get(
             SOURCE_CATALOG, read_source_tables
         )
+        self._options = options
         self._failures: Callable[[Environment, EnvironmentOutputs, set[str], int], list[ValidationFailure]] = (
             options.get(VALIDATION_FAILURES, read_validation_failures)
         )
@@ -318,6 +321,21 @@ class MigrateStep:
     def source_tables(self) -> Sequence[SourceTable]:
         """The source database's tables (for the preview of what the mappings select)."""
         return self._catalog(self.environment, self.require_outputs())
+
+    def assess(self, definition: TaskDefinition) -> list[Finding]:
+        """Our premigration assessment of a checked definition, from both catalogs (before the task exists)."""
+        from dms_tui.steps.task_check import assess_definition
+
+        assess = self._options.get(ASSESSMENT, assess_definition)
+        return list(
+            assess(
+                self.environment,
+                self.require_outputs(),
+                definition.table_mappings,
+                definition.task_settings,
+                str(definition.migration_type),
+            )
+        )
 
     def validation_failures(self, identifier: str, arn: str, limit: int = 20) -> list[ValidationFailure]:
         """The task's newest rows of the target's awsdms_validation_failures_v1 (DMS names the task by its identifier

@@ -586,6 +586,32 @@ async def test_validation_failures_are_shown_from_the_target_s_failures_table() 
         assert str(cells[4]).startswith("Mismatched records (2 failed)")
 
 
+async def test_the_preview_tab_shows_the_premigration_assessment_of_a_valid_draft() -> None:
+    from dms_tui.dmstask.assessment import Finding
+    from dms_tui.steps.migrate import ASSESSMENT
+
+    asked: list[tuple[str, str]] = []
+
+    def assess(_environment: Environment, _outputs: EnvironmentOutputs, mappings: str, settings: str, kind: str):  # type: ignore[no-untyped-def]
+        asked.append((json.loads(mappings)["rules"][0]["rule-type"], kind))
+        return [
+            Finding("error", "cdc-wal-level", "source wal_level", "wal_level is replica", "CDC fails.", "set [b]it"),
+            Finding("warning", "table-without-key", "sales.audit", "no key", "not validated.", "add a key."),
+        ]
+
+    app = migrate_app(ScriptedDms([]), **{ASSESSMENT: assess})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = MigrateScreen(app.journey)
+        await open_migrate(app, pilot, screen, fake_outputs())
+        screen.query_one("#migrate-tabs").active = "tab-preview"  # type: ignore[attr-defined]
+        await until(pilot, lambda: "finding" in str(screen.query_one("#assessment", Static).render()))
+        shown = " ".join(str(screen.query_one("#assessment", Static).render()).split())
+        assert "premigration assessment: 2 findings" in shown
+        assert "✗ source wal_level: wal_level is replica → CDC fails. Fix: set [b]it" in shown  # text, not markup
+        assert "! sales.audit: no key" in shown
+        assert asked == [("selection", "full-load")]
+
+
 # -- snapshots (scripted answers, fixed clock: the same picture every run) ---------------------------------------------
 
 SNAPSHOT_HOME = Path("/tmp/dms-tui-snapshot-home")
