@@ -15,6 +15,13 @@ prepared (drop/truncate/create) and loaded in ONE target transaction, so a faile
 target as it was, and a table is reported "Table completed" only after its commit. Tables load in parallel, up to
 ``FullLoadSettings.MaxFullLoadSubTasks`` at a time.
 
+A table-settings ``parallel-load`` (``ranges``, ``partitions-auto``) splits a table's load into segments copied
+at once on their own sessions, all reading one exported snapshot (``_copy_segments``). ``ErrorBehavior``: a record
+the target refuses or the source cannot convert is skipped and counted in FullLoadErrorRows under DataErrorPolicy
+LOG_ERROR / IGNORE_RECORD (``_copy_records``), fails the table under SUSPEND_TABLE, the task under STOP_TASK; a table
+error stops the task under TableErrorPolicy STOP_TASK. With ``ValidationSettings.EnableValidation`` each loaded table
+is compared by key (:mod:`dms_tui.sandbox.validation`; CDC tables once the changes are applied).
+
 ``CommitRate`` is accepted and validated but the engine commits once per table (that is what makes the all-or-nothing
 promise above possible; DMS's CommitRate only tunes batch sizes).
 
