@@ -145,11 +145,16 @@ DMS_DEFAULTS: dict[str, Any] = {
     "ValidationSettings.ThreadCount": 5,
 }
 
+# The ErrorBehavior keys the sandbox engine carries out (dms_tui.sandbox.dms_engine).
+SANDBOX_ERROR_BEHAVIOR = frozenset(
+    {"DataErrorPolicy", "DataErrorEscalationPolicy", "DataErrorEscalationCount", "TableErrorPolicy"}
+)
+
 # Settings DMS honours that the sandbox engine runs without (it loads anyway): listed apart by ``sandbox_unsupported``.
 _SANDBOX_IGNORES = {
     "ErrorBehavior": (
-        "only TableErrorPolicy is carried out; a data error (DataErrorPolicy, DataTruncationErrorPolicy) fails the "
-        "whole table instead of one record"
+        "only DataErrorPolicy, DataErrorEscalationPolicy / Count and TableErrorPolicy are carried out; the other "
+        "ErrorBehavior keys (truncation, apply and CDC error handling) are not"
     ),
     "CharacterSetSettings": "character-set substitution is not carried out",
     "ChangeProcessingTuning": "CDC tuning is not modelled",
@@ -310,7 +315,7 @@ class TaskSettings:
         for section, why in _SANDBOX_IGNORES.items():
             body = self.extra.get(section)
             if section == "ErrorBehavior" and isinstance(body, dict):
-                body = {k: v for k, v in body.items() if k != "TableErrorPolicy"}  # the sandbox honours that one
+                body = {k: v for k, v in body.items() if k not in SANDBOX_ERROR_BEHAVIOR}  # the engine honours those
             if body:
                 found.append((section, why))
         if self.target_metadata.target_schema:

@@ -194,9 +194,9 @@ def _stop_time(position: str | None) -> datetime | None:
 class _DataError(Exception):
     """A data error the task's DataErrorPolicy (SUSPEND_TABLE, STOP_TASK) turns into a table error."""
 
-    def __init__(self, policy: str, cause: BaseException) -> None:
+    def __init__(self, policy: str, cause: BaseException, setting: str = "DataErrorPolicy") -> None:
         super().__init__(_one_line(cause))
-        self.policy, self.cause = policy, _one_line(cause)
+        self.policy, self.cause, self.setting = policy, _one_line(cause), setting
 
 
 class _Cancelled(Exception):
@@ -946,7 +946,7 @@ class FullLoadTask:
             stop_task = table_error_policy(settings) == "STOP_TASK"
             why = " (ErrorBehavior.TableErrorPolicy STOP_TASK)" if stop_task else ""
             if isinstance(exc, _DataError):
-                message, why = f"{exc.cause} (ErrorBehavior.DataErrorPolicy {exc.policy})", ""
+                message, why = f"{exc.cause} (ErrorBehavior.{exc.setting} {exc.policy})", ""
                 stop_task = stop_task or exc.policy == "STOP_TASK"
             validation = ValidationState.TABLE_ERROR.value if settings.validation.enable_validation else None
             self._update(
@@ -1010,6 +1010,7 @@ class FullLoadTask:
         target_ident = sql.Identifier(plan.target.schema, plan.target.table)
         source_ident = sql.Identifier(plan.source.schema, plan.source.table)
         skipped = 0
+        escalation = data_error_escalation(settings)
         with (
             psycopg.connect(self.source.conninfo()) as src,
             psycopg.connect(self.target.conninfo()) as tgt,
@@ -1048,6 +1049,12 @@ class FullLoadTask:
                     if len(batch) == 1:
                         skipped += 1
                         self._update(record, error_rows=skipped)
+                        if escalation and skipped >= escalation[1]:
+                            raise _DataError(
+                                escalation[0],
+                                ValueError(f"{skipped} record(s) could not be loaded"),
+                                f"DataErrorEscalationCount {escalation[1]}, DataErrorEscalationPolicy",
+                            ) from None
                     else:
                         half = len(batch) // 2
                         pending[:0] = [batch[:half], batch[half:]]
@@ -1317,6 +1324,19 @@ def data_error_policy(settings: TaskSettings) -> str:
     behavior = settings.extra.get("ErrorBehavior")
     policy = behavior.get("DataErrorPolicy") if isinstance(behavior, dict) else None
     return policy if policy in ("LOG_ERROR", "IGNORE_RECORD", "SUSPEND_TABLE", "STOP_TASK") else "LOG_ERROR"
+
+
+def data_error_escalation(settings: TaskSettings) -> tuple[str, int] | None:
+    """ErrorBehavior.DataErrorEscalationCount (0, DMS's default: never) and DataErrorEscalationPolicy (SUSPEND_TABLE
+    by default, or STOP_TASK): after that many skipped records the table fails (or the task stops)."""
+    behavior = settings.extra.get("ErrorBehavior")
+    if not isinstance(behavior, dict):
+        return None
+    count = behavior.get("DataErrorEscalationCount", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        return None
+    policy = behavior.get("DataErrorEscalationPolicy")
+    return (policy if policy in ("SUSPEND_TABLE", "STOP_TASK") else "SUSPEND_TABLE"), count
 
 
 def table_error_policy(settings: TaskSettings) -> str:

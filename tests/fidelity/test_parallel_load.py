@@ -232,3 +232,16 @@ def test_data_error_policy_that_stops(messy_url: str, target_url: str, policy: s
     assert "invalid input syntax for type integer" in fields["LastFailureMessage"]
     with psycopg.connect(target_url) as conn:
         assert conn.execute("SELECT to_regclass('shop.codes')").fetchone() == (None,)  # rolled back as a whole
+
+
+@pytest.mark.parametrize(("policy", "status"), [(None, "stopped"), ("STOP_TASK", "failed")])
+def test_data_error_escalation_count(messy_url: str, target_url: str, policy: str | None, status: str) -> None:
+    behavior: dict[str, Any] = {"DataErrorEscalationCount": 2}
+    if policy:
+        behavior["DataErrorEscalationPolicy"] = policy
+    task = load(messy_url, target_url, [select("codes"), AS_INTEGER], {"ErrorBehavior": behavior})
+    [stats] = task.table_statistics()
+    assert stats["TableState"] == "Table error"
+    fields = task.task_fields()
+    expected = f"2 record(s) could not be loaded (ErrorBehavior.DataErrorEscalationCount 2, DataErrorEscalationPolicy {policy or 'SUSPEND_TABLE'})"
+    assert fields["Status"] == status and expected in fields["LastFailureMessage"]
