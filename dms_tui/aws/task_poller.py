@@ -105,6 +105,8 @@ class TableStatistics:
     validation_state: str | None = None
     validation_pending_records: int = 0
     validation_failed_records: int = 0
+    validation_suspended_records: int = 0
+    validation_state_details: str | None = None
 
     @property
     def completed(self) -> bool:
@@ -137,6 +139,8 @@ class TableStatistics:
             validation_state=entry.get("ValidationState") or None,
             validation_pending_records=_int(entry.get("ValidationPendingRecords")),
             validation_failed_records=_int(entry.get("ValidationFailedRecords")),
+            validation_suspended_records=_int(entry.get("ValidationSuspendedRecords")),
+            validation_state_details=entry.get("ValidationStateDetails") or None,
         )
 
 

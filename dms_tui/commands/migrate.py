@@ -140,7 +140,11 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
                 finished = event
             elif isinstance(event, ReplicationTaskSnapshot):
                 last = event
-                shown = (event.status, event.stats, tuple((t.table_state, t.full_load_rows) for t in event.tables))
+                shown = (
+                    event.status,
+                    event.stats,
+                    tuple((t.table_state, t.full_load_rows, t.validation_state) for t in event.tables),
+                )
                 if shown == printed:
                     continue
                 printed = shown
@@ -217,6 +221,9 @@ def event_line(event: object) -> Text | None:
         )
         for table in event.tables:
             line.append(f"\n  {table.schema_name}.{table.table_name}: {table.table_state}, {table.full_load_rows} rows")
+            if table.validation_state and table.validation_state != "Not enabled":  # ValidationSettings on
+                failed = f", {table.validation_failed_records} failed" if table.validation_failed_records else ""
+                line.append(f", validation {table.validation_state}{failed}")
         if event.table_statistics_error:
             line.append(f"\n  table statistics unavailable: {event.table_statistics_error}", style="yellow")
         if event.stop_reason:

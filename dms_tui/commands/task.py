@@ -37,6 +37,27 @@ def register(subparsers: Any) -> None:
     add_common_options(check)
     check.add_argument("--mappings", type=Path, metavar="FILE", help="table mappings JSON (TableMappings)")
     check.add_argument("--settings", type=Path, metavar="FILE", help="task settings JSON (ReplicationTaskSettings)")
+    check.add_argument(
+        "--assess",
+        action="store_true",
+        help=(
+            "also run our premigration assessment on the two databases (tables without a key, user-defined and "
+            "unsupported types, LOBs without a key, CDC source settings, target tables in the way): each finding "
+            "with its consequence and fix; findings do not change the exit code"
+        ),
+    )
+    check.add_argument(
+        "--migration-type",
+        choices=("full-load", "full-load-and-cdc", "cdc"),
+        default="full-load",
+        help="the task's migration type, for --assess (CDC checks run for the two CDC types)",
+    )
+    check.add_argument(
+        "--outputs",
+        type=Path,
+        metavar="FILE",
+        help="`terraform output -json` document for --assess (AWS mode; default: the outputs the wizard recorded)",
+    )
     check.set_defaults(func=run_check)
     parser.set_defaults(func=lambda args: _usage(parser))
 
@@ -53,8 +74,12 @@ def run_check(args: argparse.Namespace) -> int:
 
     request = request_from_args(args)
     result = check_task(args.mappings, args.settings, env=request.env, mode=request.mode)
+    assessing = getattr(args, "assess", False) and result.ok
     if args.json:
-        print_json(result.to_json())
+        document = result.to_json()
+        if assessing:
+            document["assessment"] = [f.to_json() for f in _assess(args, result)]
+        print_json(document)
         return result.exit_code
     out = stdout_console()
     out.print(Text(f"table mappings: {result.mappings.source}", style="dim"), soft_wrap=True)
@@ -67,9 +92,32 @@ def run_check(args: argparse.Namespace) -> int:
         out.print(Text("AWS accepts, the sandbox engine cannot run:", style="yellow"))
         for gap in result.sandbox_unsupported:
             out.print(Text(f"  sandbox: {gap}", style="yellow"), soft_wrap=True)
+    findings = _assess(args, result) if assessing else None  # after the check's lines: they stand on their own
+    if findings is not None:
+        out.print(Text(f"premigration assessment: {len(findings) or 'no'} finding(s)", style="bold"))
+        for finding in findings:
+            style = "red" if finding.severity == "error" else "yellow"
+            out.print(Text(f"  {finding.severity}: {finding.subject}: {finding.what}", style=style), soft_wrap=True)
+            out.print(Text(f"    consequence: {finding.consequence}"), soft_wrap=True)
+            out.print(Text(f"    fix: {finding.fix}", style="dim"), soft_wrap=True)
     if result.ok:
         out.print(Text("valid: AWS DMS would accept this task definition", style="green"))
     else:
         count = len(result.problems)
         out.print(Text(f"invalid: {count} problem{'s' if count != 1 else ''}; nothing was created", style="bold red"))
     return result.exit_code
+
+
+def _assess(args: argparse.Namespace, result: Any) -> list[Any]:
+    from dms_tui.environment import open_environment
+    from dms_tui.journey import load_checkpoint
+    from dms_tui.provision.outputs import EnvironmentOutputs
+    from dms_tui.steps.task_check import assess_definition
+
+    environment = open_environment(request_from_args(args), outputs_file=args.outputs).environment
+    outputs = environment.outputs
+    if outputs is None:
+        state = load_checkpoint(environment.env, environment.mode)  # read only: checking writes nothing
+        recorded = state.outputs if state is not None else None
+        outputs = EnvironmentOutputs.from_json(recorded) if recorded else environment.require_outputs()
+    return assess_definition(environment, outputs, result.mappings_text, result.settings_text, args.migration_type)

@@ -94,6 +94,7 @@ FILTER_OPERATORS = ("lte", "ste", "gte", "eq", "noteq", "between", "notbetween",
 _ONE_VALUE_OPERATORS = ("lte", "ste", "gte", "eq", "noteq")
 _TWO_VALUE_OPERATORS = ("between", "notbetween")
 PARALLEL_LOAD_TYPES = ("partitions-auto", "subpartitions-auto", "partitions-list", "ranges", "none")
+SANDBOX_PARALLEL_LOAD_TYPES = ("ranges", "partitions-auto", "none")  # what the sandbox engine splits a load by
 LOB_SETTINGS_MODES = ("limited", "unlimited", "none")
 BEFORE_IMAGE_FILTERS = ("pk-only", "non-lob", "all")
 PRIMARY_KEY_ORIGINS = ("primary-key", "unique-index")
@@ -375,6 +376,22 @@ class TableMappings:
                 found.extend(f for f in rule.filters if isinstance(f, dict))
         return found
 
+    def parallel_load(self, schema: str, table: str) -> dict[str, Any] | None:
+        """The ``parallel-load`` block of the table-settings rule that names this table (the last one wins)."""
+        found: dict[str, Any] | None = None
+        for other in self.other_rules:
+            locator = other.get("object-locator")
+            block = other.get("parallel-load")
+            if other.get("rule-type") != "table-settings" or not isinstance(block, dict):
+                continue
+            if (
+                isinstance(locator, dict)
+                and locator.get("schema-name") == schema
+                and locator.get("table-name") == table
+            ):
+                found = block
+        return found
+
     def _ordered_transformations(self, target: str) -> list[TransformationRule]:
         rules = [r for r in self.transformation if r.rule_target == target]
         return sorted(rules, key=lambda r: _rule_sort_key(r.rule_id))
@@ -471,9 +488,14 @@ class TableMappings:
         for other in self.other_rules:
             rule_id = None if other.get("rule-id") is None else str(other.get("rule-id"))
             if other.get("rule-type") == "table-settings":
-                for key in ("parallel-load", "lob-settings"):
-                    if key in other:
-                        found.append(SandboxGap(rule_id, key, f"table-settings {key} is not carried out"))
+                parallel = other.get("parallel-load")
+                kind = parallel.get("type") if isinstance(parallel, dict) else None
+                if parallel is not None and kind not in SANDBOX_PARALLEL_LOAD_TYPES:
+                    found.append(
+                        SandboxGap(rule_id, f"parallel-load {kind}", "only ranges and partitions-auto are carried out")
+                    )
+                if "lob-settings" in other:
+                    found.append(SandboxGap(rule_id, "lob-settings", "table-settings lob-settings is not carried out"))
             elif other.get("rule-type") in RULE_TYPES:
                 found.append(
                     SandboxGap(rule_id, f"rule-type {other.get('rule-type')}", "this rule type is not carried out")

@@ -52,6 +52,7 @@ class SourceTable:
     primary_key: tuple[str, ...]  # column names, empty when the table has none
     estimated_rows: int  # pg_class.reltuples (-1 when never analysed)
     size_bytes: int
+    partitioned: bool = False  # a partitioned table (its rows live in its partitions)
 
 
 # DMS data types (a data-type block) as PostgreSQL target column types.
@@ -130,15 +131,19 @@ class TablePreview:
     where_sql: str = ""  # the source filters as a WHERE condition ("" = every row)
     key_columns: tuple[str, ...] | None = None  # define-primary-key's columns (target names); None: the source key
     refusal: str | None = None  # why DMS would not load this table (the engine fails the table with it)
+    parallel_load: dict[str, object] | None = None  # the table-settings rule's parallel-load block, as written
 
-    def select_query(self) -> sql.Composed:
-        """SELECT <column expressions> FROM <source table> [WHERE <filters>]: what the full load reads."""
+    def select_query(self, segment: str = "", source: QualifiedName | None = None) -> sql.Composed:
+        """SELECT <column expressions> FROM <source table> [WHERE <filters>]: what the full load reads. ``segment``
+        (a condition from ``range_segments``) and ``source`` (a partition) narrow it to one parallel-load segment."""
+        origin = source or self.source
         query = sql.SQL("SELECT {} FROM {}").format(
             sql.SQL(", ").join(c.select_expression() for c in self.columns),
-            sql.Identifier(self.source.schema, self.source.table),
+            sql.Identifier(origin.schema, origin.table),
         )
-        if self.where_sql:
-            query = query + sql.SQL(" WHERE ") + sql.SQL(self.where_sql)
+        conditions = [f"({c})" for c in (self.where_sql, segment) if c]
+        if conditions:
+            query = query + sql.SQL(" WHERE ") + sql.SQL(" AND ".join(conditions))
         return query
 
     @property
@@ -170,7 +175,8 @@ SELECT n.nspname, c.relname, c.reltuples::bigint, pg_table_size(c.oid),
                    FROM pg_index i
                    CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
                    JOIN pg_attribute pa ON pa.attrelid = i.indrelid AND pa.attnum = k.attnum
-                  WHERE i.indrelid = c.oid AND i.indisprimary), '{}')
+                  WHERE i.indrelid = c.oid AND i.indisprimary), '{}'),
+       c.relkind = 'p'
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
@@ -178,7 +184,7 @@ SELECT n.nspname, c.relname, c.reltuples::bigint, pg_table_size(c.oid),
    AND NOT c.relispartition
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
    AND n.nspname NOT LIKE 'pg_temp%%'
- GROUP BY n.nspname, c.relname, c.reltuples, c.oid
+ GROUP BY n.nspname, c.relname, c.reltuples, c.oid, c.relkind
  ORDER BY n.nspname, c.relname
 """
 
@@ -187,11 +193,13 @@ def read_source_catalog(conn: psycopg.Connection) -> list[SourceTable]:
     """Every user table of the connected database with its columns (generated columns left out: DMS skips them)."""
     tables: list[SourceTable] = []
     rows = conn.execute(_CATALOG_SQL).fetchall()
-    for schema, table, reltuples, size, names, types, not_nulls, udts, pk in rows:
+    for schema, table, reltuples, size, names, types, not_nulls, udts, pk, partitioned in rows:
         columns = tuple(
             SourceColumn(n, t, bool(nn), bool(u)) for n, t, nn, u in zip(names, types, not_nulls, udts, strict=True)
         )
-        tables.append(SourceTable(QualifiedName(schema, table), columns, tuple(pk), int(reltuples), int(size)))
+        tables.append(
+            SourceTable(QualifiedName(schema, table), columns, tuple(pk), int(reltuples), int(size), bool(partitioned))
+        )
     return tables
 
 
@@ -227,6 +235,24 @@ def filter_condition(filters: Sequence[dict[str, object]]) -> str:
         if ors:
             ands.append("(" + " OR ".join(ors) + ")")
     return " AND ".join(ands)
+
+
+def range_segments(parallel: dict[str, object]) -> list[str]:
+    """parallel-load ``ranges`` as one WHERE condition per segment: N boundaries make N + 1 segments. A row belongs to
+    the first segment whose boundary it is less than or equal to (columns compared in order, as a row), the rest to the
+    last; a comparison that NULL leaves undecided counts as "not below", so every row lands in exactly one segment."""
+    columns = [str(c) for c in parallel.get("columns") or []]  # type: ignore[attr-defined]
+    boundaries = [list(b) for b in parallel.get("boundaries") or []]  # type: ignore[attr-defined]
+    if not columns or not boundaries:
+        return []
+    row = "(" + ", ".join(_quote(c) for c in columns) + ")"
+    below = [f"coalesce({row} <= ({', '.join(_literal(v) for v in b)}), false)" for b in boundaries]
+    segments = []
+    for i in range(len(below) + 1):
+        earlier = " OR ".join(below[:i])
+        parts = ([below[i]] if i < len(below) else []) + ([f"NOT ({earlier})"] if earlier else [])
+        segments.append(" AND ".join(parts))
+    return segments
 
 
 def _added_column(rule: TransformationRule) -> ColumnPlan:
@@ -324,6 +350,7 @@ def plan_tables(
                 where_sql=filter_condition(filters),
                 key_columns=key_columns,
                 refusal=refusal,
+                parallel_load=mappings.parallel_load(schema, name),
             )
         )
     plans.sort(key=lambda p: (-p.load_order, p.source.schema, p.source.table))

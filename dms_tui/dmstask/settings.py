@@ -145,9 +145,17 @@ DMS_DEFAULTS: dict[str, Any] = {
     "ValidationSettings.ThreadCount": 5,
 }
 
+# The ErrorBehavior keys the sandbox engine carries out (dms_tui.sandbox.dms_engine).
+SANDBOX_ERROR_BEHAVIOR = frozenset(
+    {"DataErrorPolicy", "DataErrorEscalationPolicy", "DataErrorEscalationCount", "TableErrorPolicy"}
+)
+
 # Settings DMS honours that the sandbox engine runs without (it loads anyway): listed apart by ``sandbox_unsupported``.
 _SANDBOX_IGNORES = {
-    "ErrorBehavior": "data errors are not handled per ErrorBehavior: a failing table errors as a whole",
+    "ErrorBehavior": (
+        "only DataErrorPolicy, DataErrorEscalationPolicy / Count and TableErrorPolicy are carried out; the other "
+        "ErrorBehavior keys (truncation, apply and CDC error handling) are not"
+    ),
     "CharacterSetSettings": "character-set substitution is not carried out",
     "ChangeProcessingTuning": "CDC tuning is not modelled",
     "ChangeProcessingDdlHandlingPolicy": "DDL handling is not modelled",
@@ -305,7 +313,10 @@ class TaskSettings:
         """(setting, what the sandbox does instead) for settings DMS honours and the sandbox engine does not."""
         found: list[tuple[str, str]] = []
         for section, why in _SANDBOX_IGNORES.items():
-            if self.extra.get(section):
+            body = self.extra.get(section)
+            if section == "ErrorBehavior" and isinstance(body, dict):
+                body = {k: v for k, v in body.items() if k not in SANDBOX_ERROR_BEHAVIOR}  # the engine honours those
+            if body:
                 found.append((section, why))
         if self.target_metadata.target_schema:
             found.append(("TargetMetadata.TargetSchema", "refused; rename the schema with a transformation rule"))

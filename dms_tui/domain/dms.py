@@ -82,6 +82,9 @@ class ValidationState(StrEnum):
     VALIDATED = "Validated"
     MISMATCHED = "Mismatched records"
     NO_PRIMARY_KEY = "No primary key"
+    SUSPENDED = "Suspended records"
+    TABLE_ERROR = "Table error"  # the table failed to load, so it is not validated
+    ERROR = "Error"  # validation itself could not run
 
 
 class StartTaskType(StrEnum):

@@ -15,6 +15,13 @@ prepared (drop/truncate/create) and loaded in ONE target transaction, so a faile
 target as it was, and a table is reported "Table completed" only after its commit. Tables load in parallel, up to
 ``FullLoadSettings.MaxFullLoadSubTasks`` at a time.
 
+A table-settings ``parallel-load`` (``ranges``, ``partitions-auto``) splits a table's load into segments copied
+at once on their own sessions, all reading one exported snapshot (``_copy_segments``). ``ErrorBehavior``: a record
+the target refuses or the source cannot convert is skipped and counted in FullLoadErrorRows under DataErrorPolicy
+LOG_ERROR / IGNORE_RECORD (``_copy_records``), fails the table under SUSPEND_TABLE, the task under STOP_TASK; a table
+error stops the task under TableErrorPolicy STOP_TASK. With ``ValidationSettings.EnableValidation`` each loaded table
+is compared by key (:mod:`dms_tui.sandbox.validation`; CDC tables once the changes are applied).
+
 ``CommitRate`` is accepted and validated but the engine commits once per table (that is what makes the all-or-nothing
 promise above possible; DMS's CommitRate only tunes batch sizes).
 
@@ -41,7 +48,7 @@ import psycopg
 from psycopg import pq, sql
 
 from dms_tui.dmstask.mappings import MappingsFormatError, TableMappings
-from dms_tui.dmstask.preview import TablePreview, plan_tables, read_source_catalog
+from dms_tui.dmstask.preview import QualifiedName, TablePreview, plan_tables, range_segments, read_source_catalog
 from dms_tui.dmstask.settings import SettingsFormatError, TargetTablePrepMode, TaskSettings
 from dms_tui.domain.dms import (
     ENDED_STATUSES,
@@ -138,6 +145,16 @@ class ChangesApplied:
     position: str
 
 
+@dataclass(frozen=True)
+class ValidationCompleted:
+    """A table's data validation ended: its ValidationState and how many records failed."""
+
+    schema: str
+    table: str
+    state: str
+    failed: int
+
+
 EngineEvent = (
     TaskStatusChanged
     | TableLoadStarted
@@ -146,6 +163,7 @@ EngineEvent = (
     | CaptureStarted
     | ChangesNotApplied
     | ChangesApplied
+    | ValidationCompleted
 )
 
 #: How many decoded rows one peek at the slot returns at most (whole transactions; one target transaction each).
@@ -171,6 +189,14 @@ def _stop_time(position: str | None) -> datetime | None:
         raise TaskStateError(f"CdcStopPosition {position!r}: use server_time:YYYY-MM-DDTHH:MM:SS.")
     when = datetime.fromisoformat(value)
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class _DataError(Exception):
+    """A data error the task's DataErrorPolicy (SUSPEND_TABLE, STOP_TASK) turns into a table error."""
+
+    def __init__(self, policy: str, cause: BaseException, setting: str = "DataErrorPolicy") -> None:
+        super().__init__(_one_line(cause))
+        self.policy, self.cause, self.setting = policy, _one_line(cause), setting
 
 
 class _Cancelled(Exception):
@@ -201,6 +227,10 @@ class _TableRecord:
     reloaded: bool = False
     last_update: datetime = field(default_factory=_now)
     validation: str = ValidationState.NOT_ENABLED.value
+    validation_pending: int = 0
+    validation_failed: int = 0
+    validation_suspended: int = 0
+    validation_details: str | None = None
     bytes_copied: int = 0
     message: str | None = None
     changes: cdc.TableCounters = field(default_factory=cdc.TableCounters)
@@ -224,9 +254,9 @@ class _TableRecord:
             "FullLoadReloaded": self.reloaded,
             "LastUpdateTime": self.last_update,
             "TableState": self.state,
-            "ValidationPendingRecords": 0,
-            "ValidationFailedRecords": 0,
-            "ValidationSuppressedRecords": 0,
+            "ValidationPendingRecords": self.validation_pending,
+            "ValidationFailedRecords": self.validation_failed,
+            "ValidationSuspendedRecords": self.validation_suspended,
             "ValidationState": self.validation,
         }
         if self.start is not None:
@@ -237,6 +267,8 @@ class _TableRecord:
             entry["ValidationStateDetails"] = self.message
         elif self.cdc_note:
             entry["ValidationStateDetails"] = self.cdc_note
+        elif self.validation_details:
+            entry["ValidationStateDetails"] = self.validation_details
         return entry
 
 
@@ -298,6 +330,8 @@ class FullLoadTask:
         self._reload_requests: list[set[tuple[str, str]]] = []
         self._cdc_start_position: str | None = None
         self._cdc_stop_time: datetime | None = None
+        self._table_error_stop: str | None = None  # the table error that stopped the task (TableErrorPolicy)
+        self._validation_due: set[tuple[str, str]] = set()  # CDC: tables to validate once changes caught up
 
     # -- control --------------------------------------------------------------------------------------------------
 
@@ -482,6 +516,7 @@ class FullLoadTask:
 
     def _prepare_run(self, only: set[tuple[str, str]] | None, *, reload: bool) -> None:
         self._stop_requested.clear()
+        self._table_error_stop = None
         self._start_date = _now()
         if only is None and not reload:
             self._fresh_start_date = self._start_date
@@ -566,7 +601,9 @@ class FullLoadTask:
         with self._lock:
             self._full_load_finish = _now()
             errored = [r for r in self._tables.values() if r.state == TableState.ERROR]
-        if self._stop_requested.is_set():
+        if self._table_error_stop is not None:
+            self._fail(f"Task stopped by ErrorBehavior STOP_TASK: {self._table_error_stop}")
+        elif self._stop_requested.is_set():
             self._set_status(TaskStatus.STOPPED, StopReason.NORMAL)
         elif errored:
             detail = "; ".join(f"{r.plan.source}: {r.message}" for r in errored)
@@ -755,6 +792,8 @@ class FullLoadTask:
             targets = cdc.apply_targets(plans, src, tgt)
             tgt.rollback()
             applier = cdc.Applier(targets, points)
+            _, settings, _ = self._definition_problems()
+            validating = settings is not None and settings.validation.enable_validation
             with self._lock:
                 for key, target in targets.items():
                     record = self._tables[key]
@@ -809,6 +848,9 @@ class FullLoadTask:
                                 touched = self._tables.get((change.schema, change.table))
                                 if touched is not None:
                                     touched.last_update = done_at
+                                    if validating:  # changed rows wait for the next validation
+                                        touched.validation_pending += 1
+                                        self._validation_due.add((change.schema, change.table))
                     self._emit(ChangesApplied(len(fresh), applied, cdc.int_to_lsn(checkpoint)))
                 else:
                     m.latency_target_s = 0.0
@@ -820,9 +862,33 @@ class FullLoadTask:
                 if confirmed >= catch_up:
                     m.phase = "ongoing replication"
                 if complete and not fresh:
+                    if self._validation_due and confirmed >= catch_up:
+                        self._validate_caught_up(src, plans, checkpoint)
                     self._stop_requested.wait(CDC_IDLE_POLL)
         self.metrics.latency_source_s = self.metrics.latency_target_s = 0.0
         self._set_status(TaskStatus.STOPPED, StopReason.NORMAL)
+
+    def _validate_caught_up(self, src: psycopg.Connection[Any], plans: Sequence[TablePreview], checkpoint: int) -> None:
+        """CDC validation: with every change up to ``checkpoint`` applied, compare the tables that changed. A table
+        that changed again on the source while it was compared stays "Pending records" and is compared next time
+        (its differences may be changes not yet applied, as DMS treats them)."""
+        _, settings, _ = self._definition_problems()
+        assert settings is not None
+        by_key = {(p.source.schema, p.source.table): p for p in plans}
+        with self._lock:
+            due = sorted(self._validation_due)
+        for key in due:
+            plan, record = by_key.get(key), self._tables.get(key)
+            if plan is None or record is None or record.state != TableState.COMPLETED:
+                continue
+
+            def settled(key: tuple[str, str] = key) -> bool:
+                txns = cdc.group_transactions(cdc.peek(src, self.slot_name, cdc.flush_wal(src), CDC_BATCH))
+                return not any((c.schema, c.table) == key for t in txns if t.commit_lsn > checkpoint for c in t.changes)
+
+            if self._validate(plan, settings, record, record.validation_pending, settled=settled):
+                with self._lock:
+                    self._validation_due.discard(key)
 
     def _reload_now(
         self,
@@ -872,17 +938,42 @@ class FullLoadTask:
             if plan.refusal:  # what DMS would not load (e.g. LOB columns, full LOB mode, no key)
                 raise ValueError(plan.refusal)
             rows = self._copy_table(plan, settings, record, snapshot, load_point)
-            validation = self._validate(plan, settings, rows)
         except _Cancelled:
             self._update(record, state=TableState.CANCELLED.value, end=_now())
             return
         except Exception as exc:  # noqa: BLE001 - any failure is this table's error, never a stuck task
             message = _one_line(exc)
-            self._update(record, state=TableState.ERROR.value, end=_now(), message=message, rows=0)
+            stop_task = table_error_policy(settings) == "STOP_TASK"
+            why = " (ErrorBehavior.TableErrorPolicy STOP_TASK)" if stop_task else ""
+            if isinstance(exc, _DataError):
+                message, why = f"{exc.cause} (ErrorBehavior.{exc.setting} {exc.policy})", ""
+                stop_task = stop_task or exc.policy == "STOP_TASK"
+            validation = ValidationState.TABLE_ERROR.value if settings.validation.enable_validation else None
+            self._update(
+                record,
+                state=TableState.ERROR.value,
+                end=_now(),
+                message=message,
+                rows=0,
+                validation=validation or record.validation,
+            )
             self._emit(TableLoadFailed(plan.source.schema, plan.source.table, message))
+            if stop_task:
+                # TableErrorPolicy (or DataErrorPolicy) STOP_TASK: the first such error stops the whole task.
+                with self._lock:
+                    self._table_error_stop = f"{plan.source}: {message}{why}"
+                self._stop_requested.set()
             return
-        self._update(record, state=TableState.COMPLETED.value, end=_now(), rows=rows, validation=validation)
+        self._update(record, state=TableState.COMPLETED.value, end=_now(), rows=rows)
         self._emit(TableLoadCompleted(plan.source.schema, plan.source.table, rows, time.monotonic() - started))
+        if settings.validation.enable_validation:
+            if self.captures_changes:
+                # The copy is the snapshot's; the source has moved on. Validated once the changes caught up.
+                self._update(record, validation=ValidationState.PENDING.value, validation_pending=rows)
+                with self._lock:
+                    self._validation_due.add((plan.source.schema, plan.source.table))
+            else:
+                self._validate(plan, settings, record, rows)
 
     def _copy_table(
         self,
@@ -892,7 +983,101 @@ class FullLoadTask:
         snapshot: str | None = None,
         load_point: int | None = None,
     ) -> int:
-        mode = settings.prep_mode or TargetTablePrepMode.DO_NOTHING
+        try:
+            segments = self._segments(plan)
+            if len(segments) > 1:
+                return self._copy_segments(plan, settings, record, segments, snapshot, load_point)
+            return self._copy_whole(plan, settings, record, snapshot, load_point)
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            # A record the target refuses or the source cannot convert: ErrorBehavior.DataErrorPolicy says what next.
+            policy = data_error_policy(settings)
+            if policy in ("SUSPEND_TABLE", "STOP_TASK") or plan.table.partitioned:
+                raise _DataError(policy, exc) from exc
+        return self._copy_records(plan, settings, record, snapshot, load_point)
+
+    def _copy_records(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        snapshot: str | None,
+        load_point: int | None,
+    ) -> int:
+        """The load again, record by record where it must be (DataErrorPolicy LOG_ERROR / IGNORE_RECORD: DMS skips a
+        record it cannot load and counts it in FullLoadErrorRows). Rows are copied in batches under savepoints on both
+        sides; a failing batch is halved until the failing records are alone, and those are skipped. One target
+        transaction, as for a load without errors."""
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        source_ident = sql.Identifier(plan.source.schema, plan.source.table)
+        skipped = 0
+        escalation = data_error_escalation(settings)
+        with (
+            psycopg.connect(self.source.conninfo()) as src,
+            psycopg.connect(self.target.conninfo()) as tgt,
+        ):
+            src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if snapshot is not None:
+                src.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            created = self._prepare_target(tgt, plan, settings)[0]
+            where = sql.SQL(" WHERE ({})").format(sql.SQL(plan.where_sql)) if plan.where_sql else sql.SQL("")
+            tids = [str(r[0]) for r in src.execute(sql.SQL("SELECT ctid FROM {}{}").format(source_ident, where))]
+            columns_in = sql.SQL(", ").join(sql.Identifier(c.target_name) for c in plan.columns)
+            fmt = sql.SQL("text")  # passed through as it arrives: text needs no header or trailer per batch
+            loaded = 0
+
+            def copy_batch(batch: list[str]) -> int:
+                only = "ctid = ANY ('{{{}}}'::tid[])".format(",".join(f'"{t}"' for t in batch))  # tids: "(page,item)"
+                out = sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(plan.select_query(only), fmt)
+                into = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT {})").format(target_ident, columns_in, fmt)
+                with src.cursor().copy(out) as reader, tgt.cursor().copy(into) as writer:
+                    for data in reader:
+                        writer.write(data)
+                return len(batch)
+
+            pending = [tids[i : i + 10000] for i in range(0, len(tids), 10000)]
+            while pending:
+                if self._stop_requested.is_set():
+                    raise _Cancelled()
+                batch = pending.pop(0)
+                src.execute("SAVEPOINT dms_batch")
+                tgt.execute("SAVEPOINT dms_batch")
+                try:
+                    loaded += copy_batch(batch)
+                except (psycopg.errors.DataError, psycopg.errors.IntegrityError):
+                    src.execute("ROLLBACK TO SAVEPOINT dms_batch")
+                    tgt.execute("ROLLBACK TO SAVEPOINT dms_batch")
+                    if len(batch) == 1:
+                        skipped += 1
+                        self._update(record, error_rows=skipped)
+                        if escalation and skipped >= escalation[1]:
+                            raise _DataError(
+                                escalation[0],
+                                ValueError(f"{skipped} record(s) could not be loaded"),
+                                f"DataErrorEscalationCount {escalation[1]}, DataErrorEscalationPolicy",
+                            ) from None
+                    else:
+                        half = len(batch) // 2
+                        pending[:0] = [batch[:half], batch[half:]]
+                    continue
+                src.execute("RELEASE SAVEPOINT dms_batch")
+                tgt.execute("RELEASE SAVEPOINT dms_batch")
+                record.bytes_copied = int(plan.table.size_bytes * loaded / max(len(tids), 1))
+            if created and plan.primary_key_target:
+                tgt.execute(_add_key_sql(plan, target_ident))
+            if load_point is not None:
+                cdc.write_load_point(tgt, self.task_id, plan.source.schema, plan.source.table, load_point)
+            tgt.commit()
+            src.rollback()
+        return loaded
+
+    def _copy_whole(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        snapshot: str | None = None,
+        load_point: int | None = None,
+    ) -> int:
         target_ident = sql.Identifier(plan.target.schema, plan.target.table)
         with (
             psycopg.connect(self.source.conninfo()) as src,
@@ -902,26 +1087,7 @@ class FullLoadTask:
             src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             if snapshot is not None:  # the slot's exported snapshot: the copy ends exactly where capture begins
                 src.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            exists = tgt.execute("SELECT to_regclass(%s) IS NOT NULL", (_regclass_text(plan),)).fetchone()
-            fresh = False  # created or emptied in this transaction (allows COPY ... FREEZE)
-            if exists and exists[0] and mode == TargetTablePrepMode.DROP_AND_CREATE:
-                tgt.execute(sql.SQL("DROP TABLE {} CASCADE").format(target_ident))
-                exists = (False,)
-            if exists and exists[0]:
-                if mode == TargetTablePrepMode.TRUNCATE_BEFORE_LOAD:
-                    tgt.execute(sql.SQL("TRUNCATE TABLE {}").format(target_ident))
-                    fresh = True
-                binary = self._target_matches_source_types(tgt, plan)
-            else:
-                tgt.execute(_create_table_sql(plan, with_key=False))
-                fresh = binary = True
-            columns_in = sql.SQL(", ").join(sql.Identifier(c.target_name) for c in plan.columns)
-            fmt = sql.SQL("binary" if binary else "text")
-            options = sql.SQL("FORMAT {}, FREEZE").format(fmt) if fresh else sql.SQL("FORMAT {}").format(fmt)
-            # The query form also reads partitioned tables (plain COPY refuses them) at no measurable cost.
-            # The plan's SELECT: column expressions (types, truncation, added columns) and the source filters.
-            copy_out = sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(plan.select_query(), fmt)
-            copy_in = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(target_ident, columns_in, options)
+            created, fresh, binary = self._prepare_target(tgt, plan, settings)
             stop = self._stop_requested
 
             def progress(copied: int) -> None:
@@ -930,24 +1096,147 @@ class FullLoadTask:
                     raise _Cancelled()
 
             try:
-                rows = stream_copy(src, tgt, copy_out.as_bytes(src), copy_in.as_bytes(tgt), progress)
+                rows = self._stream_segment(src, tgt, plan, "", None, binary=binary, freeze=fresh, progress=progress)
             except BaseException:
                 # Mid-COPY the sessions cannot be reused: closing them rolls the target transaction back.
                 src.close()
                 tgt.close()
                 raise
-            if not (exists and exists[0]) and plan.primary_key_target:
+            if created and plan.primary_key_target:
                 # Like DMS: the key is built after the rows are in (one sort instead of an index update per row).
-                tgt.execute(
-                    sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
-                        target_ident, sql.SQL(", ").join(sql.Identifier(c) for c in plan.primary_key_target)
-                    )
-                )
+                tgt.execute(_add_key_sql(plan, target_ident))
             if load_point is not None:  # in the same transaction as the rows: the copy and its position go together
                 cdc.write_load_point(tgt, self.task_id, plan.source.schema, plan.source.table, load_point)
             tgt.commit()
             src.rollback()
         return int(rows)
+
+    def _prepare_target(
+        self, tgt: psycopg.Connection[Any], plan: TablePreview, settings: TaskSettings
+    ) -> tuple[bool, bool, bool]:
+        """TargetTablePrepMode on the target table, in ``tgt``'s open transaction: (created here, created or emptied
+        here so COPY FREEZE may be used, binary COPY possible)."""
+        mode = settings.prep_mode or TargetTablePrepMode.DO_NOTHING
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        exists = tgt.execute("SELECT to_regclass(%s) IS NOT NULL", (_regclass_text(plan),)).fetchone()
+        found = bool(exists and exists[0])
+        if found and mode == TargetTablePrepMode.DROP_AND_CREATE:
+            tgt.execute(sql.SQL("DROP TABLE {} CASCADE").format(target_ident))
+            found = False
+        if found:
+            fresh = mode == TargetTablePrepMode.TRUNCATE_BEFORE_LOAD
+            if fresh:
+                tgt.execute(sql.SQL("TRUNCATE TABLE {}").format(target_ident))
+            return False, fresh, self._target_matches_source_types(tgt, plan)
+        tgt.execute(_create_table_sql(plan, with_key=False))
+        return True, True, True
+
+    @staticmethod
+    def _stream_segment(
+        src: psycopg.Connection[Any],
+        tgt: psycopg.Connection[Any],
+        plan: TablePreview,
+        segment: str,
+        partition: QualifiedName | None,
+        *,
+        binary: bool,
+        freeze: bool,
+        progress: Callable[[int], None],
+    ) -> int:
+        """COPY one segment (the whole table: no condition, no partition) from ``src`` into ``tgt``."""
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        columns_in = sql.SQL(", ").join(sql.Identifier(c.target_name) for c in plan.columns)
+        fmt = sql.SQL("binary" if binary else "text")
+        options = sql.SQL("FORMAT {}, FREEZE").format(fmt) if freeze else sql.SQL("FORMAT {}").format(fmt)
+        # The query form also reads partitioned tables (plain COPY refuses them) at no measurable cost.
+        # The plan's SELECT: column expressions (types, truncation, added columns) and the source filters.
+        copy_out = sql.SQL("COPY ({}) TO STDOUT (FORMAT {})").format(plan.select_query(segment, partition), fmt)
+        copy_in = sql.SQL("COPY {} ({}) FROM STDIN ({})").format(target_ident, columns_in, options)
+        return stream_copy(src, tgt, copy_out.as_bytes(src), copy_in.as_bytes(tgt), progress)
+
+    def _segments(self, plan: TablePreview) -> list[tuple[str, QualifiedName | None]]:
+        """table-settings parallel-load as (condition, partition) segments; one segment when there is none."""
+        parallel = plan.parallel_load or {}
+        kind = parallel.get("type")
+        if kind == "ranges":
+            return [(condition, None) for condition in range_segments(parallel)] or [("", None)]
+        if kind == "partitions-auto":
+            with psycopg.connect(self.source.conninfo(), autocommit=True) as src:
+                leaves = src.execute(_LEAF_PARTITIONS_SQL, (_quoted(plan.source),)).fetchall()
+            return [("", QualifiedName(str(schema), str(name))) for schema, name in leaves] or [("", None)]
+        return [("", None)]
+
+    def _copy_segments(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        segments: Sequence[tuple[str, QualifiedName | None]],
+        snapshot: str | None,
+        load_point: int | None,
+    ) -> int:
+        """A parallel load (table-settings parallel-load): the target table is prepared and committed first, then
+        each segment is copied on its own pair of sessions, all reading one exported source snapshot, up to
+        MaxFullLoadSubTasks at once. Unlike a one-piece load this is not one target transaction (neither is DMS's):
+        when a segment fails, the rows the others committed are removed again before the table is reported failed."""
+        target_ident = sql.Identifier(plan.target.schema, plan.target.table)
+        copied: dict[int, int] = {}
+        stop = self._stop_requested
+        with (
+            psycopg.connect(self.source.conninfo()) as holder,
+            psycopg.connect(self.target.conninfo()) as tgt,
+        ):
+            holder.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if snapshot is not None:
+                holder.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            # Every segment reads the snapshot the table's load is given (CDC), else one exported here.
+            exported = (snapshot,) if snapshot is not None else holder.execute("SELECT pg_export_snapshot()").fetchone()
+            assert exported is not None
+            created, _, binary = self._prepare_target(tgt, plan, settings)
+            tgt.commit()
+
+            def load(index: int, segment: str, partition: QualifiedName | None) -> int:
+                def progress(done: int) -> None:
+                    copied[index] = done
+                    record.bytes_copied = sum(copied.values())
+                    if stop.is_set():
+                        raise _Cancelled()
+
+                with (
+                    psycopg.connect(self.source.conninfo()) as src,
+                    psycopg.connect(self.target.conninfo()) as part,
+                ):
+                    src.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    src.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(exported[0])))
+                    try:
+                        rows = self._stream_segment(
+                            src, part, plan, segment, partition, binary=binary, freeze=False, progress=progress
+                        )
+                    except BaseException:
+                        src.close()
+                        part.close()
+                        raise
+                    part.commit()
+                    src.rollback()
+                return rows
+
+            workers = max(1, min(settings.full_load.max_full_load_sub_tasks, len(segments)))
+            try:
+                with ThreadPoolExecutor(workers, thread_name_prefix=f"dms-{self.task_id}-segment") as pool:
+                    futures = [pool.submit(load, i, cond, part) for i, (cond, part) in enumerate(segments)]
+                    rows = sum(f.result() for f in futures)
+            except BaseException:
+                with psycopg.connect(self.target.conninfo(), autocommit=True) as cleanup:
+                    statement = "DROP TABLE {}" if created else "TRUNCATE TABLE {}"
+                    cleanup.execute(sql.SQL(statement).format(target_ident))
+                raise
+            if created and plan.primary_key_target:
+                tgt.execute(_add_key_sql(plan, target_ident))
+            if load_point is not None:
+                cdc.write_load_point(tgt, self.task_id, plan.source.schema, plan.source.table, load_point)
+            tgt.commit()
+            holder.rollback()
+        return rows
 
     def _target_matches_source_types(self, tgt: psycopg.Connection, plan: TablePreview) -> bool:
         """True when binary COPY is safe: every target column exists with the source column's exact type."""
@@ -966,19 +1255,96 @@ class FullLoadTask:
             )
         return all(found[c.target_name] == c.target_type for c in plan.columns)
 
-    def _validate(self, plan: TablePreview, settings: TaskSettings, rows: int) -> str:
-        """A light stand-in for DMS validation: a row count comparison, only for tables with a primary key."""
-        if not settings.validation.enable_validation:
-            return ValidationState.NOT_ENABLED.value
-        if not plan.primary_key_target:
-            return ValidationState.NO_PRIMARY_KEY.value
-        count = sql.SQL("SELECT count(*) FROM {}")
-        with psycopg.connect(self.source.conninfo(), autocommit=True) as src:
-            row = src.execute(count.format(sql.Identifier(plan.source.schema, plan.source.table))).fetchone()
-        with psycopg.connect(self.target.conninfo(), autocommit=True) as tgt:
-            trow = tgt.execute(count.format(sql.Identifier(plan.target.schema, plan.target.table))).fetchone()
-        same = row is not None and trow is not None and row[0] == trow[0] == rows
-        return ValidationState.VALIDATED.value if same else ValidationState.MISMATCHED.value
+    def _validate(
+        self,
+        plan: TablePreview,
+        settings: TaskSettings,
+        record: _TableRecord,
+        rows: int,
+        *,
+        settled: Callable[[], bool] | None = None,
+    ) -> bool:
+        """DMS data validation of a loaded table (see :mod:`dms_tui.sandbox.validation`): "Pending records" while it
+        runs, then the result; the table's failures in the target's awsdms_validation_failures_v1 are replaced by
+        this comparison's. ``settled`` (CDC) says whether the result still holds; if not, the table stays pending and
+        False is returned."""
+        from dms_tui.sandbox.validation import record_failures, validate_table
+
+        self._update(record, validation=ValidationState.PENDING.value, validation_pending=rows)
+        try:
+            result = validate_table(self.source.conninfo(), self.target.conninfo(), plan, settings, self.task_id)
+            if settled is not None and not settled():
+                return False
+            record_failures(self.target.conninfo(), self.task_id, plan, result.failures)
+        except Exception as exc:  # noqa: BLE001 - a validation that cannot run is the table's validation error
+            self._update(
+                record,
+                validation=ValidationState.ERROR.value,
+                validation_pending=0,
+                validation_details=f"Validation could not run: {_one_line(exc)}",
+            )
+            self._emit(ValidationCompleted(plan.source.schema, plan.source.table, ValidationState.ERROR.value, 0))
+            return True
+        self._update(
+            record,
+            validation=result.state,
+            validation_pending=0,
+            validation_failed=result.failed,
+            validation_suspended=result.suspended,
+            validation_details=result.details,
+        )
+        self._emit(ValidationCompleted(plan.source.schema, plan.source.table, result.state, result.failed))
+        return True
+
+
+_LEAF_PARTITIONS_SQL = """
+SELECT n.nspname, c.relname
+  FROM pg_partition_tree(to_regclass(%s)) t
+  JOIN pg_class c ON c.oid = t.relid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE t.isleaf AND t.level > 0
+ ORDER BY n.nspname, c.relname
+"""
+
+
+def _quoted(name: QualifiedName) -> str:
+    return '"{}"."{}"'.format(name.schema.replace('"', '""'), name.table.replace('"', '""'))
+
+
+def _add_key_sql(plan: TablePreview, target_ident: sql.Identifier) -> sql.Composed:
+    return sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+        target_ident, sql.SQL(", ").join(sql.Identifier(c) for c in plan.primary_key_target)
+    )
+
+
+def data_error_policy(settings: TaskSettings) -> str:
+    """ErrorBehavior.DataErrorPolicy: LOG_ERROR (DMS's default) and IGNORE_RECORD skip the record and go on (the
+    sandbox keeps no task log, so both count the record in FullLoadErrorRows), SUSPEND_TABLE fails the table,
+    STOP_TASK the task."""
+    behavior = settings.extra.get("ErrorBehavior")
+    policy = behavior.get("DataErrorPolicy") if isinstance(behavior, dict) else None
+    return policy if policy in ("LOG_ERROR", "IGNORE_RECORD", "SUSPEND_TABLE", "STOP_TASK") else "LOG_ERROR"
+
+
+def data_error_escalation(settings: TaskSettings) -> tuple[str, int] | None:
+    """ErrorBehavior.DataErrorEscalationCount (0, DMS's default: never) and DataErrorEscalationPolicy (SUSPEND_TABLE
+    by default, or STOP_TASK): after that many skipped records the table fails (or the task stops)."""
+    behavior = settings.extra.get("ErrorBehavior")
+    if not isinstance(behavior, dict):
+        return None
+    count = behavior.get("DataErrorEscalationCount", 0)
+    if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
+        return None
+    policy = behavior.get("DataErrorEscalationPolicy")
+    return (policy if policy in ("SUSPEND_TABLE", "STOP_TASK") else "SUSPEND_TABLE"), count
+
+
+def table_error_policy(settings: TaskSettings) -> str:
+    """ErrorBehavior.TableErrorPolicy: SUSPEND_TABLE (DMS's default: the table errors, the others go on) or
+    STOP_TASK."""
+    behavior = settings.extra.get("ErrorBehavior")
+    policy = behavior.get("TableErrorPolicy") if isinstance(behavior, dict) else None
+    return policy if policy in ("SUSPEND_TABLE", "STOP_TASK") else "SUSPEND_TABLE"
 
 
 def _regclass_text(plan: TablePreview) -> str:

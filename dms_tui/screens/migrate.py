@@ -68,6 +68,7 @@ from dms_tui.dmstask.migration import DEFAULT_TASK_ID, DraftCheck, TaskDraft
 from dms_tui.dmstask.preview import SourceTable, plan_tables
 from dms_tui.dmstask.settings import MAX_FULL_LOAD_SUBTASKS, TargetTablePrepMode
 from dms_tui.domain.dms import ENDED_STATUSES, MigrationType, TableState, TaskStatus
+from dms_tui.errors import StepError
 from dms_tui.journey import Step
 from dms_tui.screens.base import WizardScreen
 from dms_tui.steps.cdc_prerequisites import CdcPrerequisites, PrerequisitesChecked, summary_lines
@@ -194,6 +195,22 @@ class ExistingTaskFound(Message):
     def __init__(self, task: ReplicationTaskState) -> None:
         super().__init__()
         self.task = task
+
+
+class ValidationFailuresRead(Message):
+    """The newest rows of the target's validation failures table (or why they could not be read)."""
+
+    def __init__(self, failures: Sequence[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.failures, self.error = failures, error
+
+
+class AssessmentRead(Message):
+    """Our premigration findings for the draft (or why they could not be made)."""
+
+    def __init__(self, findings: Sequence[Any], error: str | None = None) -> None:
+        super().__init__()
+        self.findings, self.error = findings, error
 
 
 class TaskActionDone(Message):
@@ -389,6 +406,7 @@ class MigrateScreen(WizardScreen):
                         yield TextArea(draft.mappings_text, id="mappings-json", show_line_numbers=True, soft_wrap=False)
                     with TabPane("preview", id="tab-preview"):
                         yield Static(Text("Reading the source catalog…", style="dim"), id="preview-status")
+                        yield Static("", id="assessment")
                         yield DataTable(id="preview-table", cursor_type="row", zebra_stripes=True)
                     with TabPane("settings JSON", id="tab-settings"):
                         yield TextArea("", id="settings-json", read_only=True, show_line_numbers=True, soft_wrap=False)
@@ -763,6 +781,9 @@ class MigrateScreen(WizardScreen):
         if cdc:
             self._show_cdc(snapshot)
             self._note_unapplied(snapshot)
+        failed = sum(t.validation_failed_records for t in snapshot.tables)
+        if failed > (sum(t.validation_failed_records for t in previous.tables) if previous else 0):
+            self.read_validation_failures(snapshot.identifier, snapshot.task_arn)
         if previous is not None:
             self.throughput_history = [*self.throughput_history, throughput(previous, snapshot)][-THROUGHPUT_POINTS:]
         self.query_one("#task-throughput", Sparkline).data = self.throughput_history or [0.0]
@@ -939,6 +960,59 @@ class MigrateScreen(WizardScreen):
         if self._workload_stop is not None:
             self._workload_stop.set()
             self._workload_stop = None
+
+    @on(TabbedContent.TabActivated, "#migrate-tabs")
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The preview tab: also assess the (valid) draft against both databases, before any task exists."""
+        check = self.check
+        if event.pane.id == "tab-preview" and self.step is not None and check is not None and check.definition:
+            self.query_one("#assessment", Static).update(Text("Assessing both databases…", style="dim"))
+            self.run_assessment(check.definition)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-assessment")
+    def run_assessment(self, definition: Any) -> None:
+        assert self.step is not None
+        try:
+            self.post_message(AssessmentRead(self.step.assess(definition)))
+        except StepError as exc:
+            self.post_message(AssessmentRead([], str(exc)))
+
+    def on_assessment_read(self, message: AssessmentRead) -> None:
+        text = Text()
+        if message.error:
+            text.append(f"premigration assessment unavailable: {message.error}", style="yellow")
+        else:
+            count = len(message.findings)
+            text.append(f"premigration assessment: {count or 'no'} finding{'s' if count != 1 else ''}", style="bold")
+            for finding in message.findings[:4]:
+                mark, style = ("✗", "red") if finding.severity == "error" else ("!", "yellow")
+                text.append(f"\n{mark} {finding.subject}: {finding.what}", style=style)
+                text.append(f" → {finding.consequence} Fix: {finding.fix}", style="dim")
+            if count > 4:
+                text.append(f"\n… and {count - 4} more (the headless task check with --assess lists all)", style="dim")
+        self.query_one("#assessment", Static).update(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-validation")
+    def read_validation_failures(self, identifier: str, arn: str) -> None:
+        """Validation found failing records: read them from the target's awsdms_validation_failures_v1."""
+        assert self.step is not None
+        try:
+            self.post_message(ValidationFailuresRead(self.step.validation_failures(identifier, arn, limit=10)))
+        except StepError as exc:
+            self.post_message(ValidationFailuresRead([], str(exc)))
+
+    def on_validation_failures_read(self, message: ValidationFailuresRead) -> None:
+        log = self.query_one("#task-events", RichLog)
+        if message.error:
+            log.write(Text(f"· validation failures unreadable: {message.error}", style="yellow"))
+        for failure in message.failures:
+            log.write(
+                Text.assemble(
+                    ("✗ validation ", "red"),
+                    f"{failure.failure_type} {failure.table} {failure.key}",
+                    (f" {failure.details}" if failure.details else "", "dim"),
+                )
+            )
 
     def _activity_line(self, activity: TaskActivity) -> Text:
         stamp = activity.at.strftime("%H:%M:%S")

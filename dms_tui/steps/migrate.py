@@ -56,6 +56,8 @@ from dms_tui.steps.cdc_prerequisites import (
 from dms_tui.steps.services import StepServices
 
 if TYPE_CHECKING:
+    from dms_tui.data.validation_failures import ValidationFailure
+    from dms_tui.dmstask.assessment import Finding
     from dms_tui.dmstask.preview import SourceTable
     from dms_tui.environment import Environment
     from dms_tui.journey import Journey
@@ -89,6 +91,8 @@ PREREQUISITES = "migrate_prerequisites"
 CLOUDWATCH_CLIENT = "migrate_cloudwatch_client"  # the CDC metrics' CloudWatch client (None: the environment's)
 METRICS_INTERVAL = "migrate_metrics_interval_s"  # seconds between CDC metrics reads
 METRICS_CLOCK = "migrate_metrics_clock"  # () -> datetime: the end of each metrics read's window (default: now)
+VALIDATION_FAILURES = "migrate_validation_failures"  # (Environment, EnvironmentOutputs, names, limit) -> failures
+ASSESSMENT = "migrate_assessment"  # (Environment, EnvironmentOutputs, mappings, settings, migration type) -> findings
 
 #: A task found in one of these (an earlier run whose ARN was lost) is watched again rather than replaced.
 WATCH_AGAIN_STATUSES = frozenset({TaskStatus.STARTING, TaskStatus.RUNNING, TaskStatus.STOPPING})
@@ -301,6 +305,10 @@ class MigrateStep:
             SOURCE_CATALOG, read_source_tables
         )
         self._prerequisites: Callable[..., CdcPrerequisites] = options.get(PREREQUISITES, check_cdc_prerequisites)
+        self._options = options
+        self._failures: Callable[[Environment, EnvironmentOutputs, set[str], int], list[ValidationFailure]] = (
+            options.get(VALIDATION_FAILURES, read_validation_failures)
+        )
 
     # -- where ---------------------------------------------------------------------------------------------------------
 
@@ -346,6 +354,27 @@ class MigrateStep:
 
         mappings = TableMappings.from_json(definition.table_mappings)
         return self._prerequisites(self.environment, self.require_outputs(), mappings, definition.migration_type.value)
+
+    def assess(self, definition: TaskDefinition) -> list[Finding]:
+        """Our premigration assessment of a checked definition, from both catalogs (before the task exists)."""
+        from dms_tui.steps.task_check import assess_definition
+
+        assess = self._options.get(ASSESSMENT, assess_definition)
+        return list(
+            assess(
+                self.environment,
+                self.require_outputs(),
+                definition.table_mappings,
+                definition.task_settings,
+                str(definition.migration_type),
+            )
+        )
+
+    def validation_failures(self, identifier: str, arn: str, limit: int = 20) -> list[ValidationFailure]:
+        """The task's newest rows of the target's awsdms_validation_failures_v1 (DMS names the task by its identifier
+        or by the last part of its ARN; both are accepted)."""
+        names = {identifier, arn.rsplit(":", 1)[-1]}
+        return self._failures(self.environment, self.require_outputs(), names, limit)
 
     # -- launching -----------------------------------------------------------------------------------------------------
 
@@ -611,3 +640,36 @@ def read_source_tables(environment: Environment, outputs: EnvironmentOutputs) ->
             first_line,
             "Go back to Verify to check the source database, or create the task without a preview.",
         ) from None
+
+
+class ValidationFailuresUnavailable(StepError):
+    """The target's validation failures table could not be read."""
+
+
+def read_validation_failures(
+    environment: Environment, outputs: EnvironmentOutputs, task_names: set[str], limit: int = 20
+) -> list[ValidationFailure]:
+    """The newest validation failures of the named task, read on the target with the target secret."""
+    import psycopg
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from dms_tui.data.connect import SecretFormatError, connect, read_credentials
+    from dms_tui.data.validation_failures import read_failures
+
+    try:
+        credentials = read_credentials(environment, outputs.target.secret_arn)
+    except (ClientError, BotoCoreError, SecretFormatError) as exc:
+        raise ValidationFailuresUnavailable(
+            "Could not read the target database secret.", str(exc), "Go back to Verify to check the secret."
+        ) from None
+    try:
+        with connect(credentials, environment, connect_timeout=5) as conn:
+            found = read_failures(conn, limit=limit * 4)
+    except (psycopg.Error, ValueError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationFailuresUnavailable(
+            "Could not read the validation failures on the target.",
+            first_line,
+            "Query awsdms_control.awsdms_validation_failures_v1 on the target with psql.",
+        ) from None
+    return [f for f in found if f.task_name in task_names][:limit]

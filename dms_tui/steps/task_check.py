@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dms_tui import exit_codes
 from dms_tui.dmstask.mappings import SandboxGap, TableMappings, default_mappings
@@ -29,7 +29,21 @@ from dms_tui.dmstask.settings import SettingsFormatError, TaskSettings, default_
 from dms_tui.domain.dms import MigrationType
 from dms_tui.errors import StepError
 
-__all__ = ["CheckedDocument", "TaskCheck", "TaskProblem", "check_documents", "check_task", "read_json_file"]
+if TYPE_CHECKING:
+    from dms_tui.dmstask.assessment import Finding
+    from dms_tui.environment import Environment
+    from dms_tui.provision.outputs import EnvironmentOutputs
+
+__all__ = [
+    "AssessmentUnavailable",
+    "CheckedDocument",
+    "TaskCheck",
+    "TaskProblem",
+    "assess_definition",
+    "check_documents",
+    "check_task",
+    "read_json_file",
+]
 
 MAPPINGS = "table mappings"
 SETTINGS = "task settings"
@@ -80,6 +94,8 @@ class TaskCheck:
     problems: tuple[TaskProblem, ...]
     sandbox_unsupported: tuple[SandboxGap, ...]
     warnings: tuple[TaskProblem, ...] = ()
+    mappings_text: str = ""  # the documents checked (what an assessment reads next)
+    settings_text: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -179,7 +195,9 @@ def check_documents(
             path, _, message = text.partition(": ")
             document = MAPPINGS if text in check.mappings_problems else SETTINGS
             problems.append(TaskProblem(document, path if message else "", message or text))
-    return TaskCheck(mappings_doc, settings_doc, tuple(problems), tuple(gaps), tuple(warnings))
+    return TaskCheck(
+        mappings_doc, settings_doc, tuple(problems), tuple(gaps), tuple(warnings), mappings_text, settings_text
+    )
 
 
 def check_task(
@@ -221,3 +239,53 @@ def _environment_mappings(env: str, mode: str) -> tuple[str, CheckedDocument]:
         f"the seed's table mappings (no task is recorded for {mode} environment {env!r}; "
         "what `dms-tui migrate` sends without --mappings)",
     )
+
+
+# -- our own premigration assessment (both catalogs) -------------------------------------------------------------------
+
+
+class AssessmentUnavailable(StepError):
+    """A catalog the assessment needs could not be read."""
+
+
+def assess_definition(
+    environment: Environment,
+    outputs: EnvironmentOutputs,
+    mappings_text: str,
+    settings_text: str | None,
+    migration_type: str,
+) -> list[Finding]:
+    """The premigration findings for a valid definition, from the source and target catalogs (read with the
+    environments' secrets, kept in memory): see :mod:`dms_tui.dmstask.assessment`."""
+    import psycopg
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from dms_tui.data.connect import SecretFormatError, connect, read_credentials
+    from dms_tui.dmstask.assessment import assess, read_source_server, read_unique_keyed
+    from dms_tui.dmstask.preview import plan_tables, read_source_catalog
+
+    mappings = TableMappings.from_json(mappings_text)
+    settings = default_settings() if settings_text is None else TaskSettings.from_json(settings_text)
+    catalogs = {}
+    for side, secret in (("source", outputs.source.secret_arn), ("target", outputs.target.secret_arn)):
+        try:
+            credentials = read_credentials(environment, secret)
+        except (ClientError, BotoCoreError, SecretFormatError) as exc:
+            raise AssessmentUnavailable(
+                f"Could not read the {side} database secret.", str(exc), "Run `dms-tui verify` to check the secrets."
+            ) from None
+        try:
+            with connect(credentials, environment, connect_timeout=5) as conn:
+                tables = read_source_catalog(conn)
+                extra = (read_unique_keyed(conn), read_source_server(conn)) if side == "source" else None
+                catalogs[side] = (tables, extra)
+        except psycopg.Error as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise AssessmentUnavailable(
+                f"Could not read the {side} catalog.", first_line, "Run `dms-tui verify` to check the databases."
+            ) from None
+    source_tables, source_extra = catalogs["source"]
+    assert source_extra is not None
+    keyed, server = source_extra
+    plans = plan_tables(source_tables, mappings, settings)
+    return assess(plans, settings, migration_type, keyed=keyed, target_tables=catalogs["target"][0], server=server)

@@ -240,3 +240,61 @@ def test_a_full_load_and_cdc_run_returns_once_replicating_and_later_writes_reach
     ][0]["Status"] not in ("stopped", "failed"):
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def test_assessment_then_a_validated_run(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`task check --assess` reads both sandbox catalogs before any task exists; `migrate` with EnableValidation
+    prints each table's ValidationState."""
+    with _connect("source") as src:
+        src.execute("DROP SCHEMA IF EXISTS val CASCADE; CREATE SCHEMA val")
+        src.execute("CREATE TABLE val.accounts (id int PRIMARY KEY, balance numeric(10,2))")
+        src.execute("INSERT INTO val.accounts SELECT g, g * 2.5 FROM generate_series(1, 100) g")
+        src.execute("CREATE TABLE val.journal (line int)")
+        src.execute("INSERT INTO val.journal VALUES (1), (2)")
+    mappings = tmp_path / "mappings.json"
+    mappings.write_text(
+        json.dumps(
+            {
+                "rules": [
+                    {
+                        "rule-type": "selection",
+                        "rule-id": "1",
+                        "rule-name": "val",
+                        "rule-action": "include",
+                        "object-locator": {"schema-name": "val", "table-name": "%"},
+                    }
+                ]
+            }
+        )
+    )
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"ValidationSettings": {"EnableValidation": True}}))
+
+    code = cli_main(["task", "check", "--assess", "--sandbox", "--mappings", str(mappings)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "premigration assessment: 1 finding(s)" in out
+    assert "warning: val.journal: no primary key or unique index" in out and "fix: add a primary key" in out
+
+    code = cli_main(
+        [
+            "migrate",
+            "--sandbox",
+            "--mappings",
+            str(mappings),
+            "--settings",
+            str(settings),
+            "--prep-mode",
+            "DROP_AND_CREATE",
+            "--task-id",
+            "val-task",
+            "--interval",
+            "0.2",
+            "--max-poll-failures",
+            "2",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "val.accounts: Table completed, 100 rows, validation Validated" in out
+    assert "val.journal: Table completed, 2 rows, validation No primary key" in out

@@ -306,7 +306,7 @@ def test_rules_dms_knows_but_the_sandbox_engine_cannot_run_are_listed_by_rule_an
                     "rule-id": "4",
                     "rule-name": "4",
                     "object-locator": {"schema-name": "s", "table-name": "t"},
-                    "parallel-load": {"type": "partitions-auto"},
+                    "parallel-load": {"type": "subpartitions-auto"},  # ranges, partitions-auto and none are run
                 },
             ]
         }
@@ -317,7 +317,7 @@ def test_rules_dms_knows_but_the_sandbox_engine_cannot_run_are_listed_by_rule_an
         ("1", "table-type view"),
         ("2", "expression header $AR_H_OPERATION"),
         ("3", "rule-target table-tablespace"),
-        ("4", "parallel-load"),
+        ("4", "parallel-load subpartitions-auto"),
     ]
     assert "rule 2" in mappings.unsupported()[1]
     assert default_mappings().unsupported() == []

@@ -119,7 +119,7 @@ def test_what_only_the_sandbox_cannot_run_does_not_fail_the_check(tmp_path: Path
         transformation(2, "column", "data-masking-digits-mask", schema_name="test", table_name="p", column_name="ssn"),
     ]
     mappings = write(tmp_path, "m.json", {"rules": rules})
-    settings = write(tmp_path, "s.json", {"ErrorBehavior": {"DataErrorPolicy": "LOG_ERROR"}})
+    settings = write(tmp_path, "s.json", {"ErrorBehavior": {"DataTruncationErrorPolicy": "LOG_ERROR"}})
     done = dms_tui(dms_home, "task", "check", "--mappings", str(mappings), "--settings", str(settings))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "  sandbox: rule 2: data-masking-digits-mask: data masking is not carried out" in done.stdout.splitlines()

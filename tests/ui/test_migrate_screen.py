@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -528,6 +529,87 @@ async def test_a_failing_task_shows_dms_s_message_and_next_stays_closed() -> Non
         await pilot.press("f5")
         await pilot.pause()
         assert not app.journey.state.is_done(Step.MIGRATE)
+
+
+async def test_validation_failures_are_shown_from_the_target_s_failures_table() -> None:
+    """DescribeTableStatistics says a table has failed records: the screen reads the failures table's rows (through
+    the step's reader, given the task's identifier and ARN suffix) and lists them as text."""
+    from dms_tui.data.validation_failures import ValidationFailure
+    from dms_tui.steps.migrate import VALIDATION_FAILURES
+
+    asked: list[set[str]] = []
+
+    def failures(_environment: Environment, _outputs: EnvironmentOutputs, names: set[str], limit: int) -> list[Any]:
+        asked.append(names)
+        when = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
+        return [
+            ValidationFailure(
+                "SCRIPTED",
+                "sales",
+                "orders",
+                when,
+                "Row",
+                '{"key": ["3"]}',
+                "RECORD_DIFF",
+                "[[{'a': '1'}, {'a': '[red]2'}],]",
+            ),
+            ValidationFailure("SCRIPTED", "sales", "orders", when, "Row", '{"key": ["5"]}', "MISSING_TARGET", ""),
+        ]
+
+    validated = {"ValidationState": "Validated"}
+    mismatched = {"ValidationState": "Mismatched records", "ValidationFailedRecords": 2}
+    client = ScriptedDms(
+        [
+            Answer("running", 50, [table("sales", "orders", "Table completed", 5, ValidationState="Pending records")]),
+            Answer(
+                "stopped",
+                100,
+                [
+                    table("sales", "orders", "Table completed", 5, **mismatched),
+                    table("sales", "x", "Table completed", 1, **validated),
+                ],
+                stop_reason="Stop Reason FULL_LOAD_ONLY_FINISHED",
+            ),
+        ]
+    )
+    app = migrate_app(client, **{VALIDATION_FAILURES: failures})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = MigrateScreen(app.journey)
+        await open_migrate(app, pilot, screen, fake_outputs())
+        await pilot.click("#create-task")
+        await until(pilot, lambda: "MISSING_TARGET" in events_of(screen))
+        events = events_of(screen)
+        assert "✗ validation RECORD_DIFF sales.orders {\"key\": [\"3\"]} [[{'a': '1'}, {'a': '[red]2'}],]" in events
+        assert '✗ validation MISSING_TARGET sales.orders {"key": ["5"]}' in events
+        assert asked and all("SCRIPTED" in names for names in asked)  # the ARN's last part names the task on AWS
+        cells = screen.query_one("#task-tables", DataTable).get_row("sales.orders")
+        assert str(cells[4]).startswith("Mismatched records (2 failed)")
+
+
+async def test_the_preview_tab_shows_the_premigration_assessment_of_a_valid_draft() -> None:
+    from dms_tui.dmstask.assessment import Finding
+    from dms_tui.steps.migrate import ASSESSMENT
+
+    asked: list[tuple[str, str]] = []
+
+    def assess(_environment: Environment, _outputs: EnvironmentOutputs, mappings: str, settings: str, kind: str):  # type: ignore[no-untyped-def]
+        asked.append((json.loads(mappings)["rules"][0]["rule-type"], kind))
+        return [
+            Finding("error", "cdc-wal-level", "source wal_level", "wal_level is replica", "CDC fails.", "set [b]it"),
+            Finding("warning", "table-without-key", "sales.audit", "no key", "not validated.", "add a key."),
+        ]
+
+    app = migrate_app(ScriptedDms([]), **{ASSESSMENT: assess})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = MigrateScreen(app.journey)
+        await open_migrate(app, pilot, screen, fake_outputs())
+        screen.query_one("#migrate-tabs").active = "tab-preview"  # type: ignore[attr-defined]
+        await until(pilot, lambda: "finding" in str(screen.query_one("#assessment", Static).render()))
+        shown = " ".join(str(screen.query_one("#assessment", Static).render()).split())
+        assert "premigration assessment: 2 findings" in shown
+        assert "✗ source wal_level: wal_level is replica → CDC fails. Fix: set [b]it" in shown  # text, not markup
+        assert "! sales.audit: no key" in shown
+        assert asked == [("selection", "full-load")]
 
 
 # -- snapshots (scripted answers, fixed clock: the same picture every run) ---------------------------------------------
