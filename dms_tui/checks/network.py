@@ -149,11 +149,6 @@ def _probe(address: tuple[str, int], ctx: CheckContext, target: Environment, por
     if answer == b"S":
         return ok(f"PostgreSQL answered at {where} in {connect_ms:.0f} ms (TCP connect); it offers TLS")
     if answer == b"N":
-        if target.no_tls_reason:
-            return ok(
-                f"PostgreSQL answered at {where} in {connect_ms:.0f} ms (TCP connect); it offers no TLS: "
-                f"{target.no_tls_reason}"
-            )
         return warn(
             f"PostgreSQL answered at {where} but offers no TLS",
             "Aurora always offers TLS, so this endpoint reaches some other server: check the NLB target group's "
