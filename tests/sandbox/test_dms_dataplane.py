@@ -258,12 +258,12 @@ def test_a_wrong_password_in_the_secret_fails_the_task_and_the_connection_test(d
     assert "not-the-password" not in json.dumps(task, default=str)
 
     for endpoint, expected in ((dms_world["bad_target"], "failed"), (dms_world["source"], "successful")):
-        conn = tested_connection(dms_world, endpoint)
+        conn = connection_after_test(dms_world, endpoint)
         assert conn["Status"] == expected, conn
         assert ("password authentication failed" in conn["LastFailureMessage"]) is (expected == "failed")
 
 
-def tested_connection(dms_world: dict[str, Any], endpoint: str) -> dict[str, Any]:
+def connection_after_test(dms_world: dict[str, Any], endpoint: str) -> dict[str, Any]:
     """TestConnection for ``endpoint``, then its record once the test finished."""
     dms = dms_world["dms"]
     first = dms.test_connection(ReplicationInstanceArn=dms_world["instance"], EndpointArn=endpoint)
@@ -279,10 +279,10 @@ def tested_connection(dms_world: dict[str, Any], endpoint: str) -> dict[str, Any
 def test_the_engine_connects_with_the_endpoints_ssl_mode_and_plaintext_is_refused(dms_world):
     """As DMS against Aurora with rds.force_ssl: ssl_mode none cannot log in; require and verify-ca (checked
     against the sandbox CA, standing in for the endpoint's certificate) can."""
-    plain = tested_connection(dms_world, dms_world["plain_target"])
+    plain = connection_after_test(dms_world, dms_world["plain_target"])
     assert plain["Status"] == "failed" and "no encryption" in plain["LastFailureMessage"], plain
     for endpoint in (dms_world["target"], dms_world["verified_target"]):
-        assert tested_connection(dms_world, endpoint)["Status"] == "successful"
+        assert connection_after_test(dms_world, endpoint)["Status"] == "successful"
     arn = create_task(dms_world, default_mappings().to_dict(), target=dms_world["plain_target"])
     dms_world["dms"].start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     task = wait_until_done(dms_world, arn)
