@@ -104,7 +104,9 @@ class DatabaseTls:
         """One phrase for a check's detail: what the session's TLS proves."""
         if self.root_cert is not None:
             return f"TLS in use, the server's certificate verified against {self.root_cert} (sslmode={self.sslmode})"
-        return f"TLS in use (sslmode={self.sslmode}); the server's certificate is not verified: {self.unverified_reason}"
+        return (
+            f"TLS in use (sslmode={self.sslmode}); the server's certificate is not verified: {self.unverified_reason}"
+        )
 
 
 def rds_ca_bundle() -> Path | None:

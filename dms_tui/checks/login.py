@@ -58,7 +58,7 @@ def login_check(side: Side, outputs: SideOutputs, target: Environment, timeout: 
         run=run,
         timeout=timeout,
         needs=(f"{side}.secret", f"{side}.tcp"),
-        command=f'psql "{_endpoint_conninfo(outputs, target)}" -c \'select version()\'',
+        command=f"psql \"{_endpoint_conninfo(outputs, target)}\" -c 'select version()'",
         timeout_remedy="The login did not finish in time: the path is slow (NLB target, security group, or a "
         "sandbox forwarder's latency) or the server is overloaded.",
     )

@@ -83,7 +83,7 @@ def tcp_check(side: Side, outputs: SideOutputs, target: Environment, timeout: fl
         addresses: list[tuple[str, int]] = ctx.facts.get(addresses_key(side)) or [target.resolve(name, port)]
         outcome: Outcome | None = None
         for address in addresses:
-            outcome = _probe(address, ctx, target, port)
+            outcome = _probe(address, ctx, port)
             if outcome.status != "fail":
                 return outcome
         assert outcome is not None
@@ -109,7 +109,7 @@ _SLOW_REMEDY = (
 )
 
 
-def _probe(address: tuple[str, int], ctx: CheckContext, target: Environment, port: int) -> Outcome:
+def _probe(address: tuple[str, int], ctx: CheckContext, port: int) -> Outcome:
     host, real_port = address
     where = f"{host}:{real_port}"
     started = time.monotonic()

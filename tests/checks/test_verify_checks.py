@@ -50,7 +50,10 @@ def test_a_healthy_environment_passes_every_check_and_says_how_the_sandbox_route
     assert "local TCP forwarder" in dns.detail and str(environment.forwarders["source"].port) in dns.detail
     login = report.by_id("target.login")
     ca = str(environment.target.database_ca)
-    assert "PostgreSQL 15" in login.detail and f"TLS in use, the server's certificate verified against {ca}" in login.detail
+    assert (
+        "PostgreSQL 15" in login.detail
+        and f"TLS in use, the server's certificate verified against {ca}" in login.detail
+    )
     assert "sslmode=verify-ca" in login.command and f"sslrootcert={ca}" in login.command
     # The live checklist: every row is planned first, starts, and finishes exactly once.
     assert isinstance(events[0], ChecksPlanned) and len(events[0].checks) == len(report.results)
