@@ -20,6 +20,7 @@ from pathlib import Path
 from dms_tui.checks.plan import VerifyOptions, verify
 from dms_tui.checks.result import VerifyReport
 from dms_tui.sandbox.postgres import LocalPostgres
+from dms_tui.sandbox.tls import SandboxCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "checks"))
 from moto_environment import moto_environment  # type: ignore[import-not-found]  # noqa: E402
@@ -53,8 +54,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dms-tui-verify-bench-") as root:
         servers: dict[str, Server] = {}
         try:
+            ca = SandboxCA(Path(root) / "tls").ensure()  # one CA for both, as in the sandbox
             for name in ("source", "target"):
-                cluster = LocalPostgres(Path(root) / name, logical_replication=name == "source")
+                cluster = LocalPostgres(Path(root) / name, logical_replication=name == "source", ca=ca)
                 cluster.start()
                 password = secrets.token_urlsafe(16)  # in memory only
                 cluster.set_password(cluster.superuser, password)

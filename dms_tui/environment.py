@@ -3,8 +3,8 @@
 Built in one place (:func:`open_environment`, from the same ``--sandbox/--env/--profile/--region`` flags every command
 and the wizard accept), it owns every difference between the two modes: which boto3 client to build (the sandbox
 points every client at its moto server), where a hostname really is (the sandbox maps each interface endpoint DNS
-name to a local TCP forwarder standing in for NLB + PrivateLink), the TLS mode, what the emulator does not report,
-the timeouts, and the flags that make a printed command mean the same environment. Outside this module and the
+name to a local TCP forwarder standing in for NLB + PrivateLink), the CA that database TLS is verified against
+(the RDS bundle, or the sandbox's own CA), what the emulator does not report, the timeouts, and the flags that make a printed command mean the same environment. Outside this module and the
 ``sandbox`` package no code asks which mode it is in: it asks this object a question about the environment.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,11 @@ Mode = Literal["aws", "sandbox"]
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 DEFAULT_ENV = "dev"
 DEFAULT_REGION = "us-east-1"
+
+#: Where the RDS CA bundle is looked for on AWS (the variable, else ``rds-global-bundle.pem`` in the state dir).
+RDS_CA_BUNDLE_ENV = "DMS_TUI_RDS_CA_BUNDLE"
+RDS_CA_BUNDLE_FILE = "rds-global-bundle.pem"
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 SANDBOX_ACCESS_KEY = "testing"
 SANDBOX_SECRET_KEY = "testing"  # moto accepts any key; not a secret
@@ -81,6 +87,44 @@ class VerifyTimeouts:
 
 
 @dataclass(frozen=True)
+class DatabaseTls:
+    """How every client here (checks, seed, diff, the psql commands shown) secures its database sessions: always
+    TLS, and the server's certificate verified against ``root_cert`` when the CA that signed it is on this machine.
+
+    ``verify-ca`` rather than ``verify-full``: clients reach Aurora through the interface endpoint's DNS name, which is
+    not a name in Aurora's certificate, so only the chain can be verified (see dms_tui/sandbox/tls.py)."""
+
+    sslmode: SslMode
+    root_cert: Path | None = None
+    unverified_reason: str = ""  # why the certificate is not verified ("" when it is)
+
+    def libpq_params(self) -> dict[str, str]:
+        """``sslmode`` and, when verifying, ``sslrootcert``: the keywords a connection string carries."""
+        params = {"sslmode": str(self.sslmode)}
+        if self.root_cert is not None:
+            params["sslrootcert"] = str(self.root_cert)
+        return params
+
+    @property
+    def summary(self) -> str:
+        """One phrase for a check's detail: what the session's TLS proves."""
+        if self.root_cert is not None:
+            return f"TLS in use, the server's certificate verified against {self.root_cert} (sslmode={self.sslmode})"
+        return (
+            f"TLS in use (sslmode={self.sslmode}); the server's certificate is not verified: {self.unverified_reason}"
+        )
+
+
+def rds_ca_bundle() -> Path | None:
+    """The RDS CA bundle on this machine, when a person put it there (it cannot be downloaded from a private VPC)."""
+    from dms_tui import paths
+
+    configured = os.environ.get(RDS_CA_BUNDLE_ENV)
+    candidate = Path(configured) if configured else paths.state_dir() / RDS_CA_BUNDLE_FILE
+    return candidate if candidate.is_file() else None
+
+
+@dataclass(frozen=True)
 class Environment:
     """How this run reaches AWS APIs and database endpoints, and what it can expect of them."""
 
@@ -96,6 +140,8 @@ class Environment:
     tunnel: bool = False  # --tunnel: endpoint names map to Session Manager tunnels (once there are outputs)
     # The running tunnels this environment owns (host_map points at them); close() ends them.
     tunnels: SsmTunnels | None = field(default=None, compare=False, repr=False)
+    # The CA that signs the database servers' certificates: the RDS CA bundle on AWS, the sandbox's own CA there.
+    database_ca: Path | None = None
 
     # -- who and where ---------------------------------------------------------------------------------------------
 
@@ -210,18 +256,19 @@ class Environment:
             self.tunnels.close()
 
     @property
-    def default_sslmode(self) -> SslMode:
-        """``require`` on AWS (Aurora offers TLS); ``prefer`` in the sandbox, whose local clusters have no TLS."""
-        return "prefer" if self.emulated else "require"
-
-    @property
-    def tls_required(self) -> bool:
-        return self.default_sslmode == "require"
-
-    @property
-    def no_tls_reason(self) -> str:
-        """Why a session without TLS is acceptable here ("" where it is not)."""
-        return "the sandbox's local clusters have no TLS (on AWS, Aurora always offers it)" if self.emulated else ""
+    def database_tls(self) -> DatabaseTls:
+        """TLS for every database session, the same in both modes: ``verify-ca`` against :attr:`database_ca`
+        (the RDS bundle on AWS, the sandbox's CA there), ``require`` (encrypted, unverified) when it is absent."""
+        if self.database_ca is not None:
+            return DatabaseTls("verify-ca", self.database_ca)
+        if self.emulated:
+            reason = "no CA file was given for this environment's servers"
+        else:
+            reason = (
+                f"the RDS CA bundle is not on this machine (download {RDS_CA_BUNDLE_URL} to "
+                f"{RDS_CA_BUNDLE_FILE} in the state directory, or point {RDS_CA_BUNDLE_ENV} at it, to verify)"
+            )
+        return DatabaseTls("require", None, reason)
 
     @property
     def only_the_tool_writes(self) -> bool:
@@ -385,7 +432,9 @@ class LocalPieces:
 def aws_environment(
     region: str, env: str = DEFAULT_ENV, profile: str | None = None, outputs: EnvironmentOutputs | None = None
 ) -> Environment:
-    return Environment(mode="aws", region=region, env=env, profile=profile, outputs=outputs)
+    return Environment(
+        mode="aws", region=region, env=env, profile=profile, outputs=outputs, database_ca=rds_ca_bundle()
+    )
 
 
 # -- building it -------------------------------------------------------------------------------------------------------

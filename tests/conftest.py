@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from dms_tui.sandbox.postgres import LocalPostgres, PostgresBinariesNotFound
+from dms_tui.sandbox.tls import SandboxCA
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ class PgServer:
         return self.url(name)
 
 
-def _start(root: Path, logical: bool) -> PgServer:
+def _start(root: Path, logical: bool, ca: SandboxCA) -> PgServer:
     try:
-        cluster = LocalPostgres(root, logical_replication=logical)
+        cluster = LocalPostgres(root, logical_replication=logical, ca=ca)
     except PostgresBinariesNotFound as exc:  # printed by -ra as the skip reason
         pytest.skip(str(exc))
     cluster.start()
@@ -43,17 +44,23 @@ def _start(root: Path, logical: bool) -> PgServer:
 
 
 @pytest.fixture(scope="session")
-def pg_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+def pg_ca(tmp_path_factory: pytest.TempPathFactory) -> SandboxCA:
+    """One CA for both test clusters, as the sandbox has one for its clusters (they serve TLS only)."""
+    return SandboxCA(tmp_path_factory.mktemp("pg-ca")).ensure()
+
+
+@pytest.fixture(scope="session")
+def pg_source(tmp_path_factory: pytest.TempPathFactory, pg_ca: SandboxCA) -> Iterator[PgServer]:
     """The "on-premises source" test cluster (wal_level=logical)."""
-    server = _start(tmp_path_factory.mktemp("pg-source"), logical=True)
+    server = _start(tmp_path_factory.mktemp("pg-source"), logical=True, ca=pg_ca)
     yield server
     server.cluster.remove()
 
 
 @pytest.fixture(scope="session")
-def pg_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
+def pg_target(tmp_path_factory: pytest.TempPathFactory, pg_ca: SandboxCA) -> Iterator[PgServer]:
     """The "Aurora target" test cluster."""
-    server = _start(tmp_path_factory.mktemp("pg-target"), logical=False)
+    server = _start(tmp_path_factory.mktemp("pg-target"), logical=False, ca=pg_ca)
     yield server
     server.cluster.remove()
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from dms_tui import exit_codes
 from dms_tui.environment import (
+    RDS_CA_BUNDLE_ENV,
     Environment,
     EnvironmentRequest,
     add_environment_options,
+    aws_environment,
     open_environment,
     request_from_args,
 )
@@ -51,8 +54,14 @@ def test_a_printed_command_carries_the_flags_that_name_the_same_environment() ->
 def test_the_sandbox_answers_for_its_emulator_and_aws_for_itself() -> None:
     sandbox = Environment(mode="sandbox", region="us-east-1", aws_endpoint_url="http://127.0.0.1:5000")
     aws = Environment(mode="aws", region="eu-west-1", profile="migration")
-    assert sandbox.default_sslmode == "prefer" and "no TLS" in sandbox.no_tls_reason
-    assert aws.default_sslmode == "require" and aws.no_tls_reason == ""
+    # TLS the same way in both modes: verify-ca against the CA the environment names, require (said) without one.
+    for environment in (sandbox, aws):
+        assert environment.database_tls.sslmode == "require" and environment.database_tls.unverified_reason
+        ca = Path("/state/ca.crt")
+        verified = replace(environment, database_ca=ca).database_tls
+        assert verified.libpq_params() == {"sslmode": "verify-ca", "sslrootcert": str(ca)}
+        assert verified.unverified_reason == "" and str(ca) in verified.summary
+    assert "RDS CA bundle" in aws.database_tls.unverified_reason
     assert not sandbox.reports_endpoint_service_state and aws.reports_endpoint_service_state
     assert sandbox.aws_cli_flags() == ["--region", "us-east-1", "--endpoint-url", "http://127.0.0.1:5000"]
     assert aws.aws_cli_flags() == ["--region", "eu-west-1", "--profile", "migration"]
@@ -105,3 +114,16 @@ def test_an_invalid_saved_configuration_is_kept_aside_not_silently_replaced() ->
     kept = again.kept_invalid_config
     assert kept is not None and json.loads(kept.read_text())["vpcs"]["dms"]["cidr"] == "10.0.1.5/24"
     assert Journey("dev", "sandbox").config_error is None
+
+
+def test_on_aws_the_rds_ca_bundle_on_this_machine_makes_every_session_verify_ca(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert aws_environment("eu-west-1").database_tls.sslmode == "require"  # no bundle here: said, not verified
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.setenv(RDS_CA_BUNDLE_ENV, str(bundle))
+    assert aws_environment("eu-west-1").database_tls.libpq_params() == {
+        "sslmode": "verify-ca",
+        "sslrootcert": str(bundle),
+    }

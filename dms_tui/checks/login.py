@@ -1,7 +1,9 @@
 """Check 4: log in to PostgreSQL through the endpoint with the secret's credentials; server version; database.
 
-On AWS the login uses ``sslmode=require`` as the seed's psql commands do. The sandbox's local clusters have no TLS,
-so there the login uses ``sslmode=prefer`` (which falls back to an unencrypted connection) and says so.
+The login uses the environment's TLS (:attr:`Environment.database_tls`), as the seed, the diff and the psql commands
+shown do: ``sslmode=verify-ca`` against the CA that signs the server's certificate (the RDS bundle on AWS, the sandbox's
+own CA in the sandbox, whose clusters refuse plaintext as Aurora with ``rds.force_ssl`` does), ``require`` where that
+CA is not on this machine, said in the detail. The check reads ``pg_stat_ssl`` to report what the session really got.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from psycopg import sql
 from dms_tui.checks.result import Side
 from dms_tui.checks.runner import Check, CheckContext, Outcome, fail, ok, warn
 from dms_tui.checks.secret import credentials_key
-from dms_tui.data.connect import DatabaseCredentials, connect, default_sslmode, describe_route, psql_command
+from dms_tui.data.connect import DatabaseCredentials, connect, describe_route, psql_command, tls_params
 from dms_tui.environment import Environment
 from dms_tui.provision.outputs import SideOutputs
 
@@ -46,14 +48,8 @@ def login_check(side: Side, outputs: SideOutputs, target: Environment, timeout: 
         route = describe_route(credentials, target)
         detail = f"logged in as {credentials.username} via {route}; PostgreSQL {version}"
         if tls:
-            return ok(detail + "; TLS in use", command=command)
-        if target.no_tls_reason:
-            return ok(
-                detail + f"; without TLS: {target.no_tls_reason}, so it connects with "
-                f"sslmode={target.default_sslmode} (on AWS this check requires TLS)",
-                command=command,
-            )
-        return warn(detail + "; but the session is not encrypted", "Use sslmode=require.", command=command)
+            return ok(f"{detail}; {target.database_tls.summary}", command=command)
+        return warn(detail + "; but the session is not encrypted", "Use sslmode=verify-ca.", command=command)
 
     return Check(
         id=f"{side}.login",
@@ -62,11 +58,16 @@ def login_check(side: Side, outputs: SideOutputs, target: Environment, timeout: 
         run=run,
         timeout=timeout,
         needs=(f"{side}.secret", f"{side}.tcp"),
-        command=f'psql "host={outputs.endpoint_dns_name} port={outputs.port} sslmode={default_sslmode(target)}" '
-        "-c 'select version()'",
+        command=f"psql \"{_endpoint_conninfo(outputs, target)}\" -c 'select version()'",
         timeout_remedy="The login did not finish in time: the path is slow (NLB target, security group, or a "
         "sandbox forwarder's latency) or the server is overloaded.",
     )
+
+
+def _endpoint_conninfo(outputs: SideOutputs, target: Environment) -> str:
+    """host, port and TLS of the side's endpoint, as a libpq keyword string (before the secret is read)."""
+    params = {"host": outputs.endpoint_dns_name, "port": str(outputs.port), **tls_params(target)}
+    return " ".join(f"{key}={value}" for key, value in params.items())
 
 
 def _login(credentials: DatabaseCredentials, target: Environment, ctx: CheckContext) -> psycopg.Connection[Any]:
@@ -92,10 +93,19 @@ def _login_failure(message: str, credentials: DatabaseCredentials, target: Envir
         )
     elif "does not exist" in message and "role" in message:
         remedy = f"The user {credentials.username} does not exist on this server: fix the secret's username."
+    elif "certificate verify failed" in message or "root certificate" in message:
+        tls = target.database_tls
+        remedy = (
+            f"The server's certificate is not signed by the CA in {tls.root_cert}: the endpoint reaches another "
+            "server (check the NLB target group's registered IP), or that file is not the CA that signs this server's "
+            "certificate (on AWS, the RDS CA bundle)."
+        )
+    elif "no encryption" in message:
+        remedy = "The server accepts TLS connections only: connect with sslmode=verify-ca (or at least require)."
     elif "SSL" in message or "ssl" in message:
         remedy = (
             "TLS negotiation failed: Aurora offers TLS, so the endpoint may reach another server; check the NLB "
-            "target group's registered IP. In the sandbox, TLS is not available (use sslmode=prefer)."
+            "target group's registered IP."
         )
     elif "timeout" in message or "timed out" in message:
         remedy = "The login timed out: the path is slow or stalls (security group, NLB target health, latency)."

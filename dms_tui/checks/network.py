@@ -86,7 +86,7 @@ def tcp_check(side: Side, outputs: SideOutputs, target: Environment, timeout: fl
         addresses: list[tuple[str, int]] = ctx.facts.get(addresses_key(side)) or [target.resolve(name, port)]
         outcome: Outcome | None = None
         for address in addresses:
-            outcome = _probe(address, ctx, target, port)
+            outcome = _probe(address, ctx, port)
             if outcome.status != "fail":
                 return outcome
         assert outcome is not None
@@ -112,7 +112,7 @@ _SLOW_REMEDY = (
 )
 
 
-def _probe(address: tuple[str, int], ctx: CheckContext, target: Environment, port: int) -> Outcome:
+def _probe(address: tuple[str, int], ctx: CheckContext, port: int) -> Outcome:
     host, real_port = address
     where = f"{host}:{real_port}"
     started = time.monotonic()
@@ -152,11 +152,6 @@ def _probe(address: tuple[str, int], ctx: CheckContext, target: Environment, por
     if answer == b"S":
         return ok(f"PostgreSQL answered at {where} in {connect_ms:.0f} ms (TCP connect); it offers TLS")
     if answer == b"N":
-        if target.no_tls_reason:
-            return ok(
-                f"PostgreSQL answered at {where} in {connect_ms:.0f} ms (TCP connect); it offers no TLS: "
-                f"{target.no_tls_reason}"
-            )
         return warn(
             f"PostgreSQL answered at {where} but offers no TLS",
             "Aurora always offers TLS, so this endpoint reaches some other server: check the NLB target group's "

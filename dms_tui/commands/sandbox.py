@@ -132,7 +132,7 @@ def run_up(args: argparse.Namespace) -> int:
         print_json(document)
         return EXIT_OK
     out = stdout_console()
-    keys = ["aws_endpoint_url", "region", "env", "workdir", "provision_path"]
+    keys = ["aws_endpoint_url", "region", "env", "workdir", "provision_path", "ca_cert"]
     if info.outputs is not None:
         keys[:0] = ["source_url", "target_url"]
     for key in keys:

@@ -75,11 +75,6 @@ def read_credentials(target: Environment, secret_arn: str) -> DatabaseCredential
     return DatabaseCredentials.from_secret_string(str(response.get("SecretString") or ""))
 
 
-def default_sslmode(target: Environment) -> SslMode:
-    """``require`` on AWS (Aurora offers TLS); ``prefer`` in the sandbox, whose local clusters have no TLS."""
-    return target.default_sslmode
-
-
 def connection_params(
     credentials: DatabaseCredentials,
     target: Environment,
@@ -89,7 +84,8 @@ def connection_params(
     connect_timeout: float = 10,
     application_name: str = "dms-tui",
 ) -> dict[str, Any]:
-    """Keyword arguments for ``psycopg.connect`` (they include the password: keep them in memory)."""
+    """Keyword arguments for ``psycopg.connect`` (they include the password: keep them in memory). TLS as the
+    environment says (:attr:`Environment.database_tls`), unless ``sslmode`` overrides the mode."""
     host, port = target.resolve(credentials.host, credentials.port)
     return {
         "host": host,
@@ -97,7 +93,7 @@ def connection_params(
         "user": credentials.username,
         "password": credentials.password,
         "dbname": dbname or credentials.dbname,
-        "sslmode": sslmode or default_sslmode(target),
+        **tls_params(target, sslmode),
         # libpq's connect_timeout is whole seconds and values below 2 are raised to 2.
         "connect_timeout": max(2, int(round(connect_timeout))),
         "application_name": application_name,
@@ -134,9 +130,18 @@ def psql_command(
         port=port,
         user=credentials.username,
         dbname=dbname or credentials.dbname,
-        sslmode=sslmode or default_sslmode(target),
+        **tls_params(target, sslmode),
     )
     return f"psql {shlex.quote(conninfo)} -c {shlex.quote(sql)}"
+
+
+def tls_params(target: Environment, sslmode: SslMode | None = None) -> dict[str, str]:
+    """``sslmode`` (and ``sslrootcert`` when the server is verified) for a connection here, the same in both
+    modes; ``sslmode`` overrides the environment's mode (a test of a plaintext login, say)."""
+    params = target.database_tls.libpq_params()
+    if sslmode is not None:
+        params["sslmode"] = sslmode
+    return params
 
 
 def describe_route(credentials: DatabaseCredentials, target: Environment) -> str:

@@ -37,6 +37,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -90,9 +91,11 @@ class DmsDataPlaneMiddleware:
         account_id: str = DEFAULT_ACCOUNT_ID,
         *,
         connect_timeout: float = 5.0,
+        ca_cert: Path | None = None,
     ) -> None:
         self.app = app
         self.resolve = resolve
+        self.ca_cert = ca_cert  # stands in for the certificate a verify-ca/verify-full endpoint names
         self.account_id = account_id
         self.connect_timeout = connect_timeout
         self._lock = threading.Lock()
@@ -214,7 +217,25 @@ class DmsDataPlaneMiddleware:
                 "its Secrets Manager secret."
             )
         local_host, local_port = self.resolve(str(host), int(port))
-        return PostgresEndpoint(local_host, int(local_port), str(dbname), str(user), str(password or ""))
+        sslmode, rootcert = self._tls(endpoint)
+        return PostgresEndpoint(
+            local_host, int(local_port), str(dbname), str(user), str(password or ""), sslmode, rootcert
+        )
+
+    def _tls(self, endpoint: Any) -> tuple[str, str | None]:
+        """libpq's sslmode for the endpoint's SslMode, as DMS connects: ``none`` is plaintext (which the sandbox's
+        clusters refuse, as Aurora with rds.force_ssl does), ``require`` encrypts, ``verify-*`` checks the server
+        against the certificate the endpoint names; the sandbox's CA stands in for it (DMS's imported certificates
+        are not modelled by moto)."""
+        mode = str(getattr(endpoint, "ssl_mode", None) or "none").lower()
+        if mode in ("verify-ca", "verify-full"):
+            if self.ca_cert is None or not self.ca_cert.is_file():
+                raise EndpointUnusable(
+                    f"Endpoint {endpoint.endpoint_identifier} uses SslMode {mode}, but the sandbox's CA certificate "
+                    "is missing; run `dms-tui sandbox up` to create it."
+                )
+            return mode, str(self.ca_cert)
+        return ("disable" if mode == "none" else "require"), None
 
     def _secret(self, secret_id: str, region: str, endpoint_name: str) -> dict[str, Any]:
         from moto.backends import get_backend

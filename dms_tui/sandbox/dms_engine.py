@@ -73,6 +73,8 @@ class PostgresEndpoint:
     dbname: str
     user: str
     password: str = field(repr=False)
+    sslmode: str = "require"  # libpq's, from the DMS endpoint's SslMode (dms_dataplane maps it)
+    sslrootcert: str | None = None  # the CA a verify-* mode checks against
 
     def conninfo(self) -> str:
         return psycopg.conninfo.make_conninfo(
@@ -82,6 +84,8 @@ class PostgresEndpoint:
             dbname=self.dbname,
             user=self.user,
             password=self.password,
+            sslmode=self.sslmode,
+            sslrootcert=self.sslrootcert,
             connect_timeout=10,
             application_name="dms-tui-sandbox-dms",
         )

@@ -35,6 +35,7 @@ def sandbox_environment(info: SandboxInfo) -> Environment:
         terraform_override=terraform_override_for(info.aws_endpoint_url, info.region),
         workdir=info.workdir,
         outputs=info.outputs,
+        database_ca=info.ca_cert,  # where AWS would use the RDS CA bundle
     )
 
 

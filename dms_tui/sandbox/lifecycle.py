@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -57,6 +58,7 @@ from dms_tui.sandbox.provisioner import (
     terraform_path_problem,
 )
 from dms_tui.sandbox.server import DAEMON_FILE
+from dms_tui.sandbox.tls import SandboxCA, sandbox_ca
 
 if TYPE_CHECKING:
     from dms_tui.config import WizardConfig
@@ -311,9 +313,11 @@ class SandboxInfo:
     usernames: Mapping[str, str]
     provision_path: str  # how it was provisioned ("terraform" | "api"), else the sandbox's choice ("auto"...)
     provision_reason: str  # "" until provisioned
+    ca_cert: Path | None = None  # the sandbox CA's certificate: clients verify the clusters against it
 
     def database_url(self, side: Side) -> str:
-        """libpq URL through the side's forwarder (the PrivateLink hop); no password — it is in the secret."""
+        """libpq URL through the side's forwarder (the PrivateLink hop), TLS verified against the sandbox's CA;
+        no password — it is in the secret."""
         if self.outputs is None:
             raise SandboxError(
                 f"environment {self.env} is not provisioned in the sandbox; run "
@@ -322,7 +326,8 @@ class SandboxInfo:
         side_outputs = self.outputs.source if side == "source" else self.outputs.target
         host, port = self.host_map[side_outputs.endpoint_dns_name]
         user = self.usernames.get(side, "postgres")
-        return f"postgresql://{user}@{host}:{port}/{side_outputs.database_name}"
+        tls = f"?sslmode=verify-ca&sslrootcert={urllib.parse.quote(str(self.ca_cert))}" if self.ca_cert else ""
+        return f"postgresql://{user}@{host}:{port}/{side_outputs.database_name}{tls}"
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -336,6 +341,7 @@ class SandboxInfo:
             "provision_reason": self.provision_reason,
             "host_map": {name: f"{host}:{port}" for name, (host, port) in self.host_map.items()},
             "cluster_ports": dict(self.cluster_ports),
+            "ca_cert": str(self.ca_cert) if self.ca_cert else None,
             "outputs": self.outputs.to_json() if self.outputs is not None else None,
         }
         if self.outputs is not None:
@@ -524,7 +530,12 @@ class Sandbox:
     def cluster(self, side: Side, port: int | None = None, *, env: str | None = None) -> LocalPostgres:
         """Environment ``env``'s (default: this one's) cluster for ``side``."""
         root = self.workdir / ENVS_DIR / (env or self.env) / side
-        return LocalPostgres(root, port=port, logical_replication=(side == "source"))
+        return LocalPostgres(root, port=port, logical_replication=(side == "source"), ca=self.ca)
+
+    @property
+    def ca(self) -> SandboxCA:
+        """The sandbox's CA, one per working directory, shared by every environment's clusters."""
+        return sandbox_ca(self.workdir)
 
     def environments_on_disk(self) -> list[str]:
         """Every environment with a cluster directory here."""
@@ -701,6 +712,7 @@ class Sandbox:
             usernames=dict(record.usernames),
             provision_path=path,
             provision_reason=reason,
+            ca_cert=self.ca.cert_path,
         )
 
     def _host_map(self, env: str, endpoint_url: str) -> dict[str, tuple[str, int]]:
@@ -722,7 +734,7 @@ class Sandbox:
         """This environment's clusters, started when they are not running (an environment provisioned without a
         `sandbox up` of its own)."""
         clusters = {side: self.cluster(side, state.record(self.env).cluster_ports.get(side)) for side in SIDES}
-        if all(cluster_running(cluster) for cluster in clusters.values()):
+        if all(cluster_running(cluster) and cluster.serves_tls() for cluster in clusters.values()):
             return clusters
         return self._up_clusters([self.env], state, on_event)[self.env]
 
@@ -798,6 +810,7 @@ class Sandbox:
     ) -> dict[str, dict[Side, LocalPostgres]]:
         """Both clusters of each environment (initdb dominates a cold start, so two at a time); events are
         delivered on the caller's thread."""
+        self.ca.ensure()  # once, before the clusters that need it start side by side
         pairs = [(env, side) for env in envs for side in SIDES]
         events: dict[tuple[str, Side], list[SandboxEvent]] = {pair: [] for pair in pairs}
         with ThreadPoolExecutor(max_workers=len(SIDES), thread_name_prefix="cluster") as pool:
@@ -818,8 +831,12 @@ class Sandbox:
         cluster = self.cluster(side, record.cluster_ports.get(side), env=env)
         existed = cluster.initialised
         stale_pid = cluster.pid()
-        if cluster_running(cluster):
+        if cluster_running(cluster) and cluster.serves_tls():
+            cluster.init()  # certificate and pg_hba.conf as they must be (a no-op when they are)
             on_event(PieceReused(side, f"{env}: PostgreSQL pid {cluster.pid()} on port {cluster.port}", env))
+        elif cluster_running(cluster):
+            cluster.start()  # started before the sandbox served TLS: restarted with it, its data kept
+            on_event(PieceRestarted(side, f"{env}: PostgreSQL restarted on port {cluster.port} to serve TLS", env))
         else:
             if stale_pid is not None:
                 _wait_until_gone(stale_pid)

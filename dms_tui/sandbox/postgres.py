@@ -1,8 +1,9 @@
 """Local PostgreSQL clusters for the sandbox and the tests, started from the machine's server binaries.
 
 Two doors into each cluster, on purpose:
-- TCP on loopback with scram-sha-256 password authentication: what the app, DMS engine and checks use, with the
-  credentials that Secrets Manager holds, exactly as on AWS.
+- TCP on loopback, TLS only (``hostssl`` with scram-sha-256; a plaintext connection is rejected, as Aurora with
+  ``rds.force_ssl`` rejects it): what the app, DMS engine and checks use, with the credentials that Secrets Manager
+  holds, exactly as on AWS. The server certificate comes from the sandbox's CA (:mod:`dms_tui.sandbox.tls`).
 - A Unix socket in a 0700 directory with ``trust``: the sandbox's own administration door (set the password to the
   secret's value, create databases). Nothing secret is ever written to disk; the directory's permissions are the
   access control, as for a local superuser.
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
+from dms_tui.sandbox.tls import SandboxCA
 
 
 class PostgresBinariesNotFound(RuntimeError):
@@ -154,8 +157,12 @@ class LocalPostgres:
         superuser: str = "postgres",
         logical_replication: bool = False,
         bindir: Path | None = None,
+        ca: SandboxCA | None = None,
     ) -> None:
+        """``ca``: the CA that signs the server certificate (the sandbox's; default: one of its own under
+        ``root/tls``, for a cluster used alone, as the tests do)."""
         self.root = Path(root).absolute()
+        self.ca = ca or SandboxCA(self.root / "tls")
         self.superuser = superuser
         self.logical_replication = logical_replication
         self.bindir = bindir or find_server_bindir()
@@ -182,6 +189,23 @@ class LocalPostgres:
     @property
     def logfile(self) -> Path:
         return self.home / "server.log"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The server certificate and its key, owned by the server user (0700; the key 0600)."""
+        return self.home / "tls"
+
+    @property
+    def server_cert(self) -> Path:
+        return self.tls_dir / "server.crt"
+
+    @property
+    def server_key(self) -> Path:
+        return self.tls_dir / "server.key"
+
+    @property
+    def hba_file(self) -> Path:
+        return self.datadir / "pg_hba.conf"
 
     @property
     def port(self) -> int:
@@ -212,9 +236,13 @@ class LocalPostgres:
             target = Path(tempfile.mkdtemp(prefix="dms-tui-pg-"))
             link.symlink_to(target)
         for sub in (target, target / "socket"):
-            sub.mkdir(mode=0o700, exist_ok=True)
-            if not self.user.is_self:
-                os.chown(sub, self.user.uid, self.user.gid)
+            self._server_dir(sub)
+
+    def _server_dir(self, path: Path) -> None:
+        """A 0700 directory owned by the server user."""
+        path.mkdir(mode=0o700, exist_ok=True)
+        if not self.user.is_self:
+            os.chown(path, self.user.uid, self.user.gid)
 
     def _run(self, args: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, Any] = {}
@@ -238,10 +266,51 @@ class LocalPostgres:
         return (self.datadir / "PG_VERSION").is_file()
 
     def init(self) -> None:
-        """Create the cluster if it does not exist: scram on TCP, trust on the private socket."""
+        """Create the cluster if it does not exist, then make sure it serves TLS: a certificate from the CA, TLS-only
+        TCP in pg_hba.conf (an existing cluster from before is brought to the same state; safe to run twice)."""
         self._prepare_home()
-        if self.initialised:
-            return
+        if not self.initialised:
+            self._initdb()
+        self.ensure_tls()
+        self._write_hba()
+
+    def ensure_tls(self, names: tuple[str, ...] = ()) -> bool:
+        """A server certificate from the CA covering loopback and ``names`` (e.g. the interface endpoint DNS names
+        that the forwarders stand for); a running server re-reads it. True when a new certificate was written."""
+        self._server_dir(self.tls_dir)
+        owner = None if self.user.is_self else (self.user.uid, self.user.gid)
+        changed = self.ca.ensure_server_certificate(self.server_cert, self.server_key, names, owner=owner)
+        if changed and self.is_running():
+            with self.admin_connection() as conn:  # PostgreSQL re-reads ssl_cert_file/ssl_key_file on reload
+                conn.execute("SELECT pg_reload_conf()")
+        return changed
+
+    def _write_hba(self) -> None:
+        """Trust on the private socket; TCP only with TLS and a password; plaintext TCP rejected with a reason."""
+        text = (
+            "# Written by dms-tui (dms_tui/sandbox/postgres.py): TCP requires TLS, as Aurora with rds.force_ssl.\n"
+            "local      all          all                   trust\n"
+            "local      replication  all                   trust\n"
+            "hostssl    all          all   127.0.0.1/32    scram-sha-256\n"
+            "hostssl    all          all   ::1/128         scram-sha-256\n"
+            "hostssl    replication  all   127.0.0.1/32    scram-sha-256\n"
+            "hostssl    replication  all   ::1/128         scram-sha-256\n"
+            "hostnossl  all          all   0.0.0.0/0       reject\n"
+            "hostnossl  all          all   ::/0            reject\n"
+            "hostnossl  replication  all   0.0.0.0/0       reject\n"
+            "hostnossl  replication  all   ::/0            reject\n"
+        )
+        with contextlib.suppress(OSError):
+            if self.hba_file.read_text() == text:
+                return
+        self.hba_file.write_text(text)
+        if not self.user.is_self:
+            os.chown(self.hba_file, self.user.uid, self.user.gid)
+        if self.is_running():
+            with self.admin_connection() as conn:
+                conn.execute("SELECT pg_reload_conf()")
+
+    def _initdb(self) -> None:
         result = self._run(
             [
                 str(self.bindir / "initdb"),
@@ -275,10 +344,25 @@ class LocalPostgres:
             "maintenance_work_mem": "256MB",
             "max_connections": "100",
             "password_encryption": "scram-sha-256",
+            "ssl": "on",
+            "ssl_cert_file": str(self.server_cert),
+            "ssl_key_file": str(self.server_key),
+            "ssl_min_protocol_version": "TLSv1.2",
         }
         if self.logical_replication:
             options.update({"wal_level": "logical", "max_replication_slots": "10", "max_wal_senders": "10"})
         return [f"-c {key}={value}" for key, value in options.items()]
+
+    def serves_tls(self) -> bool:
+        """Whether the running server has TLS on with this cluster's certificate (one started before the sandbox
+        served TLS has not, and must restart)."""
+        try:
+            with self.admin_connection() as conn:
+                ssl = conn.execute("SHOW ssl").fetchone()
+                cert = conn.execute("SHOW ssl_cert_file").fetchone()
+        except psycopg.Error:
+            return False
+        return bool(ssl and ssl[0] == "on" and cert and cert[0] == str(self.server_cert))
 
     def is_running(self) -> bool:
         if not self.initialised:
@@ -287,9 +371,12 @@ class LocalPostgres:
         return result.returncode == 0
 
     def start(self) -> None:
+        """Start the server (TLS on); one already running with TLS is kept, one running without is restarted."""
         self.init()
         if self.is_running():
-            return
+            if self.serves_tls():
+                return
+            self.stop()
         for attempt in range(3):
             result = self._run(
                 [
@@ -389,13 +476,15 @@ class LocalPostgres:
         host: str = "127.0.0.1",
         port: int | None = None,
     ) -> str:
-        """A libpq URL over TCP; the password is included only when given."""
+        """A libpq URL over TCP with TLS verified against the CA; the password is included only when given."""
         return psycopg.conninfo.make_conninfo(
             "",
             host=host,
             port=port or self.port,
             user=user or self.superuser,
             dbname=dbname,
+            sslmode="verify-ca",
+            sslrootcert=str(self.ca.cert_path),
             **({"password": password} if password else {}),
         )
 

@@ -336,8 +336,7 @@ class _ApiProvisioner:
             EndpointType=side_name,
             EngineName=side.engine,
             DatabaseName=side.database_name,
-            # The sandbox clusters have no TLS; on AWS the bundle requires it (ssl_mode = "require").
-            SslMode="none",
+            SslMode="require",  # as the bundle's aws_dms_endpoint (ssl_mode = "require"): the clusters refuse plaintext
             PostgreSQLSettings={
                 "SecretsManagerSecretId": secret_arn,
                 "SecretsManagerAccessRoleArn": role_arn,
@@ -665,6 +664,8 @@ def bind_databases(
         cluster.set_password(str(secret["username"]), str(secret["password"]))
         cluster.create_database(str(secret["dbname"]))
         dns_name = str(secret["host"]).lower().rstrip(".")
+        # The certificate names the endpoint DNS name too, as a client asking for verify-full would check it.
+        cluster.ensure_tls((dns_name,))
         forwarder = control.ensure_forwarder(forwarder_name(target.env, side_name), dns_name, "127.0.0.1", cluster.port)
         listen = (str(forwarder["listen_host"]), int(forwarder["listen_port"]))
         host_map[dns_name] = listen

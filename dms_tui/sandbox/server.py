@@ -231,8 +231,9 @@ def _optional_module(name: str) -> Any | None:
     return importlib.import_module(name)
 
 
-def build_application(registry: ForwarderRegistry, region: str) -> ControlApi:
-    """moto's dispatcher, wrapped by the DMS data plane (if present) and the control API."""
+def build_application(registry: ForwarderRegistry, region: str, ca_cert: Path | None = None) -> ControlApi:
+    """moto's dispatcher, wrapped by the DMS data plane (if present) and the control API. ``ca_cert``: the sandbox
+    CA, which the data plane's verify-ca/verify-full endpoints check the clusters against."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     gaps = _optional_module("dms_tui.sandbox.moto_gaps")
@@ -243,7 +244,9 @@ def build_application(registry: ForwarderRegistry, region: str) -> ControlApi:
     app: WsgiApp = SerializedApp(dispatcher)
     dataplane = _optional_module("dms_tui.sandbox.dms_dataplane")
     if dataplane is not None:
-        app = dataplane.DmsDataPlaneMiddleware(app, resolve=registry.resolve, account_id=DEFAULT_ACCOUNT_ID)
+        app = dataplane.DmsDataPlaneMiddleware(
+            app, resolve=registry.resolve, account_id=DEFAULT_ACCOUNT_ID, ca_cert=ca_cert
+        )
     info = {"region": region, "moto_gap_fixes": gaps is not None, "dms_dataplane": dataplane is not None}
     return ControlApi(app, registry, info)
 
@@ -338,7 +341,9 @@ def serve(port: int, workdir: Path, region: str, host: str = "127.0.0.1") -> int
     real_port = int(server.server_port)
     # moto builds some URLs (e.g. queue URLs) from MOTO_PORT; it must be our port.
     os.environ["MOTO_PORT"] = str(real_port)
-    application = build_application(registry, region)
+    from dms_tui.sandbox.tls import sandbox_ca
+
+    application = build_application(registry, region, ca_cert=sandbox_ca(workdir).cert_path)
     server.app = application
 
     def shutdown() -> None:

@@ -114,6 +114,7 @@ def _provision_side(
         ServerName=dns_name,
         Port=DB_PORT,
         DatabaseName=VERIFY_DB,
+        SslMode="require",  # as the bundle's endpoints: the clusters refuse plaintext
     )["Endpoint"]["EndpointArn"]
     return SideOutputs(
         vpc_id=vpc,
@@ -158,10 +159,13 @@ def moto_environment(servers: dict[str, Any]) -> Iterator[MotoWorld]:
         }
         for forwarder in forwarders.values():
             forwarder.start()
+        cas = {server.cluster.ca.cert_path for server in servers.values()}
+        assert len(cas) == 1, "both clusters must share one CA, as the sandbox's do"
         target = Environment(
             mode="sandbox",
             region=REGION,
             host_map={sides[n].endpoint_dns_name.lower(): ("127.0.0.1", forwarders[n].port) for n in sides},
+            database_ca=cas.pop(),  # verify-ca against the clusters' CA, as the sandbox's environment does
         )
         outputs = EnvironmentOutputs(
             source=sides["source"],

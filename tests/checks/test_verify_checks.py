@@ -49,7 +49,12 @@ def test_a_healthy_environment_passes_every_check_and_says_how_the_sandbox_route
     dns = report.by_id("source.dns")
     assert "local TCP forwarder" in dns.detail and str(environment.forwarders["source"].port) in dns.detail
     login = report.by_id("target.login")
-    assert "PostgreSQL 15" in login.detail and "no TLS" in login.detail and "sslmode=prefer" in login.command
+    ca = str(environment.target.database_ca)
+    assert (
+        "PostgreSQL 15" in login.detail
+        and f"TLS in use, the server's certificate verified against {ca}" in login.detail
+    )
+    assert "sslmode=verify-ca" in login.command and f"sslrootcert={ca}" in login.command
     # The live checklist: every row is planned first, starts, and finishes exactly once.
     assert isinstance(events[0], ChecksPlanned) and len(events[0].checks) == len(report.results)
     assert sorted(e.id for e in events if isinstance(e, CheckStarted)) == sorted(r.id for r in report.results)

@@ -130,14 +130,17 @@ def test_the_target_gets_its_database_once(pg_target: Any) -> None:
 
 def test_a_secret_routed_through_the_sandbox_map_logs_in_without_showing_the_password(pg_source: Any) -> None:
     name = "vpce-0abc-source.vpce-svc-0abc.us-east-1.vpce.amazonaws.com"
-    target = Environment(mode="sandbox", region="us-east-1", host_map={name: ("127.0.0.1", pg_source.cluster.port)})
+    ca = pg_source.cluster.ca.cert_path
+    target = Environment(
+        mode="sandbox", region="us-east-1", host_map={name: ("127.0.0.1", pg_source.cluster.port)}, database_ca=ca
+    )
     creds = DatabaseCredentials.from_secret(
         {"username": "postgres", "password": pg_source.password, "host": name, "port": "5432", "dbname": "postgres"}
     )
     with connect(creds, target) as conn:
-        assert conn.execute("select 1").fetchone() == (1,)
+        assert conn.execute("select ssl from pg_stat_ssl where pid = pg_backend_pid()").fetchone() == (True,)
     shown = repr(creds) + psql_command(creds, target)
-    assert pg_source.password not in shown and "sslmode=prefer" in shown
+    assert pg_source.password not in shown and "sslmode=verify-ca" in shown and f"sslrootcert={ca}" in shown
 
 
 def test_a_malformed_secret_names_the_missing_fields_not_the_values() -> None:

@@ -62,7 +62,8 @@ def dms_world(databases: dict[str, Any]) -> Iterator[dict[str, Any]]:
         fwd = forwarders.get(host)
         return ("127.0.0.1", fwd.port) if fwd else (host, port)
 
-    app = DmsDataPlaneMiddleware(DomainDispatcherApplication(create_backend_app), resolve)
+    ca_cert = databases["target"].cluster.ca.cert_path  # the clusters' CA, as the daemon passes the sandbox's
+    app = DmsDataPlaneMiddleware(DomainDispatcherApplication(create_backend_app), resolve, ca_cert=ca_cert)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -71,7 +72,9 @@ def dms_world(databases: dict[str, Any]) -> Iterator[dict[str, Any]]:
     dms = session.client("dms", endpoint_url=url)
     secrets = session.client("secretsmanager", endpoint_url=url)
 
-    def endpoint(kind: str, dns: str, dbname: str, password: str, name: str | None = None) -> str:
+    def endpoint(
+        kind: str, dns: str, dbname: str, password: str, name: str | None = None, ssl_mode: str = "require"
+    ) -> str:
         secret = secrets.create_secret(
             Name=f"{name or kind}-{uuid.uuid4().hex[:6]}",
             SecretString=json.dumps(
@@ -83,6 +86,7 @@ def dms_world(databases: dict[str, Any]) -> Iterator[dict[str, Any]]:
             EndpointType=kind,
             EngineName="aurora-postgresql" if kind == "target" else "postgres",
             DatabaseName=dbname,
+            SslMode=ssl_mode,
             PostgreSQLSettings={
                 "SecretsManagerSecretId": secret["ARN"],
                 "SecretsManagerAccessRoleArn": "arn:aws:iam::123456789012:role/dms-secrets",
@@ -100,6 +104,12 @@ def dms_world(databases: dict[str, Any]) -> Iterator[dict[str, Any]]:
         "source": endpoint("source", SOURCE_DNS, "dataplane_src", databases["source"].password),
         "target": endpoint("target", TARGET_DNS, "dataplane_tgt", databases["target"].password),
         "bad_target": endpoint("target", TARGET_DNS, "dataplane_tgt", "not-the-password", name="bad-target"),
+        "plain_target": endpoint(
+            "target", TARGET_DNS, "dataplane_tgt", databases["target"].password, name="plain-target", ssl_mode="none"
+        ),
+        "verified_target": endpoint(
+            "target", TARGET_DNS, "dataplane_tgt", databases["target"].password, name="vfy-target", ssl_mode="verify-ca"
+        ),
         "target_url": databases["target"].url("dataplane_tgt"),
     }
     yield world
@@ -247,18 +257,36 @@ def test_a_wrong_password_in_the_secret_fails_the_task_and_the_connection_test(d
     assert task["Status"] == "failed" and "password authentication failed" in task["LastFailureMessage"]
     assert "not-the-password" not in json.dumps(task, default=str)
 
-    dms = dms_world["dms"]
     for endpoint, expected in ((dms_world["bad_target"], "failed"), (dms_world["source"], "successful")):
-        first = dms.test_connection(ReplicationInstanceArn=dms_world["instance"], EndpointArn=endpoint)
-        assert first["Connection"]["Status"] == "testing"
-        deadline = time.monotonic() + 30
-        while True:
-            [conn] = dms.describe_connections(Filters=[{"Name": "endpoint-arn", "Values": [endpoint]}])["Connections"]
-            if conn["Status"] != "testing" or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
+        conn = connection_after_test(dms_world, endpoint)
         assert conn["Status"] == expected, conn
         assert ("password authentication failed" in conn["LastFailureMessage"]) is (expected == "failed")
+
+
+def connection_after_test(dms_world: dict[str, Any], endpoint: str) -> dict[str, Any]:
+    """TestConnection for ``endpoint``, then its record once the test finished."""
+    dms = dms_world["dms"]
+    first = dms.test_connection(ReplicationInstanceArn=dms_world["instance"], EndpointArn=endpoint)
+    assert first["Connection"]["Status"] == "testing"
+    deadline = time.monotonic() + 30
+    while True:
+        [conn] = dms.describe_connections(Filters=[{"Name": "endpoint-arn", "Values": [endpoint]}])["Connections"]
+        if conn["Status"] != "testing" or time.monotonic() > deadline:
+            return dict(conn)
+        time.sleep(0.05)
+
+
+def test_the_engine_connects_with_the_endpoints_ssl_mode_and_plaintext_is_refused(dms_world):
+    """As DMS against Aurora with rds.force_ssl: ssl_mode none cannot log in; require and verify-ca (checked
+    against the sandbox CA, standing in for the endpoint's certificate) can."""
+    plain = connection_after_test(dms_world, dms_world["plain_target"])
+    assert plain["Status"] == "failed" and "no encryption" in plain["LastFailureMessage"], plain
+    for endpoint in (dms_world["target"], dms_world["verified_target"]):
+        assert connection_after_test(dms_world, endpoint)["Status"] == "successful"
+    arn = create_task(dms_world, default_mappings().to_dict(), target=dms_world["plain_target"])
+    dms_world["dms"].start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+    task = wait_until_done(dms_world, arn)
+    assert task["Status"] == "failed" and "no encryption" in task["LastFailureMessage"], task
 
 
 def test_state_errors_come_back_as_dms_faults_and_other_calls_still_reach_moto(dms_world):

@@ -95,10 +95,13 @@ def _login(target: Environment, secret_arn: str) -> tuple[Any, ...]:
         password=secret["password"],
         dbname=secret["dbname"],
         connect_timeout=5,
+        **target.database_tls.libpq_params(),  # verify-ca against the sandbox's CA, as every client here
     ) as conn:
-        row = conn.execute("SELECT current_database(), inet_server_port()").fetchone()
-        assert row is not None
-        return tuple(row)
+        row = conn.execute(
+            "SELECT current_database(), inet_server_port(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        ).fetchone()
+        assert row is not None and row[2] is True, "the session must use TLS"
+        return tuple(row[:2])
 
 
 def _sandbox_pids(info: SandboxInfo, sandbox: Sandbox) -> list[int]:
@@ -155,6 +158,31 @@ def test_a_second_up_reuses_the_running_sandbox(first_up: tuple[SandboxInfo, lis
     assert sandbox.provision_api(on_event=events.append).outputs == info.outputs
     assert not any(isinstance(e, ResourceCreated) for e in events)
     assert _object_count(info) == objects
+
+
+def test_a_cluster_running_without_tls_is_restarted_with_it(
+    first_up: tuple[SandboxInfo, list[Any]], sandbox: Sandbox
+) -> None:
+    """A sandbox state dir from before the clusters served TLS: `up` restarts them with it, their data kept."""
+    info, _ = first_up
+    assert sandbox_environment(info).database_tls.libpq_params() == {
+        "sslmode": "verify-ca",
+        "sslrootcert": str(sandbox.workdir / "tls" / "ca.crt"),
+    }
+    cluster = sandbox.cluster("target", info.cluster_ports["target"])
+    cluster.stop()
+    plain_options = " ".join(o for o in cluster.server_options() if "ssl" not in o)
+    pg_ctl = [str(cluster.bindir / "pg_ctl"), "start", "-w", "-D", str(cluster.datadir), "-l", str(cluster.logfile)]
+    assert cluster._run([*pg_ctl, "-o", plain_options]).returncode == 0
+    assert not cluster.serves_tls()
+
+    events: list[Any] = []
+    again = sandbox.up(events.append)
+    assert [(e.piece, "to serve TLS" in e.reason) for e in events if isinstance(e, PieceRestarted)] == [
+        ("target", True)
+    ]
+    assert cluster.serves_tls() and again.outputs == info.outputs
+    assert _login(sandbox_environment(again), info.outputs.target.secret_arn)[0] == "demo_db"
 
 
 def test_commands_see_the_running_sandbox(

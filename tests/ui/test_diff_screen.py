@@ -125,7 +125,10 @@ async def test_identical_databases_are_proven_equal_and_next_goes_to_cleanup(
         assert app.journey.state.diff is None  # two databases given by URL are not the journey's
         # the equivalent command names both databases but never the password
         command = screen.equivalent_command()
-        assert command.startswith("dms-tui diff --source postgresql://")
+        # quoted for the shell: the URLs carry sslmode=verify-ca&sslrootcert=… (the test clusters' CA)
+        assert (
+            command.startswith("dms-tui diff --source 'postgresql://") and "sslmode=verify-ca&sslrootcert=" in command
+        )
         assert pg_password_free(command, identical_dbs)
         await pilot.press("f5")
         await pilot.pause()

@@ -266,7 +266,9 @@ def _snapshot_app(failing: bool, monkeypatch: pytest.MonkeyPatch) -> DmsTuiApp:
     monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
     journey = Journey.resume_or_start("dev", "sandbox")
     journey.update(outputs=_fixed_outputs().to_json(), done=(Step.CONFIGURE, Step.PROVISION), current=Step.VERIFY)
-    target = Environment(mode="sandbox", region="us-east-1", env="dev")
+    # The sandbox's CA where `sandbox up` puts it, so the login command shows verify-ca as the sandbox runs it.
+    ca = SNAPSHOT_HOME / "state" / "sandbox" / "tls" / "ca.crt"
+    target = Environment(mode="sandbox", region="us-east-1", env="dev", database_ca=ca)
     services = instant_services(target, _fixed_outputs(), options={"verify_runner": _scripted_runner(failing)})
     app = DmsTuiApp(journey, services=services)
 

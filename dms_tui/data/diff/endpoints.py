@@ -8,6 +8,7 @@ interface endpoint's name reaches the local forwarder). Connection strings carry
 from __future__ import annotations
 
 import shlex
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -49,7 +50,9 @@ def redact_url(url: str) -> str:
     host = params.get("host") or "localhost"
     port = f":{params['port']}" if params.get("port") else ""
     dbname = f"/{params['dbname']}" if params.get("dbname") else ""
-    query = f"?sslmode={params['sslmode']}" if params.get("sslmode") else ""
+    # TLS settings stay: the shown command must connect as the app did (the CA file is a path, not a secret).
+    tls = {key: params[key] for key in ("sslmode", "sslrootcert") if params.get(key)}
+    query = f"?{urllib.parse.urlencode(tls, safe='/')}" if tls else ""
     return f"postgresql://{user}{host}{port}{dbname}{query}"
 
 
