@@ -51,7 +51,7 @@ def executable(path: Path, source: Path) -> None:
 
 
 def postgres_answers(address: tuple[str, int]) -> bytes:
-    """PostgreSQL's one-byte answer to an SSLRequest through ``address`` ('N': a server without TLS)."""
+    """PostgreSQL's one-byte answer to an SSLRequest through ``address`` ('S': it will talk TLS, as every server here does)."""
     with socket.create_connection(address, timeout=10) as sock:
         sock.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
         return sock.recv(1)

@@ -127,14 +127,14 @@ def test_a_killed_tunnel_is_reopened_on_the_same_port_and_every_session_ends_on_
     tunnels.open()
     try:
         [(host, port)] = tunnels.host_map.values()
-        assert postgres_answers((host, port)) == b"N"
+        assert postgres_answers((host, port)) == b"S"
         [first] = ssm_standin.plugin_pids()
         os.kill(first, signal.SIGKILL)  # the session dies as when the network drops: the CLI exits after it
         _wait_for(lambda: any(isinstance(e, TunnelReopened) for e in events), "the tunnel to re-open")
         assert [type(e) for e in events] == [TunnelOpened, TunnelDropped, TunnelReopened]
         assert isinstance(events[1], TunnelDropped) and events[1].local_port == port
         assert tunnels.host_map == {side.endpoint_dns_name.lower(): (host, port)}  # the same address as before
-        assert postgres_answers((host, port)) == b"N"
+        assert postgres_answers((host, port)) == b"S"
     finally:
         tunnels.close()
     assert isinstance(events[-1], TunnelsClosed) and events[-1].count == 1
@@ -163,7 +163,7 @@ def test_the_tunnel_flag_opens_the_aws_environment_with_its_names_mapped_and_clo
         credentials = read_credentials(environment, routed.outputs.target.secret_arn)
         params = connection_params(credentials, environment)
         assert (params["host"], params["port"]) == environment.tunnels.host_map[credentials.host.lower()]
-        assert postgres_answers((params["host"], params["port"])) == b"N"
+        assert postgres_answers((params["host"], params["port"])) == b"S"
     finally:
         environment.close()
     assert not any(process_alive(pid) for pid in ssm_standin.plugin_pids())
@@ -262,7 +262,7 @@ def test_sessions_of_a_killed_dms_tui_are_ended_by_the_next_one(
     try:
         _wait_for(lambda: not any(process_alive(pid) for pid in orphans), "the orphaned sessions to end")
         assert [path.name for path in records.iterdir()] == [f"{os.getpid()}.json"]
-        assert postgres_answers(next(iter(tunnels.host_map.values()))) == b"N"
+        assert postgres_answers(next(iter(tunnels.host_map.values()))) == b"S"
     finally:
         tunnels.close()
     assert list(records.iterdir()) == []

@@ -45,7 +45,7 @@ async def test_the_welcome_choice_opens_the_tunnels(routed: MotoWorld, ssm_stand
         assert not tunnel.display and not app.screen.query_one("#start", Button).disabled
         assert "Session Manager tunnels" in str(app.screen.query_one("#welcome-mode", Static).render())
         source = routed.outputs.source.endpoint_dns_name
-        assert postgres_answers(environment.resolve(source, 5432)) == b"N"
+        assert postgres_answers(environment.resolve(source, 5432)) == b"S"
         assert ssm_standin.accepted(source) == 1
     environment.close()
     assert not any(process_alive(pid) for pid in ssm_standin.aws_pids() + ssm_standin.plugin_pids())
