@@ -43,6 +43,7 @@ class EnvironmentRequest:
     env: str = DEFAULT_ENV
     profile: str | None = None
     region: str | None = None
+    present: bool = False  # the wizard's presenter mode (narration, steps move on by themselves); not a mode of its own
 
     @property
     def mode(self) -> Mode:
@@ -346,6 +347,7 @@ def request_from_args(args: argparse.Namespace) -> EnvironmentRequest:
         env=str(getattr(args, "env", None) or DEFAULT_ENV),
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
+        present=bool(getattr(args, "present", False)),
     )
 
 
