@@ -161,7 +161,7 @@ class DmsTuiApp(App[int]):
         Binding("f1", "help", "Help"),
         Binding("q", "request_quit", "Quit"),
         # Only in presenter mode (elsewhere the key falls through to the screen's own p).
-        Binding("p", "toggle_pause", "Pause", priority=True, show=False),
+        Binding("p", "toggle_pause", "Pause", priority=True),
     ]
     # Presenter mode: how long a finished step stays on screen before the app presses its primary action.
     ADVANCE_DELAY = 3.0
@@ -281,6 +281,11 @@ class DmsTuiApp(App[int]):
             "Narration for a customer beside each step; finished steps move on by themselves (p pauses)",
             self.action_toggle_presenter,
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_pause":
+            return self.presenting  # off: neither shown nor taken, so a screen's own p (Plan, Prepare) works
+        return True
 
     def action_toggle_presenter(self) -> None:
         self.set_presenting(not self.presenting)

@@ -148,6 +148,9 @@ class NetworkScreen(WizardScreen):
         self.query_one("#network-diagram", Static).update(network_diagram(config))
         self.query_one("#next", Button).disabled = bool(problems)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.has_class("narrow") if action == "explain" else True  # wider, it is all shown already
+
     def action_explain(self) -> None:
         self.toggle_class("explained")
         if self.has_class("explained"):
