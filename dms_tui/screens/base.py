@@ -65,12 +65,14 @@ class WizardScreen(Screen[None]):
         panel.paused = self.wizard.presenter_paused
         for selector in self.ADVANCES_WHEN_ENABLED:
             for button in self.query(selector).results(Button):
+                self.watch(button, "disabled", self._primary_watcher(button), init=False)
 
-                def enabled(disabled: bool, button: Button = button) -> None:
-                    if not disabled and button.display:
-                        self.step_finished(button.press)
+    def _primary_watcher(self, button: Button) -> Callable[[bool], None]:
+        def enabled(disabled: bool) -> None:  # one parameter: Textual passes the new value only
+            if not disabled and button.display:
+                self.step_finished(button.press)
 
-                self.watch(button, "disabled", enabled, init=False)
+        return enabled
 
     def step_finished(self, press: Callable[[], object] | None = None) -> None:
         """The step's done-event arrived: in presenter mode the app presses ``press`` (the primary action; by

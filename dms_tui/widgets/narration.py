@@ -33,12 +33,15 @@ class NarrationPanel(Static):
 
     def render(self) -> Text:
         narration = narration_for(self.step)
-        width = max(10, self.size.width - 2 if self.size.width else 60)
+        width = max(20, self.content_size.width or 60)
         label = f" STEP {self.position} OF {self.total} · {self.step.upper()} " if self.position else " WELCOME "
-        done = round((width - len(label)) * max(0, self.position - 1) / max(1, self.total - 1))
-        text = Text(label, style="bold reverse")
+        room = max(0, width - len(label) - 1)
+        done = round(room * max(0, self.position - 1) / max(1, self.total - 1))
+        text = Text()
+        text.append(label, style="bold reverse")
+        text.append(" ")
         text.append("━" * done, style="bold cyan")
-        text.append("━" * max(0, width - len(label) - done), style="dim")
+        text.append("━" * (room - done), style="dim")
         text.append("\n")
         text.append(narration.headline, style="bold")
         if narration.proves:
@@ -48,7 +51,7 @@ class NarrationPanel(Static):
             text.append(narration.why, style="italic")
         text.append("\n")
         if self.paused:
-            text.append("⏸ paused: Enter moves on · p resumes", style="bold yellow")
+            text.append("‖ paused: Enter moves on · p resumes", style="bold yellow")
         else:
             text.append("▶ a finished step moves on by itself · p pauses", style="dim")
         return text
