@@ -40,7 +40,7 @@ def format_duration(seconds: float | None, *, coarse: bool = False) -> str:
     if seconds is None:
         return "–"
     seconds = max(0.0, seconds)
-    if seconds < 1:
+    if seconds < 0.9995:  # 0.9996 s reads as 1s, not 1000ms
         return f"{seconds * 1000:.0f}ms"
     whole = int(seconds)
     hours, rest = divmod(whole, 3600)
