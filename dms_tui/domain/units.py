@@ -42,7 +42,7 @@ def format_duration(seconds: float | None, *, coarse: bool = False) -> str:
     seconds = max(0.0, seconds)
     if seconds < 0.9995:  # 0.9996 s reads as 1s, not 1000ms
         return f"{seconds * 1000:.0f}ms"
-    whole = int(seconds)
+    whole = max(1, int(seconds))  # 0.9995 s and up: at least "1s"
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
