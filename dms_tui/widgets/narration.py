@@ -20,7 +20,6 @@ class NarrationPanel(Static):
         background: $boost;
         border-left: thick $accent;
         padding: 0 1;
-        margin-bottom: 1;
     }
     NarrationPanel.presenting { display: block; }
     """
@@ -35,13 +34,17 @@ class NarrationPanel(Static):
         narration = narration_for(self.step)
         width = max(20, self.content_size.width or 60)
         label = f" STEP {self.position} OF {self.total} · {self.step.upper()} " if self.position else " WELCOME "
-        room = max(0, width - len(label) - 1)
+        # The bar, then the state on the same line: the panel costs as few of 24 rows as it can.
+        state, state_style = ("‖ paused · p resumes", "bold yellow") if self.paused else ("▶ auto · p pauses", "dim")
+        room = max(0, width - len(label) - len(state) - 2)
         done = round(room * max(0, self.position - 1) / max(1, self.total - 1))
         text = Text()
         text.append(label, style="bold reverse")
         text.append(" ")
         text.append("━" * done, style="bold cyan")
         text.append("━" * (room - done), style="dim")
+        text.append(" ")
+        text.append(state, style=state_style)
         text.append("\n")
         text.append(narration.headline, style="bold")
         if narration.proves:
@@ -49,9 +52,4 @@ class NarrationPanel(Static):
         if narration.why and width >= 96:  # at 80 columns the why waits for a wider screen
             text.append("\n")
             text.append(narration.why, style="italic")
-        text.append("\n")
-        if self.paused:
-            text.append("‖ paused: Enter moves on · p resumes", style="bold yellow")
-        else:
-            text.append("▶ a finished step moves on by itself · p pauses", style="dim")
         return text
