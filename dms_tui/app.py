@@ -8,11 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.actions import SkipAction
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Static
+from textual.timer import Timer
+from textual.widgets import Button, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from dms_tui import __version__
@@ -100,6 +102,7 @@ Keys (all work over Session Manager):
   F1                        this help           F5  next step
   Ctrl+P                    command palette     c   copy the equivalent command (OSC 52)
   q                         quit (asks when work is running)
+  p (presenter mode)        pause / resume the steps moving on by themselves
 
 Every step shows the aws / terraform / psql command you could type instead.
 Long runs (terraform apply) survive a dropped terminal: start dms-tui again to re-attach.
@@ -157,7 +160,11 @@ class DmsTuiApp(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("q", "request_quit", "Quit"),
+        # Only in presenter mode (elsewhere the key falls through to the screen's own p).
+        Binding("p", "toggle_pause", "Pause", priority=True),
     ]
+    # Presenter mode: how long a finished step stays on screen before the app presses its primary action.
+    ADVANCE_DELAY = 3.0
 
     def __init__(
         self,
@@ -171,6 +178,10 @@ class DmsTuiApp(App[int]):
         self.request = request or EnvironmentRequest(sandbox=journey.mode == "sandbox", env=journey.env)
         self.services = services or StepServices()
         self.environment: Environment | None = None  # set by the Welcome screen once it is ready
+        self.presenting = self.request.present  # presenter mode: narration, and finished steps move on by themselves
+        self.presenter_paused = False
+        self._advance: tuple[Screen[Any], Callable[[], object]] | None = None  # what moves on when the pause ends
+        self._advance_timer: Timer | None = None
         self._errors_shown: weakref.WeakSet[Worker[Any]] = weakref.WeakSet()
 
     @property
@@ -260,6 +271,78 @@ class DmsTuiApp(App[int]):
         """Record a finished step (checkpointed), then move on to the next one."""
         state = self.journey.complete(step, **updates)
         self.goto(state.current)
+
+    # -- presenter mode ------------------------------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Any:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Presenter mode: " + ("off" if self.presenting else "on"),
+            "Narration for a customer beside each step; finished steps move on by themselves (p pauses)",
+            self.action_toggle_presenter,
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_pause":
+            return self.presenting  # off: neither shown nor taken, so a screen's own p (Plan, Prepare) works
+        return True
+
+    def action_toggle_presenter(self) -> None:
+        self.set_presenting(not self.presenting)
+
+    def set_presenting(self, on: bool) -> None:
+        self.presenting, self.presenter_paused = on, False
+        if not on:
+            self._cancel_advance()
+        self._show_presenter_state()
+        self.notify("Presenter mode on: p pauses" if on else "Presenter mode off", timeout=3)
+
+    def action_toggle_pause(self) -> None:
+        if not self.presenting or isinstance(self.focused, Input | TextArea):
+            raise SkipAction()  # the key is the screen's (Review's Plan, Prepare's Prepare) or the field's
+        self.presenter_paused = not self.presenter_paused
+        if self.presenter_paused:
+            if self._advance_timer is not None:
+                self._advance_timer.stop()
+        elif self._advance is not None:
+            self._schedule_advance()
+        self._show_presenter_state()
+
+    def _show_presenter_state(self) -> None:
+        from dms_tui.widgets.narration import NarrationPanel
+
+        for screen in self.screen_stack:
+            for panel in screen.query(NarrationPanel):
+                panel.set_class(self.presenting, "presenting")
+                panel.paused = self.presenter_paused
+
+    def advance_when_shown(self, screen: Screen[Any], press: Callable[[], object]) -> None:
+        """Presenter mode: a step's done-event arrived; after a short pause (unless paused) ``press`` its primary
+        action, as a presenter pressing Enter would."""
+        if not self.presenting:
+            return
+        self._advance = (screen, press)
+        if not self.presenter_paused:
+            self._schedule_advance()
+
+    def _schedule_advance(self) -> None:
+        if self._advance_timer is not None:
+            self._advance_timer.stop()
+        self._advance_timer = self.set_timer(self.ADVANCE_DELAY, self._advance_now)
+
+    def _cancel_advance(self) -> None:
+        self._advance = None
+        if self._advance_timer is not None:
+            self._advance_timer.stop()
+
+    def _advance_now(self) -> None:
+        pending, self._advance = self._advance, None
+        if pending is None or not self.presenting or self.presenter_paused:
+            self._advance = pending
+            return
+        screen, press = pending
+        if self.screen is screen:  # a person moved elsewhere meanwhile: their choice stands
+            press()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dms-tui {__version__}")
     add_environment_options(parser)
+    parser.add_argument(
+        "--present",
+        action="store_true",
+        help="start the wizard in presenter mode: a narration per step for a customer, finished steps move on by "
+        "themselves (p pauses); also in the command palette",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if module_info.name.startswith("_"):

@@ -51,6 +51,7 @@ class EnvironmentRequest:
     profile: str | None = None
     region: str | None = None
     tunnel: bool = False  # reach the databases through Session Manager tunnels via the bastion (from a laptop)
+    present: bool = False  # the wizard's presenter mode (narration, steps move on by themselves); not a mode of its own
 
     @property
     def mode(self) -> Mode:
@@ -467,6 +468,7 @@ def request_from_args(args: argparse.Namespace) -> EnvironmentRequest:
         profile=getattr(args, "profile", None),
         region=getattr(args, "region", None),
         tunnel=bool(getattr(args, "tunnel", False)),
+        present=bool(getattr(args, "present", False)),
     )
 
 

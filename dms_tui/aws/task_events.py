@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from dms_tui.aws.task_poller import ReplicationTaskSnapshot, TableStatistics
 from dms_tui.domain.dms import MOVING_STATUSES, TaskStatus
+from dms_tui.domain.units import format_duration
 
 
 @dataclass(frozen=True)
@@ -161,17 +162,8 @@ def elapsed_seconds(snapshot: ReplicationTaskSnapshot) -> float | None:
 
 
 def format_elapsed(seconds: float | None) -> str:
-    """``1h02m03s`` / ``4m05s`` / ``12s``; a dash when unknown."""
-    if seconds is None:
-        return "–"
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+    """``1h02m03s`` / ``4m05s`` / ``12s`` / ``350ms`` (a fast full load takes less than a second); a dash when unknown."""
+    return format_duration(seconds)
 
 
 def describe_activity(event: TaskActivity) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
+from dms_tui.domain.units import format_duration
 from dms_tui.provision.events import (
     ApplyComplete,
     ApplyErrored,
@@ -50,14 +51,7 @@ _VERB = {"creating": "creating", "updating": "modifying", "destroying": "destroy
 
 def format_elapsed(seconds: float) -> str:
     """``45s``, ``6m10s``, ``1h02m``: compact enough for a table cell at 80 columns."""
-    total = max(0, int(seconds))
-    if total < 60:
-        return f"{total}s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+    return format_duration(seconds, coarse=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Button, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from dms_tui.journey import Journey, Step
+from dms_tui.journey import STEPS, Journey, Step
 from dms_tui.widgets.command_hint import CommandHint
+from dms_tui.widgets.narration import NarrationPanel
 from dms_tui.widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dms_tui.app import DmsTuiApp
 
 NARROW_WIDTH = 100
@@ -26,6 +29,9 @@ class WizardScreen(Screen[None]):
 
     STEP: Step = Step.CONFIGURE
     TITLE: str = ""
+    # Presenter mode presses the first of these buttons when it becomes enabled (the step's work is done);
+    # the configuration forms, enabled from the start, wait for the presenter's Enter.
+    ADVANCES_WHEN_ENABLED: ClassVar[tuple[str, ...]] = ("#next", "#apply")
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("c", "copy_command", "Copy cmd", show=False),
@@ -43,12 +49,38 @@ class WizardScreen(Screen[None]):
         yield StepBar(self.journey.state, showing=self.STEP, id="step-bar")
         with Vertical(id="frame"):
             yield Static(self.TITLE, id="screen-title", markup=False)
+            yield NarrationPanel(self.STEP.value, STEPS.index(self.STEP) + 1, len(STEPS), id="narration")
             yield from self.compose_body()
             yield CommandHint(self.equivalent_command(), id="command-hint")
         yield Footer()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
+
+    def on_mount(self) -> None:
+        """Presenter mode: the narration panel, and the watch on the primary button (runs after a subclass's own
+        on_mount: Textual calls each class's handler)."""
+        panel = self.query_one(NarrationPanel)
+        panel.set_class(self.wizard.presenting, "presenting")
+        panel.paused = self.wizard.presenter_paused
+        for selector in self.ADVANCES_WHEN_ENABLED:
+            for button in self.query(selector).results(Button):
+                self.watch(button, "disabled", self._primary_watcher(button), init=False)
+
+    def _primary_watcher(self, button: Button) -> Callable[[bool], None]:
+        def enabled(disabled: bool) -> None:  # one parameter: Textual passes the new value only
+            if not disabled and button.display:
+                self.step_finished(button.press)
+
+        return enabled
+
+    def step_finished(self, press: Callable[[], object] | None = None) -> None:
+        """The step's done-event arrived: in presenter mode the app presses ``press`` (the primary action; by
+        default F5's next) after a short pause."""
+        self.wizard.advance_when_shown(self, press or self.action_next)
+
+    def action_next(self) -> None:
+        """Subclasses move the journey on (F5)."""
 
     def equivalent_command(self) -> str:
         import shlex
@@ -73,6 +105,7 @@ class WizardScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.query_one(StepBar).state = self.journey.state
+        self.query_one(NarrationPanel).set_class(self.wizard.presenting, "presenting")
         self.set_class(self.size.width < NARROW_WIDTH, "narrow")
 
     def action_copy_command(self) -> None:

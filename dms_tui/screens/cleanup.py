@@ -87,7 +87,9 @@ class CleanupScreen(WizardScreen):
         )
         if plan.items:
             self.set_command(plan.items[0].command)
-        self.query_one("#remove", Button).disabled = False
+        remove = self.query_one("#remove", Button)
+        remove.disabled = False
+        remove.focus()  # Enter asks (the question's default is No) before anything is removed
 
     # -- the removal -------------------------------------------------------------------------------------------------
 

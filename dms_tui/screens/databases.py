@@ -46,6 +46,7 @@ class DatabasesScreen(WizardScreen):
     STEP = Step.CONFIGURE
     TITLE = "Configure · Databases, DMS and bastion"
     AUTO_FOCUS = "#next"
+    ADVANCES_WHEN_ENABLED = ()  # a form: the presenter's Enter accepts it
     BINDINGS = [Binding("f5", "next", "Next")]
 
     def compose_body(self) -> ComposeResult:
@@ -64,8 +65,9 @@ class DatabasesScreen(WizardScreen):
             with Vertical(classes="vpc-panel", id="panel-other") as panel:
                 panel.border_title = "DMS and bastion"
                 yield Static(
-                    "Passwords are never typed or stored: Terraform generates them into Secrets Manager.",
+                    "Passwords are generated into Secrets Manager: never typed, never stored.",
                     classes="hint",
+                    id="passwords-hint",
                 )
                 for field, label in OTHER_FIELDS:
                     with Horizontal(classes="field-row"):
@@ -75,11 +77,13 @@ class DatabasesScreen(WizardScreen):
                     "The account-wide DMS roles (dms-vpc-role, dms-cloudwatch-logs-role) are looked up before the "
                     "plan: reused when present, created when absent.",
                     classes="hint",
+                    id="roles-hint",
                 )
                 yield Static("", classes="problems", id="problems-other")
-            with Horizontal(classes="nav-row"):
-                yield Button("‹ Back", id="back")
-                yield Button("Next: review ›", id="next", variant="primary")
+        # Outside the scrolled body: focusing it never scrolls the fields a person came to edit out of view.
+        with Horizontal(classes="nav-row"):
+            yield Button("‹ Back", id="back")
+            yield Button("Next: review ›", id="next", variant="primary")
 
     def on_mount(self) -> None:
         self.revalidate()

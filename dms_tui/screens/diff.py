@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from dms_tui.data.diff.export import ExportFormat, write_export
 from dms_tui.data.diff.lines import ALL_KINDS, DifferenceKind, kind_counts
 from dms_tui.data.diff.result import DiffReport, TableDiff
+from dms_tui.domain.units import format_rate
 from dms_tui.journey import Journey, Step
 from dms_tui.screens.base import WizardScreen
 from dms_tui.steps.diff import (
@@ -165,6 +166,8 @@ class DiffScreen(WizardScreen):
         elif isinstance(event, DiffDone):
             self.running = False
             self._show_report(event.report)
+            if event.report.identical:  # differences stay on screen for the presenter to explain
+                self.step_finished()
         self._dirty = True
 
     def _show_report(self, report: DiffReport) -> None:
@@ -261,7 +264,7 @@ class DiffScreen(WizardScreen):
                 text.append("Connecting to both databases…", style="yellow")
             else:
                 text.append(f"Comparing {live.table} ({live.position}/{live.total})", style="yellow")
-                text.append(f" · {live.buckets:,} buckets · {live.rows:,} rows · {live.rows_per_second:,.0f} rows/s")
+                text.append(f" · {live.buckets:,} buckets · {live.rows:,} rows · {format_rate(live.rows_per_second)}")
                 if live.rechecking:
                     text.append(f" · re-checking {live.rechecking} differences", style="yellow")
         for path in self.exported[-1:]:

@@ -68,6 +68,7 @@ from dms_tui.dmstask.migration import DEFAULT_TASK_ID, DraftCheck, TaskDraft
 from dms_tui.dmstask.preview import SourceTable, plan_tables
 from dms_tui.dmstask.settings import MAX_FULL_LOAD_SUBTASKS, TargetTablePrepMode
 from dms_tui.domain.dms import ENDED_STATUSES, MigrationType, TableState, TaskStatus
+from dms_tui.domain.units import abbreviate, format_rate
 from dms_tui.errors import StepError
 from dms_tui.journey import Step
 from dms_tui.screens.base import WizardScreen
@@ -228,15 +229,16 @@ def status_text(status: str) -> Text:
 def table_row(table: TableStatistics, rate: float) -> tuple[Text, ...]:
     """One row of the per-table DataTable (names from DMS are plain text, never markup)."""
     validation = table.validation_state or "–"
+    validation = "off" if validation.lower() == "not enabled" else validation  # fits the 8-column cell
     if table.validation_failed_records:
         validation += f" ({table.validation_failed_records} failed)"
     return (
         Text(qualified_name(table)),
         Text(table.table_state, style=TABLE_STATE_STYLE.get(table.table_state, "")),
-        Text(f"{table.full_load_rows:,}", justify="right"),
+        Text(abbreviate(table.full_load_rows), justify="right"),
         Text(f"{table.inserts}/{table.updates}/{table.deletes}", justify="right"),
         Text(validation, style="dim" if validation == "–" else ""),
-        Text(f"{rate:,.0f}", justify="right"),
+        Text(abbreviate(rate), justify="right"),
     )
 
 
@@ -853,7 +855,7 @@ class MigrateScreen(WizardScreen):
         """Throughput now and at its peak; while the demo workload writes, its rate and what it wrote."""
         now = self.throughput_history[-1] if self.throughput_history else 0.0
         peak = max(self.throughput_history, default=0.0)
-        text = Text.assemble(("throughput ", "dim"), f"{now:,.0f} rows/s", ("  peak ", "dim"), f"{peak:,.0f}")
+        text = Text.assemble(("throughput ", "dim"), format_rate(now), ("  peak ", "dim"), abbreviate(peak))
         if self._workload_stop is not None:
             text.append(f"   workload {DEMO_WORKLOAD_RATE:,.0f} changes/s", style="magenta")
             written = getattr(self, "_workload_written", 0)

@@ -54,11 +54,15 @@ def network_diagram(config: WizardConfig) -> Text:
     return text
 
 
+EXPLAIN_LINE = "Only PrivateLink joins the VPCs: overlapping CIDRs are fine.  (e explains)"
+
+
 class NetworkScreen(WizardScreen):
     STEP = Step.CONFIGURE
     TITLE = "Configure · Network: three VPCs, joined only by PrivateLink"
     AUTO_FOCUS = "#next"  # Enter accepts the defaults; Tab reaches the fields
-    BINDINGS = [Binding("f5", "next", "Next")]
+    ADVANCES_WHEN_ENABLED = ()  # a form: the presenter's Enter accepts it
+    BINDINGS = [Binding("f5", "next", "Next"), Binding("e", "explain", "Explain")]
 
     def compose_body(self) -> ComposeResult:
         config = self.journey.config
@@ -80,12 +84,15 @@ class NetworkScreen(WizardScreen):
                                 yield Label(label, classes="field-label")
                                 yield Input(value, id=_input_id(f"vpcs.{role}.{field}"), compact=True)
                         yield Static("", classes="problems", id=f"problems-{role}")
+            # At 80 columns the explanation is one line (e shows it whole); wider screens show it at once.
+            yield Static(EXPLAIN_LINE, id="network-explain-line", markup=False)
             with Horizontal(id="network-explain"):
                 yield Static(network_diagram(config), id="network-diagram")
                 yield Static(OVERLAPPING_VPCS_EXPLANATION, id="overlap-note", markup=False)
             yield Static("", id="network-status")
-            with Horizontal(classes="nav-row"):
-                yield Button("Next: databases ›", id="next", variant="primary")
+        # Outside the scrolled body: focusing it never scrolls the fields a person came to edit out of view.
+        with Horizontal(classes="nav-row"):
+            yield Button("Next: databases ›", id="next", variant="primary")
 
     def on_mount(self) -> None:
         self.revalidate()
@@ -140,6 +147,16 @@ class NetworkScreen(WizardScreen):
         self.query_one("#network-status", Static).update(status)
         self.query_one("#network-diagram", Static).update(network_diagram(config))
         self.query_one("#next", Button).disabled = bool(problems)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.has_class("narrow") if action == "explain" else True  # wider, it is all shown already
+
+    def action_explain(self) -> None:
+        self.toggle_class("explained")
+        if self.has_class("explained"):
+            self.call_after_refresh(self.query_one("#network-explain").scroll_visible, animate=False)
+        else:
+            self.query_one("#network-body").scroll_home(animate=False)
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:

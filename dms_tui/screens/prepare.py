@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from dms_tui.data.demo_databases import MAX_GENERATED_ROWS, DemoDatabases, DemoSnapshot, SideSnapshot
 from dms_tui.data.prepare import IF_EXISTS_CHOICES, PRIMARY_KEY_EXPLANATION, DemoTable, ddl_text
+from dms_tui.domain.units import format_duration, format_rate
 from dms_tui.errors import StepError
 from dms_tui.journey import Step
 from dms_tui.screens.base import WizardScreen
@@ -279,7 +280,7 @@ class PrepareScreen(WizardScreen):
                 self._rows_started = now
             elapsed = now - self._rows_started
             self.query_one("#prepare-bar", ProgressBar).update(total=event.total, progress=event.inserted)
-            rate = f" · {event.inserted / elapsed:,.0f} rows/s" if elapsed > 0 and event.inserted else ""
+            rate = f" · {format_rate(event.inserted / elapsed)}" if elapsed > 0 and event.inserted else ""
             self.query_one("#prepare-rate", Static).update(f" {event.inserted:,}/{event.total:,} rows{rate}")
         elif isinstance(event, PrepareStep):
             self._status(Text(f"{event.side}: {event.action}", style="yellow"))
@@ -293,9 +294,9 @@ class PrepareScreen(WizardScreen):
         self.show_snapshot(done.after)
         source = done.source
         text = Text("✓ Prepared. ", style="bold green")
-        text.append(f"source: {source.rows_inserted:,} rows inserted in {source.seconds:.2f} s")
+        text.append(f"source: {source.rows_inserted:,} rows inserted in {format_duration(source.seconds)}")
         if source.rows_inserted >= 1000 and source.seconds > 0:  # a rate of four rows says nothing
-            text.append(f" ({source.rows_inserted / source.seconds:,.0f} rows/s)", style="dim")
+            text.append(f" ({format_rate(source.rows_inserted / source.seconds)})", style="dim")
         text.append(f"; now {source.details.rows:,}. ")
         created = done.target_database_created
         text.append(f"target: database {done.after.target.database} {'created' if created else 'already there'}.")

@@ -119,8 +119,9 @@ class ProvisionScreen(WizardScreen):
         self._dirty = False
         self._log_backlog: deque[Text] = deque(maxlen=LOG_LINES)
         table = self.query_one("#provision-table", DataTable)
-        table.add_column("resource", key="address")
+        # State first: at 80 columns a long address is what gets cut, never "still creating 6m10s" or "failed".
         table.add_column("state", key="state", width=22)
+        table.add_column("resource", key="address")
         self.failed: Setback | None = None
         self._show_ways_back(False)
         self.set_interval(0.25, self._refresh_if_dirty)
@@ -262,7 +263,7 @@ class ProvisionScreen(WizardScreen):
             if address in table.rows:
                 table.update_cell(address, "state", state)
             else:
-                table.add_row(Text(address), state, key=address)
+                table.add_row(state, Text(address), key=address)
         self.query_one(ArchitectureDiagram).states = box_states(progress)
 
     # -- keys ---------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dms_tui.environment import EnvironmentProgress, OpenedEnvironment
 from dms_tui.journey import Journey, Step
 from dms_tui.steps.provision import last_run
 from dms_tui.steps.resume import ResumeCheck, check_resume, what_still_runs
+from dms_tui.widgets.narration import NarrationPanel
 from dms_tui.widgets.step_bar import StepBar
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class WelcomeScreen(Screen[None]):
         yield StepBar(self.journey.state, id="step-bar")
         with Vertical(id="welcome"):
             yield Static("dms-tui · on-premises PostgreSQL → Aurora PostgreSQL through PrivateLink", id="welcome-title")
+            yield NarrationPanel("welcome", 0, len(Step), id="narration")
             yield Static(INTRO, id="welcome-intro", markup=False)
             mode = self.wizard.request.label
             yield Static(Text.assemble(("Mode        ", "bold"), mode), id="welcome-mode")
@@ -86,6 +88,7 @@ class WelcomeScreen(Screen[None]):
         start_over.display = self.journey.state.finished or setback is not None
 
     def on_mount(self) -> None:
+        self.query_one(NarrationPanel).set_class(self.wizard.presenting, "presenting")
         self.progress_lines: list[str] = []
         self.resume_check: ResumeCheck | None = None
         self.query_one("#tunnel", Button).display = False
@@ -157,6 +160,7 @@ class WelcomeScreen(Screen[None]):
                 return
             self._label_start()
             start.focus()
+            self.wizard.advance_when_shown(self, start.press)  # presenter mode: on to the journey by itself
         elif event.state is WorkerState.ERROR:
             event.prevent_default()  # shown here, in the identity line, rather than in the app's error modal
             self.query_one("#welcome-loading").display = False

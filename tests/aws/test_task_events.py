@@ -125,7 +125,7 @@ def test_elapsed_time_comes_from_dms_not_from_a_local_clock() -> None:
     ended = TaskStats(start_date=T0, stop_date=T0 + dt.timedelta(seconds=10))
     assert elapsed_seconds(snap("stopped", at=500, stats=ended)) == 10.0
     assert elapsed_seconds(snap("creating")) is None
-    assert [format_elapsed(s) for s in (None, 5, 125, 3723.9)] == ["–", "5s", "2m05s", "1h02m03s"]
+    assert [format_elapsed(s) for s in (None, 0.4, 5, 125, 3723.9)] == ["–", "400ms", "5s", "2m05s", "1h02m03s"]
 
 
 STATES = st.sampled_from(["Before load", "Full load", "Table completed", "Table error", "Table cancelled"])

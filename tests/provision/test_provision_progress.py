@@ -105,7 +105,14 @@ def test_the_reducer_never_mutates_the_progress_it_is_given(streams: Path) -> No
 
 
 def test_elapsed_times_are_compact() -> None:
-    assert [format_elapsed(s) for s in (0, 59.9, 60, 370, 3720)] == ["0s", "59s", "1m00s", "6m10s", "1h02m"]
+    assert [format_elapsed(s) for s in (0, 0.35, 59.9, 60, 370, 3720)] == [
+        "0ms",
+        "350ms",
+        "59s",
+        "1m00s",
+        "6m10s",
+        "1h02m",
+    ]
 
 
 def test_the_real_bundle_plan_counts_managed_resources_like_terraform_and_not_data_reads(streams: Path) -> None:

@@ -261,7 +261,7 @@ async def test_progress_shows_buckets_scanned_and_rows_per_second(app: DmsTuiApp
         screen.show_event(TableStarted("public.big", "public.big", 2, 3))
         screen.show_event(BucketsScanned("public.big", 40, 0, 120_000, 0.1))
         await pilot.pause(0.4)  # the headline redraws on its coalescing timer
-        assert "Comparing public.big (2/3) · 40 buckets · 120,000 rows · 1,200,000 rows/s" in headline(screen)
+        assert "Comparing public.big (2/3) · 40 buckets · 120,000 rows · 1.2M rows/s" in headline(screen)
         assert summary_cells(screen)["public.big"] == "comparing…"
         screen.show_event(Rechecking("public.big", 3, 0.5))
         await pilot.pause(0.4)

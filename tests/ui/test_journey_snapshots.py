@@ -1,4 +1,4 @@
-"""SVG snapshots of the Provision (a finished apply, replayed from a recorded stream) and Cleanup screens at 80x24."""
+"""SVG snapshots of the Provision (a finished apply, replayed from a recorded stream) and Cleanup screens at 80x24 and 160x48."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dms_tui.journey import Journey, Step
 from dms_tui.provision.detached import RunRecord
 from dms_tui.provision.outputs import OUTPUT_NAMES
 from tests.ui.conftest import instant_services
-from tests.ui.test_snapshots import SNAPSHOT_HOME, freeze
+from tests.ui.test_snapshots import SIZES, SNAPSHOT_HOME, freeze
 
 STREAMS = Path(__file__).resolve().parent.parent / "provision" / "streams"
 FAKE = Path(__file__).resolve().parent.parent / "provision" / "fake_terraform.py"
@@ -23,6 +23,11 @@ FAKE = Path(__file__).resolve().parent.parent / "provision" / "fake_terraform.py
 
 @pytest.fixture
 def fixed_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    return recorded_terraform_home(monkeypatch, tmp_path)
+
+
+def recorded_terraform_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The fixed state directory, with a fake terraform that replays recorded streams (and their outputs)."""
     shutil.rmtree(SNAPSHOT_HOME, ignore_errors=True)
     monkeypatch.setenv("DMS_TUI_HOME", str(SNAPSHOT_HOME))
     streams = tmp_path / "streams"
@@ -56,7 +61,8 @@ def _app(mode: str) -> DmsTuiApp:
     return DmsTuiApp(journey, services=instant_services(Environment(mode="aws", region="us-east-1")))
 
 
-def test_provision(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_provision(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
         from dms_tui.screens.provision import ProvisionScreen
 
@@ -67,10 +73,11 @@ def test_provision(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-u
         await freeze(pilot)
         await pilot.pause(0.5)
 
-    assert snap_compare(_app("aws"), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(_app("aws"), terminal_size=size, run_before=run_before)
 
 
-def test_cleanup(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_cleanup(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await freeze(pilot)
         app: DmsTuiApp = pilot.app  # type: ignore[assignment]
@@ -81,4 +88,4 @@ def test_cleanup(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-unt
         await pilot.pause()
         await freeze(pilot)
 
-    assert snap_compare(_app("aws"), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(_app("aws"), terminal_size=size, run_before=run_before)

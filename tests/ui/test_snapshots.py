@@ -1,4 +1,4 @@
-"""SVG snapshots of each screen at 80x24, with clocks and cursors frozen (pytest-textual-snapshot).
+"""SVG snapshots of each screen at 80x24 and 160x48, with clocks and cursors frozen (pytest-textual-snapshot).
 
 Update after an intended change with: scripts/test tests/ui/test_snapshots.py --snapshot-update
 """
@@ -20,6 +20,8 @@ from tests.ui.conftest import instant_services
 
 # A fixed home so the paths the screens print are the same on every machine and run.
 SNAPSHOT_HOME = Path("/tmp/dms-tui-snapshot-home")
+# A fresh Session Manager terminal, and a large one: the extra space shows more, not bigger boxes.
+SIZES = [(80, 24), (160, 48)]
 
 
 @pytest.fixture
@@ -54,15 +56,18 @@ def _goto(step_screen: Callable[[DmsTuiApp], None]) -> Callable[[Pilot], object]
     return run_before
 
 
-def test_welcome(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=freeze)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_welcome(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=freeze)
 
 
-def test_network(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_goto(lambda app: app.goto(Step.CONFIGURE)))
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_network(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_goto(lambda app: app.goto(Step.CONFIGURE)))
 
 
-def test_network_with_an_invalid_cidr(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_network_with_an_invalid_cidr(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     async def run_before(pilot: Pilot) -> None:  # type: ignore[type-arg]
         await freeze(pilot)
         pilot.app.goto(Step.CONFIGURE)  # type: ignore[attr-defined]
@@ -70,20 +75,22 @@ def test_network_with_an_invalid_cidr(snap_compare, fixed_home: Path) -> None:  
         pilot.app.screen.query_one("#f-vpcs-source-cidr", Input).value = "10.0.0.7/16"
         await freeze(pilot)
 
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(_app(), terminal_size=size, run_before=run_before)
 
 
-def test_databases(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_databases(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     from dms_tui.screens.databases import DatabasesScreen
 
     assert snap_compare(
-        _app(), terminal_size=(80, 24), run_before=_goto(lambda app: app.push_screen(DatabasesScreen(app.journey)))
+        _app(), terminal_size=size, run_before=_goto(lambda app: app.push_screen(DatabasesScreen(app.journey)))
     )
 
 
-def test_review(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_review(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     from dms_tui.screens.review import ReviewScreen
 
     assert snap_compare(
-        _app(), terminal_size=(80, 24), run_before=_goto(lambda app: app.push_screen(ReviewScreen(app.journey)))
+        _app(), terminal_size=size, run_before=_goto(lambda app: app.push_screen(ReviewScreen(app.journey)))
     )
