@@ -220,6 +220,7 @@ class DmsTuiApp(App[int]):
         from dms_tui.screens.welcome import WelcomeScreen
 
         self._install_signal_handlers()
+        self._exit_when_the_browser_server_goes()
         self.push_screen(WelcomeScreen(self.journey))
 
     def _install_signal_handlers(self) -> None:
@@ -232,6 +233,25 @@ class DmsTuiApp(App[int]):
                 loop.add_signal_handler(sig, self._terminal_lost, sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+
+    def _exit_when_the_browser_server_goes(self) -> None:
+        # Under `dms-tui serve` (textual-serve's web driver) the browser's keys arrive on stdin from the server. A
+        # server stopped while a tab was open may never send its "quit": stdin just ends, and nobody can drive or see
+        # this wizard any more. Checkpoint and exit then, rather than linger as an orphan (Dolphie's issue 101).
+        # The driver's input thread is private to Textual; it ends exactly when that stream does.
+        from textual.drivers.web_driver import WebDriver
+
+        driver = self._driver
+        if not isinstance(driver, WebDriver):
+            return
+
+        def check() -> None:
+            reader = driver._key_thread
+            if reader.ident is not None and not reader.is_alive():
+                timer.stop()
+                self._terminal_lost(signal.SIGHUP)
+
+        timer = self.set_interval(1.0, check)
 
     def _terminal_lost(self, sig: int) -> None:
         self.journey.checkpoint()
