@@ -56,6 +56,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, metavar="N", help=f"port to listen on (default: {DEFAULT_PORT})"
     )
+    parser.add_argument(  # SUPPRESS: `dms-tui --present serve` means the same (the top-level flag is kept)
+        "--present",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="every visitor's wizard starts in presenter mode (see dms-tui --help)",
+    )
     add_environment_options(parser)
     parser.set_defaults(func=run)
 
@@ -82,7 +88,8 @@ def is_loopback(host: str) -> bool:
 
 def wizard_command(request: EnvironmentRequest, python: str | None = None) -> str:
     """The shell command textual-serve starts for each visitor: this Python's `-m dms_tui` with the same flags."""
-    return shlex.join([python or sys.executable, "-m", "dms_tui", *request.cli_flags()])
+    present = ["--present"] if request.present else []  # a browser demo is where presenter mode is most wanted
+    return shlex.join([python or sys.executable, "-m", "dms_tui", *request.cli_flags(), *present])
 
 
 def visit_url(host: str, port: int, token: str | None) -> str:

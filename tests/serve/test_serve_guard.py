@@ -28,7 +28,7 @@ from dms_tui.commands.serve import (
     visit_url,
     wizard_command,
 )
-from dms_tui.environment import EnvironmentRequest
+from dms_tui.environment import EnvironmentRequest, request_from_args
 
 TOKEN = "s3cr3t-token-for-the-test"
 # A command that would start if a websocket got through; the guard must refuse before anything runs.
@@ -83,6 +83,10 @@ def test_the_served_command_is_this_python_running_dms_tui_with_the_same_environ
         sys.executable,
         *("-m", "dms_tui", "--env", "prod", "--profile", "migrations", "--region", "eu-west-1"),
     ]
+    presented = wizard_command(request_from_args(build_parser().parse_args(["serve", "--sandbox", "--present"])))
+    assert shlex.split(presented)[-2:] == ["--sandbox", "--present"]
+    before = wizard_command(request_from_args(build_parser().parse_args(["--present", "serve", "--sandbox"])))
+    assert before == presented
 
 
 def test_the_defaults_are_loopback_and_port_8000_and_a_bad_port_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
