@@ -256,6 +256,10 @@ class ProvisionScreen(WizardScreen):
         counts = Text(f" {progress.done}/{progress.planned} resources")
         if progress.failed:
             counts.append(f" · {progress.failed} failed", style="red")
+            # What failed, without opening the log: the first failed resource and terraform's first error about it.
+            first = next(address for address, r in progress.resources.items() if r.state == "failed")
+            error = next((d for d in progress.errors if d.address == first), None) or next(iter(progress.errors), None)
+            counts.append(f": {first}" + (f" — {error.summary}" if error is not None else ""), style="red")
         self.query_one("#provision-counts", Static).update(counts)
         table = self.query_one("#provision-table", DataTable)
         for address, resource in progress.resources.items():

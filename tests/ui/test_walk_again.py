@@ -98,6 +98,9 @@ async def test_a_failed_apply_offers_the_ways_back_and_review_shows_the_failure(
         await _until(pilot, lambda: provision.failed is not None, "the failure")
         headline = provision.failed.headline
         assert "terraform apply failed" in headline and headline in _text(app)
+        # What failed is named beside the counts, without opening the log.
+        counts = str(provision.query_one("#provision-counts", Static).render())
+        assert "1 failed: module.network.aws_subnet.private[2] — creating EC2 Subnet" in counts, counts
         for button in ("#back-review", "#edit-config", "#retry"):
             assert provision.query_one(button, Button).display, button
         assert not provision.query_one("#next", Button).display
