@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dms_tui import __version__
 from dms_tui.bastion.bucket import MANIFEST_NAME, bucket_name, policy_document
 from dms_tui.bastion.ship import Uploaded, resolve_target, upload
 from dms_tui.bastion.wheelhouse import Wheelhouse, sha256_of
@@ -24,6 +25,36 @@ ENDPOINT_ID = "vpce-0a1b2c3d4e5f67890"
 def _terraform(tf: TerraformBinary, root: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(tf.path), *args, "-no-color"], cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _run_install_script(tmp_path: Path, moto_url: str, bucket: str) -> subprocess.CompletedProcess[str]:
+    """install-dms-tui.sh BUCKET with the bastion's paths moved under ``tmp_path`` and its `aws` pointed at moto."""
+    import os
+    import stat
+    import sys
+
+    from dms_tui.bastion.bucket import install_script
+
+    script = tmp_path / "install-dms-tui.sh"
+    script.write_text(install_script(), encoding="utf-8")
+    aws = tmp_path / "aws-to-moto"
+    aws.write_text(f'#!/bin/sh\nexec aws --endpoint-url {moto_url} "$@"\n', encoding="utf-8")
+    aws.chmod(aws.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / "bin").mkdir()
+    env = os.environ | {
+        "DMS_TUI_PYTHON": sys.executable,  # the bastion installs python3.11; so does this machine's test run
+        "DMS_TUI_VENV": str(tmp_path / "venv"),
+        "DMS_TUI_LINK": str(tmp_path / "bin" / "dms-tui"),
+        "DMS_TUI_AWS": str(aws),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's dummy key
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PIP_CONFIG_FILE": os.devnull,  # no index or find-links of this machine's pip config may help the install
+        "PIP_FIND_LINKS": "",
+    }
+    return subprocess.run(
+        ["bash", str(script), bucket], env=env, capture_output=True, text=True, timeout=600, check=False
     )
 
 
@@ -87,6 +118,16 @@ def test_the_bundles_bucket_takes_the_upload_with_its_declared_policy(
     # A second ship of the same wheelhouse uploads nothing but the manifest.
     again = [e for e in upload(s3, wheelhouse, target) if isinstance(e, Uploaded)]
     assert [e.name for e in again if not e.skipped] == [MANIFEST_NAME]
+
+    # The bastion's own install script, as user_data and `ship` run it, installs from the bucket with no index into a
+    # fresh venv of the bastion's Python (3.11, this machine's too), and the installed command runs.
+    installed = _run_install_script(tmp_path, url, target.bucket)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert f"installed dms-tui {__version__} from s3://{target.bucket}/wheelhouse" in installed.stdout
+    version = subprocess.run(
+        [str(tmp_path / "bin" / "dms-tui"), "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert version.stdout.strip() == f"dms-tui {__version__}", version.stdout + version.stderr
 
     destroy = _terraform(terraform_binary, root, env, "destroy", "-auto-approve", "-input=false")
     assert destroy.returncode == 0, destroy.stdout + destroy.stderr  # force_destroy: objects go with the bucket
