@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from engine_endpoint import endpoint  # type: ignore[import-not-found]
 
 from dms_tui.data.diff.engine import DiffOptions
 from dms_tui.data.workload import run_workload
@@ -23,7 +24,7 @@ from dms_tui.dmstask.mappings import TableMappings
 from dms_tui.dmstask.settings import TaskSettings
 from dms_tui.domain.dms import StartTaskType, TableState, TaskStatus
 from dms_tui.sandbox import cdc
-from dms_tui.sandbox.dms_engine import ChangesNotApplied, EngineEvent, FullLoadTask, PostgresEndpoint
+from dms_tui.sandbox.dms_engine import ChangesNotApplied, EngineEvent, FullLoadTask
 from dms_tui.steps.diff import DiffInputs, diff_report
 
 pytestmark = pytest.mark.timeout(240)
@@ -43,11 +44,6 @@ INSERT INTO app.text_key SELECT 'k' || g, 'label ' || g, time '00:00' + g * inte
 INSERT INTO app.composite_key SELECT g % 10, 'a' || g, g, g % 2 = 0 FROM generate_series(1, 2000) g;
 INSERT INTO app.no_key SELECT g, 'row ' || g FROM generate_series(1, 10) g;
 """
-
-
-def endpoint(url: str) -> PostgresEndpoint:
-    p = psycopg.conninfo.conninfo_to_dict(url)
-    return PostgresEndpoint(str(p["host"]), int(p["port"]), str(p["dbname"]), str(p["user"]), str(p["password"]))
 
 
 def mappings(schema: str = "app", table: str = "%") -> TableMappings:

@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from engine_endpoint import endpoint  # type: ignore[import-not-found]
 
 from dms_tui.data.validation_failures import read_failures
 from dms_tui.dmstask.mappings import TableMappings
@@ -18,19 +19,11 @@ from dms_tui.dmstask.settings import TaskSettings
 from dms_tui.sandbox.dms_engine import (
     EngineEvent,
     FullLoadTask,
-    PostgresEndpoint,
     TableLoadCompleted,
     ValidationCompleted,
 )
 
 SOURCE_DB = "validation_source"
-
-
-def endpoint(url: str) -> PostgresEndpoint:
-    parts = psycopg.conninfo.conninfo_to_dict(url)
-    return PostgresEndpoint(
-        str(parts["host"]), int(str(parts["port"])), str(parts["dbname"]), str(parts["user"]), str(parts["password"])
-    )
 
 
 @pytest.fixture(scope="module")

@@ -9,20 +9,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from engine_endpoint import endpoint  # type: ignore[import-not-found]
 
 from dms_tui.dmstask.mappings import TableMappings
 from dms_tui.dmstask.preview import range_segments
 from dms_tui.dmstask.settings import TaskSettings
-from dms_tui.sandbox.dms_engine import FullLoadTask, PostgresEndpoint
+from dms_tui.sandbox.dms_engine import FullLoadTask
 
 SOURCE_DB = "parallel_source"
-
-
-def endpoint(url: str) -> PostgresEndpoint:
-    parts = psycopg.conninfo.conninfo_to_dict(url)
-    return PostgresEndpoint(
-        str(parts["host"]), int(str(parts["port"])), str(parts["dbname"]), str(parts["user"]), str(parts["password"])
-    )
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ from typing import Any
 
 import psycopg
 import pytest
+from engine_endpoint import endpoint  # type: ignore[import-not-found]
 
 from dms_tui.dmstask.mappings import TableMappings, default_mappings
 from dms_tui.dmstask.settings import TargetTablePrepMode, TaskSettings
 from dms_tui.sandbox.dms_engine import (
     EngineEvent,
     FullLoadTask,
-    PostgresEndpoint,
     TableLoadCompleted,
     TableLoadStarted,
 )
@@ -27,17 +27,6 @@ SEED_ROWS = [
 ]
 BIG_ROWS = 100_000
 SOURCE_DB = "dms_engine_source"
-
-
-def endpoint(url: str) -> PostgresEndpoint:
-    parts = psycopg.conninfo.conninfo_to_dict(url)
-    return PostgresEndpoint(
-        host=str(parts["host"]),
-        port=int(parts["port"]),
-        dbname=str(parts["dbname"]),
-        user=str(parts["user"]),
-        password=str(parts["password"]),
-    )
 
 
 @pytest.fixture(scope="module")
