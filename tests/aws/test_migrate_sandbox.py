@@ -18,7 +18,6 @@ from dms_tui.cli import main as cli_main
 from dms_tui.sandbox.environment import running_sandbox
 from dms_tui.sandbox.lifecycle import Sandbox
 from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
-from dms_tui.sandbox.provisioner import read_secret
 
 # A data plane that stops answering must fail these tests in about a minute, not hang the suite.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -46,18 +45,12 @@ def home(sandbox_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _connect(side: str) -> psycopg.Connection[Any]:
+    """A session on one side through the product's own path (the environment's route and TLS, the side's secret)."""
+    from dms_tui.data.connect import connect, read_credentials
+    from dms_tui.sandbox.environment import running_sandbox
+
     target, outputs = running_sandbox()
-    secret = read_secret(target, getattr(outputs, side).secret_arn)
-    host, port = target.resolve(secret["host"], int(secret["port"]))
-    return psycopg.connect(
-        host=host,
-        port=port,
-        user=secret["username"],
-        password=secret["password"],
-        dbname=secret["dbname"],
-        autocommit=True,
-        connect_timeout=5,
-    )
+    return connect(read_credentials(target, getattr(outputs, side).secret_arn), target)
 
 
 def _rows(side: str, sql: str) -> list[tuple[Any, ...]]:
