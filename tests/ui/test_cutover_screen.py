@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
 from dms_tui.app import DmsTuiApp
@@ -117,5 +118,6 @@ async def test_a_cutover_with_a_failed_item_does_not_move_on(fixed_home: Path) -
         assert not app.journey.state.is_done(Step.CUTOVER)
 
 
-def test_snapshot_a_clean_cutover(snap_compare, fixed_home: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_show_recorded_run)
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_snapshot_a_clean_cutover(snap_compare, fixed_home: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    assert snap_compare(_app(), terminal_size=size, run_before=_show_recorded_run)

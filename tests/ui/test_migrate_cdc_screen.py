@@ -226,7 +226,10 @@ async def test_choosing_a_cdc_type_shows_the_prerequisites_with_their_fixes() ->
         assert screen.check_action("toggle_workload", ()) is True  # a sandbox, a change-capturing type
 
 
-def test_snapshot_a_cdc_task_replicating(snap_compare, monkeypatch: pytest.MonkeyPatch, cloudwatch: Any) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_snapshot_a_cdc_task_replicating(
+    snap_compare, monkeypatch: pytest.MonkeyPatch, cloudwatch: Any, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
     client = ScriptedDms(cdc_script())
     # A clock that stands still: which poll saw the phase change is timing, so every event carries the same time.
     app = _snapshot_app(monkeypatch, client, **cdc_options(cloudwatch, clock_step_s=0))
@@ -245,4 +248,4 @@ def test_snapshot_a_cdc_task_replicating(snap_compare, monkeypatch: pytest.Monke
         screen._render_latency()
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=open_screen)
+    assert snap_compare(app, terminal_size=size, run_before=open_screen)

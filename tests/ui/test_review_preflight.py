@@ -83,7 +83,10 @@ async def test_review_lists_the_preflight_findings_and_opens_one(
         assert findings.option_count == len(CHECKS)
 
 
-def test_snapshot_review_with_the_account_preflight(snap_compare, moto_url: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_snapshot_review_with_the_account_preflight(
+    snap_compare, moto_url: str, monkeypatch, size: tuple[int, int]
+) -> None:  # type: ignore[no-untyped-def]
     """Review at 80x24 once the preflight has answered in the sandbox: nothing to look at, the notes first."""
     import shutil
 
@@ -102,4 +105,4 @@ def test_snapshot_review_with_the_account_preflight(snap_compare, moto_url: str,
         await pilot.pause()
         await freeze(pilot)
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
