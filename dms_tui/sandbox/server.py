@@ -267,6 +267,11 @@ class SerializedApp:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
+        if attempt and not attempt.startswith("attempt=1;"):
+            # An SDK trying a call again means it lost an earlier answer: evidence when an apply meets its own object.
+            action = environ.get("HTTP_X_AMZ_TARGET") or environ.get("QUERY_STRING", "")[:80]
+            log.warning("retried request (%s): %s %s", attempt, environ.get("PATH_INFO", ""), action)
         with self._lock:
             body = self._app(environ, start_response)
             try:
