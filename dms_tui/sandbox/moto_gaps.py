@@ -359,40 +359,6 @@ def _fix_dms_replication_subnet_group() -> None:
     )
 
 
-def sdk_attempt(headers: Any) -> int:
-    """Which try of a call this is, from the AWS SDKs' ``amz-sdk-request: attempt=2; max=25`` header (1 without)."""
-    value = str(headers.get("amz-sdk-request", "") or "")
-    for part in value.split(";"):
-        key, _, number = part.strip().partition("=")
-        if key == "attempt" and number.isdigit():
-            return int(number)
-    return 1
-
-
-def _fix_ec2_security_group_retry() -> None:
-    """Symptom: a first apply fails on `InvalidGroup.Duplicate: The security group 'dev-target-endpoint' already
-    exists` for a group nothing else creates: the SDK tried CreateSecurityGroup again (its ``amz-sdk-request`` says
-    attempt 2) after the first try's answer was lost, and moto had already recorded the group of that first try.
-    A retry naming a group that exists in the same VPC with the same description gets that group back, as the first
-    try's answer would have said; a first try still meets the duplicate error, as on AWS."""
-    from moto.core.responses import ActionResult
-    from moto.ec2.responses.security_groups import SecurityGroups
-
-    original = SecurityGroups.create_security_group
-    if _already_patched(original):
-        return
-
-    def create_security_group(self: Any) -> ActionResult:
-        if sdk_attempt(self.headers) > 1:
-            name, vpc_id = self._get_param("GroupName"), self._get_param("VpcId")
-            existing = self.ec2_backend.get_security_group_from_name(name, vpc_id) if vpc_id else None
-            if existing is not None and existing.description == self._get_param("Description"):
-                return ActionResult({"GroupId": existing.id, "SecurityGroupArn": existing.arn})
-        return original(self)  # type: ignore[no-any-return]
-
-    SecurityGroups.create_security_group = _mark(create_security_group)  # type: ignore[method-assign]
-
-
 _FIXES: tuple[Callable[[], None], ...] = (
     _fix_iam_managed_policies,
     _fix_dms_instance_create_time,
@@ -404,7 +370,6 @@ _FIXES: tuple[Callable[[], None], ...] = (
     _fix_ec2_prefix_list_rule_description,
     _fix_rds_scaling_configuration_info,
     _fix_dms_replication_subnet_group,
-    _fix_ec2_security_group_retry,
 )
 
 

@@ -34,6 +34,7 @@ import signal
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,7 +253,7 @@ def build_application(registry: ForwarderRegistry, region: str, ca_cert: Path | 
 
 
 class SerializedApp:
-    """One request inside moto at a time.
+    """One request inside moto at a time, and each SDK call carried out once however often it is retried.
 
     moto's backends are plain dicts and lists mutated by its handlers without locks, while the daemon serves
     terraform's ten parallel requests on as many threads. A handler that fails half-way on a concurrent change
@@ -260,26 +261,51 @@ class SerializedApp:
     snapshot first); the SDK then retries the call and gets `DBClusterSnapshotAlreadyExistsFault` for the object it
     created itself. moto answers in milliseconds, so taking turns costs terraform nothing it can see. The response
     is read to its end inside the lock: moto builds it lazily from the same backends.
+
+    The SDKs also try a call again when its answer was lost on the way back (CI saw terraform's CreateSecurityGroup
+    and AuthorizeSecurityGroupIngress come again as ``amz-sdk-request: attempt=2`` and fail on the object their
+    first try had made: `InvalidGroup.Duplicate`, `InvalidPermission.Duplicate`). Every try of one call carries the
+    same ``amz-sdk-invocation-id``, so a retry of a call moto already answered gets that answer again instead of a
+    second execution.
     """
+
+    REMEMBERED_ANSWERS = 512  # the newest calls whose answers a retry may still ask for
 
     def __init__(self, app: WsgiApp) -> None:
         self._app = app
         self._lock = threading.Lock()
+        self._answers: OrderedDict[str, tuple[str, list[tuple[str, str]], bytes]] = OrderedDict()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID", "")
         attempt = environ.get("HTTP_AMZ_SDK_REQUEST", "")
-        if attempt and not attempt.startswith("attempt=1;"):
-            # An SDK trying a call again means it lost an earlier answer: evidence when an apply meets its own object.
-            action = environ.get("HTTP_X_AMZ_TARGET") or environ.get("QUERY_STRING", "")[:80]
-            log.warning("retried request (%s): %s %s", attempt, environ.get("PATH_INFO", ""), action)
+        retried = bool(attempt) and not attempt.startswith("attempt=1;")
         with self._lock:
-            body = self._app(environ, start_response)
+            if retried and invocation in self._answers:
+                status, headers, body = self._answers[invocation]
+                log.warning("retried call answered again (%s, invocation %s): %s", attempt, invocation, status)
+                start_response(status, headers)
+                return [body]
+            if retried:
+                log.warning("retried call not seen before (%s, invocation %s)", attempt, invocation)
+            answered: dict[str, Any] = {}
+
+            def remember(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                answered["status"], answered["headers"] = status, list(headers)
+                return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+            result = self._app(environ, remember)
             try:
-                return [b"".join(body)]
+                body = b"".join(result)
             finally:
-                close = getattr(body, "close", None)
+                close = getattr(result, "close", None)
                 if close is not None:
                     close()
+            if invocation and "status" in answered:
+                self._answers[invocation] = (answered["status"], answered["headers"], body)
+                while len(self._answers) > self.REMEMBERED_ANSWERS:
+                    self._answers.popitem(last=False)
+            return [body]
 
 
 #: One cheap read per service the sandbox provisions: (service, protocol, action, API version).

@@ -52,3 +52,33 @@ def test_concurrent_requests_take_turns_and_get_their_whole_answer() -> None:
     assert answers == [b"part one, part two"] * 8
     assert recorder.most_inside == 1
     assert recorder.inside == 0  # every lazy body was closed inside its turn
+
+
+class _Counter:
+    """A WSGI app that creates one object per call it carries out (as CreateSecurityGroup does in moto)."""
+
+    def __init__(self) -> None:
+        self.created = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        self.created += 1
+        start_response("200 OK", [("Content-Type", "text/xml")])
+        return iter([f"<GroupId>sg-{self.created}</GroupId>".encode()])
+
+
+def _call(app: SerializedApp, invocation: str, attempt: int) -> tuple[str, bytes]:
+    seen: list[str] = []
+    environ = {"HTTP_AMZ_SDK_INVOCATION_ID": invocation, "HTTP_AMZ_SDK_REQUEST": f"attempt={attempt}; max=3"}
+    body = b"".join(app(environ, lambda status, headers, *_: seen.append(status)))
+    return seen[0], body
+
+
+def test_a_retried_call_whose_answer_was_lost_gets_the_same_answer_and_runs_once() -> None:
+    counter = _Counter()
+    app = SerializedApp(counter)
+    first = _call(app, "inv-1", 1)  # carried out; its answer is what the SDK lost
+    assert _call(app, "inv-1", 2) == first == ("200 OK", b"<GroupId>sg-1</GroupId>")
+    assert counter.created == 1  # the retry made no second object (no InvalidGroup.Duplicate for the SDK)
+    assert _call(app, "inv-2", 1) == ("200 OK", b"<GroupId>sg-2</GroupId>")  # another call runs
+    assert _call(app, "inv-3", 2)[1] == b"<GroupId>sg-3</GroupId>"  # a retry of a call never answered runs
+    assert counter.created == 3

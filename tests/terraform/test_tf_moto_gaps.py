@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from dms_tui.sandbox.moto_gaps import BUNDLE_MANAGED_POLICIES, apply_moto_gap_fixes
@@ -168,26 +166,3 @@ def test_a_dms_subnet_group_keeps_its_subnets_tags_and_can_be_modified() -> None
     assert [s["SubnetIdentifier"] for s in modified["Subnets"]] == subnets[1:]
     with pytest.raises(dms.exceptions.ResourceNotFoundFault):
         dms.modify_replication_subnet_group(ReplicationSubnetGroupIdentifier="nope", SubnetIds=subnets)
-
-
-@mock_aws
-def test_an_sdk_retry_of_create_security_group_gets_the_group_its_first_try_made() -> None:
-    apply_moto_gap_fixes()
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    vpc, _ = _vpc_with_subnets(ec2, 0)
-    first = ec2.create_security_group(GroupName="dev-target-endpoint", Description="to the endpoint", VpcId=vpc)
-
-    attempt = {"value": "attempt=1; max=3"}
-
-    def as_a_retry(request: Any, **_: Any) -> None:  # what the SDK sends when it tries the same call again
-        request.headers["amz-sdk-request"] = attempt["value"]
-
-    ec2.meta.events.register_first("before-send.ec2.CreateSecurityGroup", as_a_retry)
-    with pytest.raises(ClientError, match="InvalidGroup.Duplicate"):  # a first try: the duplicate AWS reports
-        ec2.create_security_group(GroupName="dev-target-endpoint", Description="to the endpoint", VpcId=vpc)
-    attempt["value"] = "attempt=2; max=3"
-    again = ec2.create_security_group(GroupName="dev-target-endpoint", Description="to the endpoint", VpcId=vpc)
-    assert again["GroupId"] == first["GroupId"]
-    with pytest.raises(ClientError, match="InvalidGroup.Duplicate"):  # another group of the same name is no retry
-        ec2.create_security_group(GroupName="dev-target-endpoint", Description="something else", VpcId=vpc)
-    assert len(ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]) == 2
