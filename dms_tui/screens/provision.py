@@ -114,6 +114,7 @@ class ProvisionScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.progress = ProvisionProgress()
+        self._rendered_progress: ProvisionProgress | None = None  # the progress whose resources the table shows
         self.job: step.ProvisionJob | None = None
         self.outputs: EnvironmentOutputs | None = None
         self._dirty = False
@@ -262,6 +263,11 @@ class ProvisionScreen(WizardScreen):
             counts.append(f": {first}" + (f" — {error.summary}" if error is not None else ""), style="red")
         self.query_one("#provision-counts", Static).update(counts)
         table = self.query_one("#provision-table", DataTable)
+        if progress is not self._rendered_progress:
+            # A new run's progress (the apply after a plan the step made first): rows of the earlier one must go,
+            # or a plan's resources that a tick drew would stay in the apply's table.
+            table.clear()
+            self._rendered_progress = progress
         for address, resource in progress.resources.items():
             state = Text(resource.describe(now), style=_STATE_STYLE.get(resource.state, ""))
             if address in table.rows:
