@@ -62,3 +62,17 @@ def report_error(err: StepError) -> int:
         text.append("\n→ " + err.next_step, style="bold")
     stderr_console().print(text, soft_wrap=True)
     return err.exit_code
+
+
+def append_fix(
+    line: Any, style: str, remedy: str | None, command: str | None, *, remedy_shown: bool, command_shown: bool
+) -> Any:
+    """The tail every checklist line shares (verify's checks, preflight's findings): "→ what to do", then the
+    equivalent command, each on its own indented line. ``line`` is a rich Text; outside values stay plain text."""
+    if remedy and remedy_shown:
+        line.append("\n    → ", style=style)
+        line.append(remedy)
+    if command and command_shown:
+        line.append("\n    $ ", style="dim")
+        line.append(command, style="dim")
+    return line

@@ -10,7 +10,14 @@ import argparse
 from typing import Any
 
 from dms_tui import exit_codes
-from dms_tui.commands._common import add_common_options, print_json, report_error, stderr_console, stdout_console
+from dms_tui.commands._common import (
+    add_common_options,
+    append_fix,
+    print_json,
+    report_error,
+    stderr_console,
+    stdout_console,
+)
 from dms_tui.environment import add_environment_options, open_environment, request_from_args
 from dms_tui.errors import StepError
 
@@ -40,13 +47,10 @@ def finding_line(finding: Any) -> Any:
     mark, style = SEVERITY_MARKS[finding.severity]
     line = Text.assemble((f"{mark} ", style), (finding.title, "bold" if finding.blocks else ""))
     line.append("\n    " + finding.detail, style="dim" if finding.severity in ("ok", "skipped") else "")
-    if finding.remedy and finding.severity != "ok":
-        line.append("\n    → ", style=style)
-        line.append(finding.remedy)
-    if finding.command and finding.severity in ("blocks", "warn"):
-        line.append("\n    $ ", style="dim")
-        line.append(finding.command, style="dim")
-    return line
+    shown = finding.severity in ("blocks", "warn")
+    return append_fix(
+        line, style, finding.remedy, finding.command, remedy_shown=finding.severity != "ok", command_shown=shown
+    )
 
 
 def run(args: argparse.Namespace) -> int:

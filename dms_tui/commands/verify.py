@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dms_tui import environment as environments
 from dms_tui import exit_codes
-from dms_tui.commands._common import add_common_options, print_json, report_error, stderr_console, stdout_console
+from dms_tui.commands._common import (
+    add_common_options,
+    append_fix,
+    print_json,
+    report_error,
+    stderr_console,
+    stdout_console,
+)
 from dms_tui.environment import open_environment, request_from_args
 from dms_tui.errors import StepError
-
-if TYPE_CHECKING:
-    pass
 
 _MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"), "skipped": ("–", "dim")}
 
@@ -62,13 +66,10 @@ def result_line(result: Any) -> Any:
         (f"{result.duration:6.2f}s  ", "dim"),
     )
     line.append(result.detail)
-    if result.remedy and result.status != "ok":
-        line.append("\n    → ", style=style)
-        line.append(result.remedy)
-    if result.command and result.status in ("fail", "warn"):
-        line.append("\n    $ ", style="dim")
-        line.append(result.command, style="dim")
-    return line
+    shown = result.status in ("fail", "warn")
+    return append_fix(
+        line, style, result.remedy, result.command, remedy_shown=result.status != "ok", command_shown=shown
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,15 +9,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
+from running_sandbox import connect_side, provisioned_sandbox, side_rows  # type: ignore[import-not-found]
 
 from dms_tui.cli import main as cli_main
 from dms_tui.sandbox.environment import running_sandbox
-from dms_tui.sandbox.lifecycle import Sandbox
-from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
 
 # A data plane that stops answering must fail these tests in about a minute, not hang the suite.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -25,17 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 @pytest.fixture(scope="module")
 def sandbox_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    try:
-        find_server_bindir()
-    except PostgresBinariesNotFound as exc:
-        pytest.skip(str(exc))
     home = tmp_path_factory.mktemp("migrate-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DMS_TUI_HOME", str(home))
-        box = Sandbox(home / "state" / "sandbox", region="us-east-1")
-        box.up_provisioned()  # up, then the boto3 path the Provision step takes without terraform
+    with provisioned_sandbox(home):  # up, then the boto3 path the Provision step takes without terraform
         yield home
-        box.down(keep_data=False)
 
 
 @pytest.fixture
@@ -44,24 +33,10 @@ def home(sandbox_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return sandbox_home
 
 
-def _connect(side: str) -> psycopg.Connection[Any]:
-    """A session on one side through the product's own path (the environment's route and TLS, the side's secret)."""
-    from dms_tui.data.connect import connect, read_credentials
-    from dms_tui.sandbox.environment import running_sandbox
-
-    target, outputs = running_sandbox()
-    return connect(read_credentials(target, getattr(outputs, side).secret_arn), target)
-
-
-def _rows(side: str, sql: str) -> list[tuple[Any, ...]]:
-    with _connect(side) as conn:
-        return conn.execute(sql).fetchall()
-
-
 def test_the_seed_demo_migrates_its_four_rows_over_a_stale_target(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with _connect("source") as src:
+    with connect_side("source") as src:
         src.execute("DROP SCHEMA IF EXISTS demo_schema CASCADE; CREATE SCHEMA demo_schema")
         src.execute(
             "CREATE TABLE demo_schema.demo_accounts (accountNumber int, firstName varchar(50), "
@@ -71,7 +46,7 @@ def test_the_seed_demo_migrates_its_four_rows_over_a_stale_target(
             "INSERT INTO demo_schema.demo_accounts VALUES (1, 'John', 'Smith', '2024-01-01'), "
             "(2, 'Mary', 'Doe', '2024-01-02'), (3, 'Tom', 'Good', '2024-01-03'), (4, 'Peter', 'Flynn', '2024-01-04')"
         )
-    with _connect("target") as tgt:  # a row left by an earlier run: TRUNCATE_BEFORE_LOAD must remove it
+    with connect_side("target") as tgt:  # a row left by an earlier run: TRUNCATE_BEFORE_LOAD must remove it
         tgt.execute("DROP SCHEMA IF EXISTS demo_schema CASCADE; CREATE SCHEMA demo_schema")
         tgt.execute(
             "CREATE TABLE demo_schema.demo_accounts (accountNumber int, firstName varchar(50), "
@@ -102,8 +77,8 @@ def test_the_seed_demo_migrates_its_four_rows_over_a_stale_target(
     )
     query = "SELECT accountnumber, firstname, lastname FROM demo_schema.demo_accounts ORDER BY 1"
     assert (
-        _rows("target", query)
-        == _rows("source", query)
+        side_rows("target", query)
+        == side_rows("source", query)
         == [(1, "John", "Smith"), (2, "Mary", "Doe"), (3, "Tom", "Good"), (4, "Peter", "Flynn")]
     )
 
@@ -111,7 +86,7 @@ def test_the_seed_demo_migrates_its_four_rows_over_a_stale_target(
 def test_a_multi_table_run_honours_an_exclude_rule_and_a_rename(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with _connect("source") as src:
+    with connect_side("source") as src:
         src.execute("DROP SCHEMA IF EXISTS sales CASCADE; CREATE SCHEMA sales")
         src.execute("CREATE TABLE sales.customers (id int PRIMARY KEY, name text)")
         src.execute("CREATE TABLE sales.orders (id int PRIMARY KEY, customer_id int, total numeric(10,2))")
@@ -119,7 +94,7 @@ def test_a_multi_table_run_honours_an_exclude_rule_and_a_rename(
         src.execute("INSERT INTO sales.customers SELECT g, 'customer ' || g FROM generate_series(1, 20) g")
         src.execute("INSERT INTO sales.orders SELECT g, g % 20 + 1, g * 1.5 FROM generate_series(1, 300) g")
         src.execute("INSERT INTO sales.audit_log VALUES (1, 'must not be copied')")
-    with _connect("target") as tgt:
+    with connect_side("target") as tgt:
         tgt.execute("DROP SCHEMA IF EXISTS sales CASCADE")
     mappings = tmp_path / "mappings.json"
     mappings.write_text(
@@ -173,13 +148,13 @@ def test_a_multi_table_run_honours_an_exclude_rule_and_a_rename(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "every table completed" in out and "AWS_SECRET_ACCESS_KEY=testing aws dms create-replication-task" in out
-    assert _rows("target", "SELECT count(*), sum(total) FROM sales.customer_orders") == _rows(
+    assert side_rows("target", "SELECT count(*), sum(total) FROM sales.customer_orders") == side_rows(
         "source", "SELECT count(*), sum(total) FROM sales.orders"
     )
-    assert _rows("target", "SELECT count(*) FROM sales.customers") == [(20,)]
-    assert _rows("target", "SELECT to_regclass('sales.audit_log') IS NULL, to_regclass('sales.orders') IS NULL") == [
-        (True, True)
-    ]
+    assert side_rows("target", "SELECT count(*) FROM sales.customers") == [(20,)]
+    assert side_rows(
+        "target", "SELECT to_regclass('sales.audit_log') IS NULL, to_regclass('sales.orders') IS NULL"
+    ) == [(True, True)]
 
 
 def test_a_full_load_and_cdc_run_returns_once_replicating_and_later_writes_reach_the_target(
@@ -187,11 +162,11 @@ def test_a_full_load_and_cdc_run_returns_once_replicating_and_later_writes_reach
 ) -> None:
     import time
 
-    with _connect("source") as src:
+    with connect_side("source") as src:
         src.execute("DROP SCHEMA IF EXISTS live CASCADE; CREATE SCHEMA live")
         src.execute("CREATE TABLE live.events (id int PRIMARY KEY, note text)")
         src.execute("INSERT INTO live.events SELECT g, 'loaded ' || g FROM generate_series(1, 50) g")
-    with _connect("target") as tgt:
+    with connect_side("target") as tgt:
         tgt.execute("DROP SCHEMA IF EXISTS live CASCADE")
     mappings = {
         "rules": [
@@ -211,16 +186,16 @@ def test_a_full_load_and_cdc_run_returns_once_replicating_and_later_writes_reach
     document = json.loads(capsys.readouterr().out)
     assert code == 0 and document["ok"], document.get("error") or document["snapshot"]
     assert document["snapshot"]["status"] == "running"  # returned while the task keeps replicating
-    assert _rows("target", "SELECT count(*) FROM live.events") == [(50,)]
+    assert side_rows("target", "SELECT count(*) FROM live.events") == [(50,)]
 
-    with _connect("source") as src:  # written after the command returned: change data capture carries them over
+    with connect_side("source") as src:  # written after the command returned: change data capture carries them over
         src.execute("INSERT INTO live.events VALUES (51, 'written live')")
         src.execute("UPDATE live.events SET note = 'changed live' WHERE id = 1")
         src.execute("DELETE FROM live.events WHERE id = 2")
     query = "SELECT count(*), min(note) FILTER (WHERE id = 1), bool_or(id = 51), bool_or(id = 2) FROM live.events"
     deadline = time.monotonic() + 30
-    while _rows("target", query) != [(50, "changed live", True, False)]:
-        assert time.monotonic() < deadline, _rows("target", query)
+    while side_rows("target", query) != [(50, "changed live", True, False)]:
+        assert time.monotonic() < deadline, side_rows("target", query)
         time.sleep(0.2)
 
     target, _ = running_sandbox()
@@ -238,7 +213,7 @@ def test_a_full_load_and_cdc_run_returns_once_replicating_and_later_writes_reach
 def test_assessment_then_a_validated_run(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`task check --assess` reads both sandbox catalogs before any task exists; `migrate` with EnableValidation
     prints each table's ValidationState."""
-    with _connect("source") as src:
+    with connect_side("source") as src:
         src.execute("DROP SCHEMA IF EXISTS val CASCADE; CREATE SCHEMA val")
         src.execute("CREATE TABLE val.accounts (id int PRIMARY KEY, balance numeric(10,2))")
         src.execute("INSERT INTO val.accounts SELECT g, g * 2.5 FROM generate_series(1, 100) g")

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
+from running_sandbox import connect_side, provisioned_sandbox, side_rows  # type: ignore[import-not-found]
 
 from dms_tui.cli import main as cli_main
 from dms_tui.data.workload import pid_file
@@ -71,42 +71,15 @@ MAPPINGS = {
 
 @pytest.fixture(scope="module")
 def sandbox_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    from dms_tui.sandbox.lifecycle import Sandbox
-    from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
-
-    try:
-        find_server_bindir()
-    except PostgresBinariesNotFound as exc:
-        pytest.skip(str(exc))
     home = tmp_path_factory.mktemp("cutover-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DMS_TUI_HOME", str(home))
-        box = Sandbox(home / "state" / "sandbox", region="us-east-1")
-        box.up_provisioned()
-        try:
-            yield home
-        finally:
-            box.down(keep_data=False)
+    with provisioned_sandbox(home):
+        yield home
 
 
 @pytest.fixture
 def home(sandbox_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DMS_TUI_HOME", str(sandbox_home))
     return sandbox_home
-
-
-def _connect(side: str) -> psycopg.Connection[Any]:
-    """A session on one side through the product's own path (the environment's route and TLS, the side's secret)."""
-    from dms_tui.data.connect import connect, read_credentials
-    from dms_tui.sandbox.environment import running_sandbox
-
-    target, outputs = running_sandbox()
-    return connect(read_credentials(target, getattr(outputs, side).secret_arn), target)
-
-
-def _rows(side: str, sql: str) -> list[tuple[Any, ...]]:
-    with _connect(side) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def _migrate(home: Path, capsys: pytest.CaptureFixture[str], task_id: str, migration_type: str) -> dict[str, Any]:
@@ -138,9 +111,9 @@ def _wait(predicate: Callable[[], bool], what: str, timeout: float = 60) -> None
 
 
 def test_a_full_load_task_is_refused_with_what_to_do(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with _connect("source") as src:
+    with connect_side("source") as src:
         src.execute(SOURCE_DDL)
-    with _connect("target") as tgt:
+    with connect_side("target") as tgt:
         tgt.execute(TARGET_DDL)
     _migrate(home, capsys, "shop-full-load", "full-load")
 
@@ -155,9 +128,9 @@ def test_a_full_load_task_is_refused_with_what_to_do(home: Path, capsys: pytest.
 def test_cutover_after_a_workload_leaves_identical_rows_sequences_set_and_the_task_stopped(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with _connect("source") as src:
+    with connect_side("source") as src:
         src.execute(SOURCE_DDL)
-    with _connect("target") as tgt:
+    with connect_side("target") as tgt:
         tgt.execute(TARGET_DDL)
     migrated = _migrate(home, capsys, "shop-live", "full-load-and-cdc")
     arn = migrated["snapshot"]["task_arn"]
@@ -174,11 +147,11 @@ def test_cutover_after_a_workload_leaves_identical_rows_sequences_set_and_the_ta
     try:
         record = pid_file(home / "state", "dev")
         _wait(lambda: record.is_file(), "the workload's pid file")
-        with _connect("source") as src:  # the application's own inserts move the source sequence on
+        with connect_side("source") as src:  # the application's own inserts move the source sequence on
             for n in range(30):
                 src.execute("INSERT INTO shop.orders (note, amount) VALUES (%s, %s)", (f"app {n}", n))
                 time.sleep(0.02)
-        source_last = _rows("source", "SELECT last_value FROM shop.orders_id_seq")[0][0]
+        source_last = side_rows("source", "SELECT last_value FROM shop.orders_id_seq")[0][0]
         assert source_last >= 230
 
         code, document = _cutover(capsys)
@@ -203,7 +176,7 @@ def test_cutover_after_a_workload_leaves_identical_rows_sequences_set_and_the_ta
 
     # The rows are the same (the final diff said so; checked here once more by count and sum) ...
     totals = "SELECT count(*), sum(amount) FROM {}.orders"
-    assert _rows("target", totals.format("shop_v2")) == _rows("source", totals.format("shop"))
+    assert side_rows("target", totals.format("shop_v2")) == side_rows("source", totals.format("shop"))
     # ... the task stopped ...
     from dms_tui.sandbox.environment import running_sandbox
 
@@ -213,7 +186,7 @@ def test_cutover_after_a_workload_leaves_identical_rows_sequences_set_and_the_ta
     )["ReplicationTasks"][0]
     assert task["Status"] == "stopped"
     # ... and the application's next insert on the target takes the next value of the source's sequence.
-    with _connect("target") as tgt:
+    with connect_side("target") as tgt:
         (new_id,) = tgt.execute("INSERT INTO shop_v2.orders (note) VALUES ('after cutover') RETURNING id").fetchone()  # type: ignore[misc]
     assert new_id == source_last + 1
 
@@ -225,7 +198,7 @@ def test_cutover_after_a_workload_leaves_identical_rows_sequences_set_and_the_ta
 def test_a_second_cutover_says_what_it_found_and_every_printed_command_runs(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with _connect("target") as tgt:  # the row the previous test inserted on the target only
+    with connect_side("target") as tgt:  # the row the previous test inserted on the target only
         tgt.execute("DELETE FROM shop_v2.orders WHERE note = 'after cutover'")
     code, document = _cutover(capsys)
     assert code == 0, document
@@ -319,7 +292,7 @@ def test_the_cutover_screen_cuts_over_and_moves_on_to_cleanup(home: Path) -> Non
 
 
 def test_a_target_that_differs_stops_the_cutover_with_exit_1(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with _connect("target") as tgt:  # a row lost on the target (the task is stopped: nothing brings it back)
+    with connect_side("target") as tgt:  # a row lost on the target (the task is stopped: nothing brings it back)
         tgt.execute("DELETE FROM shop_v2.codes WHERE code = 'c7'")
     code = cli_main(["cutover", "--sandbox", "--yes", "--json", "--interval", "0.2"])
     document = json.loads(capsys.readouterr().out)

@@ -682,24 +682,14 @@ def test_snapshot_the_form_with_a_mapping_problem(snap_compare, monkeypatch: pyt
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Environment, EnvironmentOutputs]]:
+def sandbox(tmp_path: Path) -> Iterator[tuple[Environment, EnvironmentOutputs]]:
     """A sandbox of this test's own, in its DMS_TUI_HOME, brought down (data removed) at the end."""
-    from dms_tui.sandbox.environment import sandbox_environment
-    from dms_tui.sandbox.lifecycle import Sandbox
-    from dms_tui.sandbox.postgres import PostgresBinariesNotFound, find_server_bindir
+    from running_sandbox import provisioned_sandbox  # type: ignore[import-not-found]
 
-    try:
-        find_server_bindir()
-    except PostgresBinariesNotFound as exc:
-        pytest.skip(f"no PostgreSQL server binaries for the sandbox: {exc}")
-    home = tmp_path / "sandbox-home"
-    monkeypatch.setenv("DMS_TUI_HOME", str(home))
-    box = Sandbox(home / "state" / "sandbox", region="us-east-1")
-    info = box.up_provisioned()  # up, then the boto3 path the Provision step takes without terraform
-    try:
+    from dms_tui.sandbox.environment import sandbox_environment
+
+    with provisioned_sandbox(tmp_path / "sandbox-home") as info:
         yield sandbox_environment(info), info.outputs
-    finally:
-        box.down(keep_data=False)
 
 
 @pytest.mark.slow
