@@ -18,12 +18,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
-from dms_tui.dmstask.mappings import default_mappings
+from dms_tui.dmstask.mappings import TableMappings, default_mappings
 from dms_tui.sandbox.dms_engine import FullLoadTask, PostgresEndpoint
 from dms_tui.sandbox.postgres import LocalPostgres
 
@@ -110,8 +112,9 @@ def psql_pipe(psql: str, source: Side, target: Side) -> float:
     return time.perf_counter() - started
 
 
-def engine_load(source: Side, target: Side) -> float:
-    task = FullLoadTask(source.endpoint(), target.endpoint(), default_mappings())
+def engine_load(source: Side, target: Side, mappings: TableMappings | None = None) -> float:
+    """One full load by the sandbox DMS engine (the default mappings unless given); its time in seconds."""
+    task = FullLoadTask(source.endpoint(), target.endpoint(), mappings or default_mappings())
     started = time.perf_counter()
     task.run()
     elapsed = time.perf_counter() - started
@@ -152,26 +155,28 @@ def _conninfo(side: Side) -> dict[str, object]:
     return {"host": "127.0.0.1", "port": side.port, "dbname": side.dbname, "user": side.user, "password": side.password}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
+@contextmanager
+def two_clusters() -> Iterator[tuple[str, Side, Side]]:
+    """A source and a target cluster of their own (one password, kept in memory), and the psql beside them; both are
+    removed at the end whatever happened."""
     password = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory(prefix="dms-bench-") as tmp:
         source = start_cluster(Path(tmp) / "source", password)
         target = start_cluster(Path(tmp) / "target", password)
         try:
-            compare(
-                str(source.bindir / "psql"),
-                Side(source.port, password),
-                Side(target.port, password),
-                args.rows,
-                args.repeat,
-            )
+            yield str(source.bindir / "psql"), Side(source.port, password), Side(target.port, password)
         finally:
             source.remove()
             target.remove()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    with two_clusters() as (psql, source, target):
+        compare(psql, source, target, args.rows, args.repeat)
     return 0
 
 

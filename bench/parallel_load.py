@@ -12,17 +12,12 @@ pre-created, emptied target table; each run's target is counted. Times are the b
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
-import tempfile
-import time
-from pathlib import Path
 
 import psycopg
-from engine_vs_psql import Side, _conninfo, count, empty_target, psql_pipe, seed, start_cluster
+from engine_vs_psql import Side, _conninfo, count, empty_target, engine_load, psql_pipe, seed, two_clusters
 
 from dms_tui.dmstask.mappings import TableMappings, default_mappings
-from dms_tui.sandbox.dms_engine import FullLoadTask
 
 
 def ranged_mappings(rows: int, segments: int) -> TableMappings:
@@ -42,16 +37,6 @@ def ranged_mappings(rows: int, segments: int) -> TableMappings:
         }
     )
     return TableMappings.from_dict(document)
-
-
-def engine_load(source: Side, target: Side, mappings: TableMappings) -> float:
-    task = FullLoadTask(source.endpoint(), target.endpoint(), mappings)
-    started = time.perf_counter()
-    task.run()
-    elapsed = time.perf_counter() - started
-    if task.status != "stopped" or task.table_statistics()[0]["TableState"] != "Table completed":
-        raise SystemExit(f"the engine did not complete: {task.task_fields()}")
-    return elapsed
 
 
 def compare(psql: str, source: Side, target: Side, rows: int, segments: int, repeat: int) -> None:
@@ -87,22 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args(argv)
-    password = secrets.token_urlsafe(16)
-    with tempfile.TemporaryDirectory(prefix="dms-bench-") as tmp:
-        source = start_cluster(Path(tmp) / "source", password)
-        target = start_cluster(Path(tmp) / "target", password)
-        try:
-            compare(
-                str(source.bindir / "psql"),
-                Side(source.port, password),
-                Side(target.port, password),
-                args.rows,
-                args.segments,
-                args.repeat,
-            )
-        finally:
-            source.remove()
-            target.remove()
+    with two_clusters() as (psql, source, target):
+        compare(psql, source, target, args.rows, args.segments, args.repeat)
     return 0
 
 
