@@ -260,7 +260,7 @@ def run_cutover(
         _record(journey, finished, timings, commands, frozen_at, task.status, "", 0, False)
         raise StepError(
             "The target is not identical to the source; nothing was switched.",
-            detail,
+            detail + "".join(f"\n{cause}" for cause in _unapplied_changes(step, task)),
             f"The task keeps running. See the rows with `{shown[0]}`, fix the cause, and run the cutover again.",
         )
 
@@ -303,6 +303,28 @@ def run_cutover(
         journey, finished, timings, commands, frozen_at, current.status, endpoint, plan.count_set, ok, identical
     )
     yield CutoverDone(record, tuple(finished), endpoint, connect)
+
+
+def _unapplied_changes(step: MigrateStep, task: ReplicationTaskState) -> list[str]:
+    """The likeliest cause of a final diff that differs, from the task's own table statistics: a table whose captured
+    updates or deletes DMS did not apply (on PostgreSQL, a table without a primary key or unique index on the
+    target). Empty when the statistics cannot be read or show nothing unapplied: the diff's rows then tell."""
+    from dms_tui.aws.task_poller import ReplicationTaskSnapshot, TaskPoller
+
+    snapshot = TaskPoller(step.client, task.arn).poll_once()
+    if not isinstance(snapshot, ReplicationTaskSnapshot):
+        return []
+    causes = []
+    for table in snapshot.tables:
+        missed = (table.updates - table.applied_updates) + (table.deletes - table.applied_deletes)
+        if missed > 0:
+            causes.append(
+                f"{table.schema_name}.{table.table_name}: DMS captured {table.updates:,} updates and "
+                f"{table.deletes:,} deletes but applied {table.applied_updates:,} and {table.applied_deletes:,}; "
+                "it applies them only to a table with a primary key or unique index. Add one on both sides "
+                "(Prepare's primary key choice for the demo table), reload the table, and cut over again."
+            )
+    return causes
 
 
 def exit_code(done: CutoverDone) -> int:

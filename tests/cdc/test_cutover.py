@@ -300,6 +300,7 @@ def test_a_target_that_differs_stops_the_cutover_with_exit_1(home: Path, capsys:
     assert document["error"]["what"] == "The target is not identical to the source; nothing was switched."
     assert [(i["key"], i["ok"]) for i in document["items"]] == [("writes", True), ("drain", True), ("diff", False)]
     assert "dms-tui diff --sandbox" in document["error"]["next"]
+    assert "captured" not in document["error"]["why"]  # every change was applied: the diff's rows tell the cause
     journey = Journey.resume_or_start("dev", "sandbox")
     assert journey.state.cutover is not None and not journey.state.cutover.ok
 

@@ -121,3 +121,60 @@ def test_the_workload_command_refuses_a_meaningless_rate_or_duration(
     err = capsys.readouterr().err
     assert code == exit_codes.NOT_RUN
     assert f"{flag} {value}" in err and "→" in err
+
+
+def test_a_differing_diff_names_the_table_whose_updates_and_deletes_dms_did_not_apply() -> None:
+    """The cause said beside a non-identical final diff comes from the task's own table statistics (captured vs
+    applied). Stubber, not moto: moto's DescribeTableStatistics has no CDC counters to set."""
+    import types
+
+    from botocore.stub import Stubber
+
+    from dms_tui.steps.cutover import _unapplied_changes
+
+    client = boto3.client("dms", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    arn = "arn:aws:dms:us-east-1:123456789012:task:LIVE"
+    stats = [
+        {
+            "SchemaName": "demo",
+            "TableName": "keyless",
+            "TableState": "Table completed",
+            "Updates": 12,
+            "Deletes": 3,
+            "AppliedUpdates": 0,
+            "AppliedDeletes": 0,
+            "Inserts": 40,
+            "AppliedInserts": 40,
+        },
+        {
+            "SchemaName": "demo",
+            "TableName": "keyed",
+            "TableState": "Table completed",
+            "Updates": 5,
+            "Deletes": 1,
+            "AppliedUpdates": 5,
+            "AppliedDeletes": 1,
+        },
+    ]
+    with Stubber(client) as stub:
+        stub.add_response(
+            "describe_replication_tasks",
+            {
+                "ReplicationTasks": [
+                    {
+                        "ReplicationTaskIdentifier": "live",
+                        "ReplicationTaskArn": arn,
+                        "Status": "running",
+                        "MigrationType": "full-load-and-cdc",
+                    }
+                ]
+            },
+        )
+        stub.add_response("describe_table_statistics", {"TableStatistics": stats})
+        causes = _unapplied_changes(
+            types.SimpleNamespace(client=client),  # type: ignore[arg-type]
+            types.SimpleNamespace(arn=arn),  # type: ignore[arg-type]
+        )
+    assert len(causes) == 1
+    assert causes[0].startswith("demo.keyless: DMS captured 12 updates and 3 deletes but applied 0 and 0")
+    assert "primary key" in causes[0]
