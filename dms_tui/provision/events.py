@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 
@@ -188,7 +189,16 @@ class CommandStarted(TerraformEvent):
 
     @property
     def command_line(self) -> str:
-        return " ".join(_shell_quote(a) for a in self.argv)
+        """The command as a person runs it from any directory: ``terraform -chdir=<cwd> ...``. Without ``-json``:
+        the tool reads terraform's machine stream, a person reads its human one (the same run otherwise)."""
+        if not self.argv:
+            return ""
+        program, *args = self.argv
+        shown = ["terraform" if Path(program).name == "terraform" else program]
+        if self.cwd:
+            shown.append(f"-chdir={self.cwd}")
+        shown += [a for a in args if a != "-json"]
+        return " ".join(_shell_quote(a) for a in shown)
 
 
 @dataclass(frozen=True, slots=True)

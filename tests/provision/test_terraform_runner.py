@@ -50,7 +50,10 @@ async def test_an_apply_streams_events_between_started_and_finished_and_logs_eve
     process = _runner(fake_terraform).apply("tfplan")
     events = await _collect(process)
     assert isinstance(events[0], CommandStarted) and isinstance(events[-1], CommandFinished)
-    assert events[0].command_line.endswith("apply -json -input=false tfplan")
+    started = events[0]
+    assert started.argv[-3:] == ("-json", "-input=false", "tfplan")  # the tool reads the machine stream
+    # A person's copy runs from any directory and prints terraform's human output.
+    assert started.command_line.endswith(f"-chdir={started.cwd} apply -input=false tfplan"), started.command_line
     assert events[-1].ok and process.returncode == 0
     progress = reduce_events(events)
     assert progress.planned == progress.done == 6
