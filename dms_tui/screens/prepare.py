@@ -260,7 +260,7 @@ class PrepareScreen(WizardScreen):
         self.query_one("#prepare-progress").display = choice.rows is not None
         self.query_one("#prepare-bar", ProgressBar).update(total=choice.rows or None, progress=0)
         self.query_one("#prepare-rate", Static).update("")
-        self._status(Text("Preparing…", style="yellow"))
+        self._status(Text("Preparing…", style="yellow"), reveal=True)
         self.run_prepare(self.databases, choice)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="job:prepare")
@@ -303,7 +303,7 @@ class PrepareScreen(WizardScreen):
         for note in source.notes:
             if note != PRIMARY_KEY_EXPLANATION:  # already on screen next to the checkbox
                 text.append(f"\n{note}", style="yellow")
-        self._status(text)
+        self._status(text, reveal=True)
         self.query_one("#existing-box").display = False
         self.query_one("#prepare", Button).disabled = False
         self.query_one("#next", Button).disabled = False
@@ -315,12 +315,15 @@ class PrepareScreen(WizardScreen):
         if not isinstance(event.worker.error, StepError):
             return  # not one a person can act on here: the app's error modal shows it
         self.query_one("#prepare", Button).disabled = self.databases is None
-        self._status(Text(f"✗ {event.worker.error}", style="red"))  # the step's StepError says what to do
+        self._status(Text(f"✗ {event.worker.error}", style="red"), reveal=True)  # the step's StepError says what to do
         event.stop()
         event.prevent_default()  # shown inline, where it happened; not also in the error modal
 
-    def _status(self, text: Text) -> None:
-        self.query_one("#prepare-status", Static).update(text)
+    def _status(self, text: Text, *, reveal: bool = False) -> None:
+        status = self.query_one("#prepare-status", Static)
+        status.update(text)
+        if reveal:  # at 80x24 the choices fill the screen: bring the outcome (and the tables below it) into view
+            status.call_after_refresh(status.scroll_visible, top=True, animate=False)
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:

@@ -272,3 +272,12 @@ async def test_prepare_shows_its_choices_and_prepare_focused(request: pytest.Fix
         assert_arrival(app, "#prepare")
         assert_shown([app.screen.query_one("#rows-count", Input)], "the row count")
         assert_shown([app.screen.query_one("#next", Button)], "Next")
+        # Enter prepares; the outcome (below the choices, out of view on arrival) is brought into view with it.
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        await pilot.pause()
+        status = app.screen.query_one("#prepare-status")
+        assert "✓ Prepared" in str(status.render())
+        assert_shown([status], "the Prepared outcome")
+        assert_shown([app.screen.query_one("#next", Button)], "Next, focused after Prepare")
