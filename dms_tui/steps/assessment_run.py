@@ -52,6 +52,7 @@ __all__ = [
     "DmsRunUnavailable",
     "OwnAssessment",
     "TaskReady",
+    "dms_run_gap",
     "explain",
 ]
 
@@ -194,6 +195,17 @@ def explain(assessment: IndividualAssessment, run: AssessmentRun) -> AssessmentR
 # -- the step ------------------------------------------------------------------------------------------------------------
 
 
+def dms_run_gap(environment: Environment) -> str | None:
+    """Why ``environment`` cannot run DMS's premigration assessment (a sentence to show), or None (AWS)."""
+    gap = environment.emulator_gap(START_OPERATION)
+    if gap is None:
+        return None
+    return (
+        f"The DMS premigration assessment run exists only on AWS ({gap.reason}): "
+        "these are dms-tui's own checks of the same kind, from both databases' catalogs."
+    )
+
+
 class AssessmentRunStep:
     """Our checks, then (on AWS) DMS's premigration assessment run of the draft's task; every call blocks."""
 
@@ -212,14 +224,7 @@ class AssessmentRunStep:
 
     @property
     def dms_run_gap(self) -> str | None:
-        """Why this environment cannot run DMS's assessment (a sentence), or None on AWS."""
-        gap = self.environment.emulator_gap(START_OPERATION)
-        if gap is None:
-            return None
-        return (
-            f"The DMS premigration assessment run exists only on AWS ({gap.reason}): "
-            "these are dms-tui's own checks of the same kind, from both databases' catalogs."
-        )
+        return dms_run_gap(self.environment)
 
     def start_command(self, task_arn: str) -> AwsCliCommand | None:
         """The `aws dms start-replication-task-assessment-run` line for the task (None without the outputs)."""
