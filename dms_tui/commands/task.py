@@ -83,10 +83,10 @@ def _register_assess(actions: Any) -> None:
     add_common_options(assess)
     assess.add_argument("--mappings", type=Path, metavar="FILE", help="table mappings JSON (default: the seed's)")
     assess.add_argument("--settings", type=Path, metavar="FILE", help="task settings JSON (default: the seed's)")
-    assess.add_argument("--prep-mode", metavar="MODE", help="FullLoadSettings.TargetTablePrepMode (overrides --settings)")
     assess.add_argument(
-        "--migration-type", choices=("full-load", "full-load-and-cdc", "cdc"), default="full-load"
+        "--prep-mode", metavar="MODE", help="FullLoadSettings.TargetTablePrepMode (overrides --settings)"
     )
+    assess.add_argument("--migration-type", choices=("full-load", "full-load-and-cdc", "cdc"), default="full-load")
     assess.add_argument("--task-id", default=DEFAULT_TASK_ID, help=f"task identifier (default: {DEFAULT_TASK_ID})")
     assess.add_argument(
         "--outputs",

@@ -103,7 +103,9 @@ def _step(environment: Any, client: Any) -> AssessmentRunStep:
 
 
 def _draft() -> TaskDraft:
-    return TaskDraft.from_documents("assess-task", "full-load", default_settings(), default_mappings("assess_app").to_json())
+    return TaskDraft.from_documents(
+        "assess-task", "full-load", default_settings(), default_mappings("assess_app").to_json()
+    )
 
 
 def test_on_aws_a_stopped_task_is_assessed_with_the_terraform_bucket_and_role(aws_world: Any) -> None:
@@ -283,3 +285,60 @@ def test_the_headless_command_prints_the_findings_and_says_so_in_the_sandbox(
     assert code == exit_codes.OK
     assert document["findings"] == [] and document["dms_run"] is None
     assert "exists only on AWS" in document["dms_run_unavailable"]
+
+
+def test_the_headless_command_on_aws_exits_1_when_an_assessment_fails(
+    aws_world: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from dms_tui.cli import build_parser
+    from dms_tui.commands import task as task_command
+
+    environment, outputs = aws_world
+    monkeypatch.setenv("DMS_TUI_HOME", str(tmp_path))
+    monkeypatch.setattr(
+        "dms_tui.environment.open_environment",
+        lambda *_a, **_k: type("Opened", (), {"environment": environment})(),
+    )
+    mappings = tmp_path / "mappings.json"
+    mappings.write_text(default_mappings("assess_app").to_json())
+    moto_dms = boto3.client("dms", region_name=REGION)
+    arn = moto_dms.create_replication_task(
+        ReplicationTaskIdentifier="assess-task",
+        SourceEndpointArn=outputs.source.dms_endpoint_arn,
+        TargetEndpointArn=outputs.target.dms_endpoint_arn,
+        ReplicationInstanceArn=outputs.dms_replication_instance_arn,
+        MigrationType="full-load",
+        TableMappings=default_mappings("assess_app").to_json(),
+    )["ReplicationTask"]["ReplicationTaskArn"]
+    moto_dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+    moto_dms.stop_replication_task(ReplicationTaskArn=arn)
+    stubbed = boto3.client("dms", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    services = StepServices(
+        dms_client=lambda _: MotoAndStubber(moto_dms, stubbed), options={"assessment_sleep": lambda _s: None}
+    )
+    args = build_parser().parse_args(
+        ["task", "assess", "--mappings", str(mappings), "--task-id", "assess-task", "--interval", "0", "--json"]
+    )
+    with Stubber(stubbed) as stub:
+        stub.add_response(
+            "start_replication_task_assessment_run", {"ReplicationTaskAssessmentRun": _run("running", 1, arn)}
+        )
+        stub.add_response(
+            "describe_replication_task_assessment_runs", {"ReplicationTaskAssessmentRuns": [_run("failed", 3, arn)]}
+        )
+        stub.add_response(
+            "describe_replication_task_individual_assessments",
+            {
+                "ReplicationTaskIndividualAssessments": [
+                    {"IndividualAssessmentName": "postgres-check-dbversion", "Status": "failed"}
+                ]
+            },
+        )
+        code = task_command.run_assess(args, services)
+        stub.assert_no_pending_responses()
+    document = json.loads(capsys.readouterr().out)
+    assert code == exit_codes.FAILED and not document["ok"]
+    assert document["dms_run"]["status"] == "failed"
+    assert document["dms_run"]["assessments"][0]["name"] == "postgres-check-dbversion"
+    assert "version" in document["dms_run"]["assessments"][0]["consequence"]
+    assert document["commands"][0].startswith("aws dms start-replication-task-assessment-run")

@@ -97,7 +97,17 @@ def test_full_load_findings(source_url: str, target_url: str) -> None:
     kinds = [f for f in found if f.subject == "app.kinds"]
     columns = {f.what.split()[1]: f for f in kinds if f.check in ("unsupported-type", "partial-type")}
     # The DMS guide's PostgreSQL-to-PostgreSQL table: doesn't migrate (error) ...
-    assert {c for c, f in columns.items() if f.severity == "error"} == {"addr", "mac", "q", "l", "s", "b", "p", "c", "blob"}
+    assert {c for c, f in columns.items() if f.severity == "error"} == {
+        "addr",
+        "mac",
+        "q",
+        "l",
+        "s",
+        "b",
+        "p",
+        "c",
+        "blob",
+    }
     # ... migrates partially (warning); numeric, numeric(12,2), jsonb, text[], varchar(20), char(3), bool migrate.
     assert {c for c, f in columns.items() if f.severity == "warning"} == {"at", "at3", "t", "span", "x", "j", "big"}
     assert "STRING" in columns["big"].consequence  # numeric without precision: whole since DMS 3.4.3

@@ -98,7 +98,9 @@ async def test_on_aws_a_runs_the_dms_assessment_and_shows_each_result() -> None:
                 "AssessmentRunName": "dms-tui-20261208-003000",
             },
         )
-        stub.add_response("describe_replication_task_assessment_runs", {"ReplicationTaskAssessmentRuns": [_run("failed", 2)]}, by_run)
+        stub.add_response(
+            "describe_replication_task_assessment_runs", {"ReplicationTaskAssessmentRuns": [_run("failed", 2)]}, by_run
+        )
         stub.add_response(
             "describe_replication_task_individual_assessments",
             {
