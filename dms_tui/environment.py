@@ -407,7 +407,7 @@ class EmulatorGap:
     answers: bool  # False: not implemented (do not call it); True: it answers, but a "no" proves nothing
 
 
-# The account preflight's calls that moto (5.2) cannot answer as AWS would.
+# The calls (the account preflight's, the assessment run's) that moto (5.2) cannot answer as AWS would.
 _SANDBOX_GAPS: dict[str, EmulatorGap] = {
     "iam:SimulatePrincipalPolicy": EmulatorGap("the sandbox's emulator does not implement it", answers=False),
     "dms:DescribeOrderableReplicationInstances": EmulatorGap(
@@ -418,6 +418,10 @@ _SANDBOX_GAPS: dict[str, EmulatorGap] = {
     ),
     "servicequotas:GetServiceQuota": EmulatorGap(
         "the sandbox's emulator reports AWS's default quotas but never enforces them", answers=True
+    ),
+    # The premigration assessment run (and its two Describe calls): moto raises NotImplementedError for all three.
+    "dms:StartReplicationTaskAssessmentRun": EmulatorGap(
+        "the sandbox's emulator does not implement premigration assessment runs", answers=False
     ),
 }
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dms_tui.aws.dms import DmsCall
+
 #: Statuses after which a run changes no more (the API's documented end states).
 FINISHED_STATUSES = frozenset({"passed", "failed", "error", "warning", "cancelled"})
 
@@ -67,6 +69,30 @@ class IndividualAssessment:
     arn: str
 
 
+def start_call(
+    task_arn: str,
+    *,
+    role_arn: str,
+    bucket: str,
+    name: str,
+    folder: str | None = None,
+    include_only: Sequence[str] | None = None,
+) -> DmsCall:
+    """StartReplicationTaskAssessmentRun's parameters: the one place they are built (what is sent is what the
+    `aws dms start-replication-task-assessment-run` line a person sees says)."""
+    params: dict[str, Any] = {
+        "ReplicationTaskArn": task_arn,
+        "ServiceAccessRoleArn": role_arn,
+        "ResultLocationBucket": bucket,
+        "AssessmentRunName": name,
+    }
+    if folder:
+        params["ResultLocationFolder"] = folder
+    if include_only:
+        params["IncludeOnly"] = list(include_only)
+    return DmsCall("start_replication_task_assessment_run", params)
+
+
 def start_assessment_run(
     client: Any,
     task_arn: str,
@@ -78,19 +104,19 @@ def start_assessment_run(
     include_only: Sequence[str] | None = None,
 ) -> AssessmentRun:
     """Start a premigration assessment run of the task (it must exist and not be running)."""
-    params: dict[str, Any] = {
-        "ReplicationTaskArn": task_arn,
-        "ServiceAccessRoleArn": role_arn,
-        "ResultLocationBucket": bucket,
-        "AssessmentRunName": name,
-    }
-    if folder:
-        params["ResultLocationFolder"] = folder
-    if include_only:
-        params["IncludeOnly"] = list(include_only)
+    call = start_call(task_arn, role_arn=role_arn, bucket=bucket, name=name, folder=folder, include_only=include_only)
     return AssessmentRun.from_api(
-        client.start_replication_task_assessment_run(**params)["ReplicationTaskAssessmentRun"]
+        client.start_replication_task_assessment_run(**call.params)["ReplicationTaskAssessmentRun"]
     )
+
+
+def describe_run(client: Any, run_arn: str) -> AssessmentRun | None:
+    """One run by its ARN (None when DMS no longer lists it)."""
+    page = client.describe_replication_task_assessment_runs(
+        Filters=[{"Name": "replication-task-assessment-run-arn", "Values": [run_arn]}]
+    )
+    runs = page.get("ReplicationTaskAssessmentRuns", [])
+    return AssessmentRun.from_api(runs[0]) if runs else None
 
 
 def assessment_runs(client: Any, task_arn: str) -> list[AssessmentRun]:

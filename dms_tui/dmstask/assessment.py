@@ -18,12 +18,117 @@ import psycopg
 from dms_tui.dmstask.preview import SourceTable, TablePreview
 from dms_tui.dmstask.settings import TargetTablePrepMode, TaskSettings
 
-# Types DMS's PostgreSQL source does not carry as themselves (the guide's source data type table lists no mapping
-# for them); the sandbox creates them as text like every type it cannot map.
-UNSUPPORTED_TYPES = ("tsvector", "tsquery", "txid_snapshot", "pg_lsn")
-
 ERROR = "error"
 WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class TypeVerdict:
+    """What the AWS DMS User Guide says of one PostgreSQL source type migrating to PostgreSQL ("Using DMS to migrate
+    data from PostgreSQL to PostgreSQL": migrates successfully / partially / doesn't migrate; "Source data types for
+    PostgreSQL"; "Limitations on using a PostgreSQL database as a DMS source")."""
+
+    severity: str  # ERROR: doesn't migrate (the values are lost); WARNING: migrates partially
+    consequence: str
+    fix: str
+
+
+_REMOVE_AND_REBUILD = (
+    "remove the column (remove-column) and copy it after the load (pg_dump --data-only of the table, or "
+    "an UPDATE from a staging copy), or convert it on the source to a type DMS carries."
+)
+_NOT_MIGRATED = "the DMS guide lists {name} as a type that doesn't migrate from PostgreSQL to PostgreSQL: {more}"
+
+#: Built-in types by ``format_type`` name (without a length or precision) that DMS does not migrate.
+NOT_MIGRATED_TYPES: dict[str, TypeVerdict] = {
+    name: TypeVerdict(ERROR, _NOT_MIGRATED.format(name=name.upper(), more=more), _REMOVE_AND_REBUILD)
+    for name, more in (
+        ("inet", "DMS maps it to STRING(50); the column's values do not arrive."),
+        ("macaddr", "DMS maps it to STRING(18); the column's values do not arrive."),
+        ("tsvector", "DMS maps it to CLOB; the column's values do not arrive."),
+        ("tsquery", "DMS maps it to CLOB; the column's values do not arrive."),
+        ("line", "DMS maps the geometric type to STRING(255); the column's values do not arrive."),
+        ("lseg", "DMS maps the geometric type to STRING(255); the column's values do not arrive."),
+        ("box", "DMS maps the geometric type to STRING(255); the column's values do not arrive."),
+        ("path", "DMS maps the geometric type to CLOB; the column's values do not arrive."),
+        ("circle", "DMS maps the geometric type to STRING(255); the column's values do not arrive."),
+    )
+}
+NOT_MIGRATED_TYPES["oid"] = TypeVerdict(
+    ERROR,
+    "the DMS guide's source limitations say the OID LOB data type isn't migrated to the target.",
+    "store large objects in a bytea column before the migration (lo_get), or copy them after the load.",
+)
+# Not in the guide's type table at all: DMS has no mapping for them (the sandbox creates them as text).
+for _name in ("txid_snapshot", "pg_lsn"):
+    NOT_MIGRATED_TYPES[_name] = TypeVerdict(
+        ERROR, f"DMS's PostgreSQL source type table has no mapping for {_name}.", _REMOVE_AND_REBUILD
+    )
+
+_PARTIAL = "the DMS guide says {name} migrates only partially: {more}"
+#: Built-in types that DMS migrates partially, by ``format_type`` name. Not here: NUMERIC without precision, which
+#: the guide marks partial only for DMS 3.4.2 and earlier (NUMERIC(28,6)); the bundle's replication instance takes
+#: the current default engine, which keeps such values whole.
+PARTIAL_TYPES: dict[str, TypeVerdict] = {
+    "timestamp with time zone": TypeVerdict(
+        WARNING,
+        _PARTIAL.format(name="TIMESTAMP(Z)", more="DMS carries it as DATETIME, without the zone: values may shift."),
+        "keep the server's TimeZone at UTC on both sides, and compare a sample after the load (`dms-tui diff`).",
+    ),
+    "time with time zone": TypeVerdict(
+        WARNING,
+        _PARTIAL.format(name="TIME(Z)", more="DMS carries it as TIME, without the zone offset."),
+        "store the offset in its own column, or use timestamp with time zone.",
+    ),
+    "interval": TypeVerdict(
+        WARNING,
+        _PARTIAL.format(name="INTERVAL", more="DMS carries it as STRING(128) text."),
+        "pre-create the target table with the interval column (TargetTablePrepMode TRUNCATE_BEFORE_LOAD).",
+    ),
+    "xml": TypeVerdict(
+        WARNING,
+        _PARTIAL.format(name="XML", more="it is a CLOB to DMS; large documents can fail."),
+        "use full LOB mode or a LobMaxSize above the largest document, and compare after the load.",
+    ),
+    "json": TypeVerdict(
+        WARNING,
+        _PARTIAL.format(name="JSON", more="it is an NCLOB to DMS; large documents can fail."),
+        "use full LOB mode or a LobMaxSize above the largest document, and compare after the load.",
+    ),
+    "character varying": TypeVerdict(
+        WARNING,
+        _PARTIAL.format(name="VARCHAR without a length", more="DMS treats it as a LOB (NCLOB)."),
+        "declare a length (varchar(n)), or size LobMaxSize for the longest value.",
+    ),
+    "bpchar": TypeVerdict(
+        WARNING,
+        _PARTIAL.format(name="CHAR without a length", more="DMS carries it as WSTRING(1)."),
+        "declare a length (char(n)).",
+    ),
+}
+
+
+def type_verdict(type_sql: str) -> TypeVerdict | None:
+    """The guide's verdict on a column of this ``format_type`` text (arrays judged by their element type)."""
+    base = type_sql.removesuffix("[]")
+    if base in NOT_MIGRATED_TYPES:
+        return NOT_MIGRATED_TYPES[base]
+    if base.startswith("interval"):  # "interval day to second", "interval(3)"
+        return PARTIAL_TYPES["interval"]
+    if base.startswith("timestamp") and base.endswith("with time zone"):  # "timestamp(3) with time zone"
+        return PARTIAL_TYPES["timestamp with time zone"]
+    if base.startswith("time") and base.endswith("with time zone"):
+        return PARTIAL_TYPES["time with time zone"]
+    if base.startswith("numeric(") or base.startswith("decimal("):
+        precision = base.split("(", 1)[1].split(",", 1)[0].rstrip(")")
+        if precision.isdigit() and int(precision) > 38:
+            return TypeVerdict(
+                WARNING,
+                _PARTIAL.format(name=f"NUMERIC with precision {precision}", more="over 38 digits DMS uses STRING."),
+                "pre-create the target table with the numeric column (TargetTablePrepMode TRUNCATE_BEFORE_LOAD).",
+            )
+        return None
+    return PARTIAL_TYPES.get(base)
 
 
 @dataclass(frozen=True)
@@ -145,10 +250,21 @@ def assess(
                         "raise LobMaxSize above the largest value, or use FullLobMode.",
                     )
                 )
+        arrays = [c.source.name for c in plan.columns if not c.added and c.source.type_sql.endswith("[]")]
+        if arrays and not has_key:
+            found.append(
+                Finding(
+                    ERROR,
+                    "array-without-key",
+                    name,
+                    f"ARRAY column(s) {', '.join(arrays)} and no primary key",
+                    "DMS suspends a table with an ARRAY column and no primary key during full load.",
+                    "add a primary key on the source, or a define-primary-key transformation rule.",
+                )
+            )
         for column in plan.columns:
             if column.added:
                 continue
-            base = column.source.type_sql.removesuffix("[]")
             if column.source.user_defined and column.target_type == "character varying":
                 found.append(
                     Finding(
@@ -156,20 +272,25 @@ def assess(
                         "user-defined-type",
                         name,
                         f"column {column.source.name} has the user-defined type {column.source.type_sql}",
-                        "DMS creates it as character varying on the target (values are kept as text).",
+                        "DMS creates it as character varying on the target (values are kept as text); the DMS "
+                        "guide lists ENUM, COMPOSITE and RANGE types as not migrating as themselves.",
                         "create the type on the target and pre-create the table (TargetTablePrepMode "
                         "TRUNCATE_BEFORE_LOAD or DO_NOTHING), or convert it with change-data-type.",
                     )
                 )
-            elif base in UNSUPPORTED_TYPES:
+                continue
+            if column.target_type != column.source.type_sql:
+                continue  # change-data-type: DMS carries the type the rule names
+            verdict = type_verdict(column.source.type_sql)
+            if verdict is not None:
                 found.append(
                     Finding(
-                        WARNING,
-                        "unsupported-type",
+                        verdict.severity,
+                        "unsupported-type" if verdict.severity == ERROR else "partial-type",
                         name,
                         f"column {column.source.name} has the type {column.source.type_sql}",
-                        "DMS has no mapping for it from a PostgreSQL source.",
-                        "remove the column (remove-column) and rebuild it on the target after the load.",
+                        verdict.consequence[0].upper() + verdict.consequence[1:],
+                        verdict.fix,
                     )
                 )
         existing = targets.get((plan.target.schema, plan.target.table))

@@ -43,6 +43,10 @@ class EnvironmentOutputs:
     dms_access_role_arn: str
     bastion_instance_id: str
     region: str
+    # The DMS premigration assessment run's result bucket and the role DMS writes there with (terraform's
+    # modules/assessment). Optional: outputs recorded before the bundle had them, and the sandbox, have none.
+    assessment_bucket: str = ""
+    assessment_role_arn: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +81,7 @@ class EnvironmentOutputs:
             source=side("source"),
             target=side("target"),
             **{name: str(values[name]) for name in _TOP_LEVEL},
+            **{name: str(values[name]) for name in OPTIONAL_OUTPUT_NAMES if values.get(name) not in (None, "")},
         )
 
 
@@ -93,3 +98,6 @@ _TOP_LEVEL = (
 OUTPUT_NAMES: tuple[str, ...] = tuple(
     [f"{prefix}_{f.name}" for prefix in ("source", "target") for f in fields(SideOutputs)] + list(_TOP_LEVEL)
 )
+
+#: Outputs outputs.tf declares that the app reads when present (an older state lacks them): see the fields' comment.
+OPTIONAL_OUTPUT_NAMES: tuple[str, ...] = ("assessment_bucket", "assessment_role_arn")

@@ -12,7 +12,18 @@ differing rows fetched. It compares the columns both tables share by name; what 
 failure: columns it renames, removes or adds are not compared (the diff pairs columns by name), a value limited-LOB
 mode cut at LobMaxSize is compared with the source value cut the same way, retyped columns (change-data-type,
 user-defined types as character varying) are compared by their text, and source rows its filters leave out are not
-missing on the target. ``ValidationSettings.FailureMaxCount`` (DMS default 10000) caps the failures recorded per table.
+missing on the target. ``ValidationSettings.FailureMaxCount`` (DMS default 10000) caps the rows compared as failing.
+
+``ValidationSuspendedRecords`` counts the records DMS documents it cannot validate ("ValidationSuspended — the number
+of records that AWS DMS can't compare. For example, if a record at the source is constantly being updated"; its
+limitations: "If one or more rows are being continuously modified during validation, then AWS DMS can't validate
+those rows"; its settings: ``TableFailureMaxCount``, default 1000, "the maximum number of rows in one table that can
+fail validation before validation is suspended for the table"):
+
+- a differing row whose source row changed while it was compared (read again after the comparison: its values, or
+  whether it exists, are no longer what the comparison saw) is in flux, not a failure: suspended;
+- once a table has ``TableFailureMaxCount`` failures its validation is suspended: the failing rows past that many
+  are counted as suspended and not written to the failures table.
 """
 
 from __future__ import annotations
@@ -43,6 +54,8 @@ from dms_tui.dmstask.settings import TaskSettings
 from dms_tui.domain.dms import ValidationState
 
 DEFAULT_FAILURE_MAX_COUNT = 10000
+DEFAULT_TABLE_FAILURE_MAX_COUNT = 1000
+_REREAD_BATCH = 500  # keys per query when differing rows are read again
 _WRITING = threading.Lock()  # the engine's table threads write the failures table one at a time
 
 
@@ -58,8 +71,16 @@ class TableValidation:
 
 
 def failure_max_count(settings: TaskSettings) -> int:
-    value = settings.validation.extra.get("FailureMaxCount", DEFAULT_FAILURE_MAX_COUNT)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else DEFAULT_FAILURE_MAX_COUNT
+    return _positive(settings, "FailureMaxCount", DEFAULT_FAILURE_MAX_COUNT)
+
+
+def table_failure_max_count(settings: TaskSettings) -> int:
+    return _positive(settings, "TableFailureMaxCount", DEFAULT_TABLE_FAILURE_MAX_COUNT)
+
+
+def _positive(settings: TaskSettings, name: str, default: int) -> int:
+    value = settings.validation.extra.get(name, default)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
 
 
 def _quoted(schema: str, table: str) -> str:
@@ -85,17 +106,37 @@ def validate_table(
         options=DiffOptions(max_rows=limit, recheck=False),
     )
     diff = report.tables[0]
-    failures = _failures(source_conninfo, plan, settings, diff, task_name)[:limit]
-    state = ValidationState.MISMATCHED.value if failures else ValidationState.VALIDATED.value
-    if not failures and diff.truncated and plan.where_sql:
+    found = _failures(source_conninfo, plan, settings, diff, task_name)
+    in_flux = _in_flux(source_conninfo, plan, diff) & {f.key for f in found} if found else set()
+    failures = [f for f in found if f.key not in in_flux][:limit]
+    suspended = len(in_flux)
+    table_limit = table_failure_max_count(settings)
+    over = max(0, len(failures) - table_limit)
+    failures = failures[:table_limit]
+    suspended += over
+    if failures:
+        state = ValidationState.MISMATCHED.value
+    elif suspended:
+        state = ValidationState.SUSPENDED.value
+    else:
+        state = ValidationState.VALIDATED.value
+    if not failures and not suspended and diff.truncated and plan.where_sql:
         # Every listed difference was a row the filters leave out, but the list was cut: count what should be there.
         expected = _count(source_conninfo, plan)
         if expected != diff.target_rows:
             state = ValidationState.MISMATCHED.value
-    details = None
+    notes = []
     if failures:
-        details = f"{len(failures)} record(s) differ between source and target ({_summary(failures)})."
-    return TableValidation(state, len(failures), 0, details, tuple(failures))
+        notes.append(f"{len(failures)} record(s) differ between source and target ({_summary(failures)}).")
+    if in_flux:
+        notes.append(f"{len(in_flux)} record(s) changed on the source while being compared: not validated.")
+    if over:
+        notes.append(
+            f"Validation was suspended for the table after {table_limit} failed record(s) (TableFailureMaxCount): "
+            f"{over} more not recorded."
+        )
+    details = " ".join(notes) or None
+    return TableValidation(state, len(failures), suspended, details, tuple(failures))
 
 
 def record_failures(
@@ -200,3 +241,63 @@ def _count(source_conninfo: str, plan: TablePreview) -> int:
     with psycopg.connect(source_conninfo, autocommit=True) as conn:
         row = conn.execute(query).fetchone()
     return int(row[0]) if row else 0
+
+
+def _in_flux(source_conninfo: str, plan: TablePreview, diff: TableDiff) -> set[str]:
+    """The keys (as ``key_text`` writes them) of differing rows whose source row is no longer what the comparison
+    read: changed, deleted or inserted since. DMS cannot validate a row that keeps changing; neither do we."""
+    key = diff.key or ()
+    if not key:
+        return set()
+    seen: dict[str, dict[str, str | None] | None] = {}  # key text -> the source row the comparison saw (None: none)
+    keys: dict[str, list[str | None]] = {}
+    for changed in diff.changed:
+        values = [changed.key.get(name) for name in key]
+        seen[key_text(values)], keys[key_text(values)] = dict(changed.source_row), values
+    for row in diff.missing_in_target:
+        values = [(row.key or row.row).get(name) for name in key]
+        seen[key_text(values)], keys[key_text(values)] = dict(row.row), values
+    for row in diff.extra_in_target:
+        values = [(row.key or row.row).get(name) for name in key]
+        seen[key_text(values)], keys[key_text(values)] = None, values
+    if not seen:
+        return set()
+    columns = list(diff.columns)
+    found: set[str] = set()
+    items = list(keys.items())
+    with psycopg.connect(source_conninfo, autocommit=True) as conn:
+        for start in range(0, len(items), _REREAD_BATCH):
+            batch = items[start : start + _REREAD_BATCH]
+            now = _read_rows(conn, plan, key, columns, [values for _, values in batch])
+            for text, values in batch:
+                before, after = seen[text], now.get(tuple(values))
+                if before is None:
+                    if after is not None:  # not on the source when compared, there now: inserted meanwhile
+                        found.add(text)
+                elif after is None or any(after.get(c) != before.get(c) for c in before if c in after):
+                    found.add(text)  # deleted or changed since the comparison read it
+    return found
+
+
+def _read_rows(
+    conn: psycopg.Connection[Any],
+    plan: TablePreview,
+    key: tuple[str, ...],
+    columns: list[str],
+    keys: list[list[str | None]],
+) -> dict[tuple[str | None, ...], dict[str, str | None]]:
+    """The source rows with these keys (text forms, as the diff reads them), by key."""
+    shown = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in (*key, *columns))
+    wanted = sql.SQL(", ").join(
+        sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in values)) for values in keys
+    )
+    match = sql.SQL("({}) IN ({})").format(
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in key), wanted
+    )
+    query = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+        shown, sql.Identifier(plan.source.schema, plan.source.table), match
+    )
+    rows: dict[tuple[str | None, ...], dict[str, str | None]] = {}
+    for record in conn.execute(query).fetchall():
+        rows[tuple(record[: len(key)])] = dict(zip(columns, record[len(key) :], strict=True))
+    return rows

@@ -214,6 +214,14 @@ class AssessmentRead(Message):
         self.findings, self.error = findings, error
 
 
+class DmsAssessmentEvent(Message):
+    """An event of DMS's premigration assessment run (AWS), or why it stopped."""
+
+    def __init__(self, event: Any, error: str | None = None) -> None:
+        super().__init__()
+        self.event, self.error = event, error
+
+
 class TaskActionDone(Message):
     """stop / start / reload / delete answered."""
 
@@ -344,6 +352,8 @@ class MigrateScreen(WizardScreen):
         Binding("d", "diff_table", "Diff"),
         Binding("delete", "delete_task", "Delete"),
         Binding("w", "toggle_workload", "Workload"),
+        # Not in the footer: the preview's assessment section offers it where it applies (AWS).
+        Binding("a", "assessment_run", "DMS assessment", show=False),
         Binding("f5", "next", "Next"),
     ]
 
@@ -354,6 +364,7 @@ class MigrateScreen(WizardScreen):
         self.last: ReplicationTaskSnapshot | None = None
         self.check: DraftCheck | None = None
         self.draft = TaskDraft()  # what the form held at the last change
+        self._own_assessment = Text()  # our findings, shown above the DMS run's lines
         self.source_tables: Sequence[SourceTable] | None = None
         self.throughput_history: list[float] = []
         self._watch_stop: threading.Event | None = None
@@ -992,6 +1003,91 @@ class MigrateScreen(WizardScreen):
                 text.append(f" → {finding.consequence} Fix: {finding.fix}", style="dim")
             if count > 4:
                 text.append(f"\n… and {count - 4} more (the headless task check with --assess lists all)", style="dim")
+        text.append_text(self._dms_run_line())
+        self._own_assessment = text
+        self.query_one("#assessment", Static).update(text)
+
+    def _dms_run_line(self) -> Text:
+        """Below our findings: that the DMS run exists only on AWS (sandbox), or how to start it (AWS)."""
+        from dms_tui.steps.assessment_run import dms_run_gap
+
+        if self.step is None:
+            return Text()
+        gap = dms_run_gap(self.step.environment)
+        if gap is not None:
+            return Text(f"\n{gap}", style="dim")
+        identifier = self.query_one("#task-id", Input).value.strip()
+        return Text(
+            f"\nDMS premigration assessment run: press a to run it on task {identifier} "
+            "(created if missing, not started; its results go to the environment's assessment bucket)",
+            style="dim",
+        )
+
+    def action_assessment_run(self) -> None:
+        """AWS: DMS's premigration assessment run of the draft's task, shown in the preview's assessment section."""
+        from dms_tui.steps.assessment_run import dms_run_gap
+
+        check = self.check
+        if self.step is None or check is None or not check.definition or dms_run_gap(self.step.environment):
+            return
+        self.query_one("#migrate-tabs").active = "tab-preview"  # type: ignore[attr-defined]
+        self.run_dms_assessment(self.current_draft())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-dms-assessment")
+    def run_dms_assessment(self, draft: Any) -> None:
+        from dms_tui.steps.assessment_run import AssessmentRunStep
+
+        assert self.step is not None
+        step = AssessmentRunStep(self.step.environment, self.wizard.services, self.journey)
+        try:
+            for event in step.run(draft):
+                self.post_message(DmsAssessmentEvent(event))
+        except StepError as exc:
+            self.post_message(DmsAssessmentEvent(None, str(exc)))
+
+    def on_dms_assessment_event(self, message: DmsAssessmentEvent) -> None:
+        from dms_tui.steps.assessment_run import (
+            AssessmentRunFinished,
+            AssessmentRunProgress,
+            AssessmentRunStarted,
+            OwnAssessment,
+            TaskReady,
+        )
+
+        event = message.event
+        if isinstance(event, OwnAssessment):
+            self.on_assessment_read(AssessmentRead(list(event.findings)))
+            return
+        text = Text()
+        text.append_text(self._own_assessment)
+        if message.error:
+            text.append(f"\nDMS premigration assessment run: {message.error}", style="yellow")
+        elif isinstance(event, TaskReady):
+            how = "created, not started" if event.created else event.status
+            text.append(f"\nDMS premigration assessment run: task {event.identifier} ({how}); starting…", style="dim")
+        elif isinstance(event, AssessmentRunStarted):
+            self.set_command(event.command.text)
+            text.append(f"\nDMS premigration assessment run {event.run.name}: {event.run.status}", style="dim")
+        elif isinstance(event, AssessmentRunProgress):
+            run = event.run
+            text.append(
+                f"\nDMS premigration assessment run {run.name}: {run.status}, {run.completed}/{run.assessments} done",
+                style="dim",
+            )
+        elif isinstance(event, AssessmentRunFinished):
+            run = event.run
+            style = "green" if event.ok else "red"
+            text.append(f"\nDMS premigration assessment run {run.name}: {run.status}", style=f"bold {style}")
+            for result in event.results:
+                if result.status == "passed":
+                    continue
+                mark, style = ("✗", "red") if result.status in ("failed", "error") else ("!", "yellow")
+                text.append(f"\n{mark} {result.name}: {result.consequence}", style=style)
+                text.append(f" Fix: {result.fix}", style="dim")
+            passed = sum(1 for r in event.results if r.status == "passed")
+            text.append(f"\n{passed} of {len(event.results)} assessments passed", style="dim")
+        else:
+            return
         self.query_one("#assessment", Static).update(text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="migrate-validation")

@@ -128,3 +128,11 @@ module "wheelhouse" {
   reader_role_arn    = module.bastion.role_arn
   s3_vpc_endpoint_id = module.bastion.s3_vpc_endpoint_id
 }
+
+# The bucket and role a DMS premigration assessment run writes its results with (`dms-tui task assess` on AWS).
+module "assessment" {
+  source = "../modules/assessment"
+
+  name_prefix = local.name_prefix
+  region      = var.aws_region
+}

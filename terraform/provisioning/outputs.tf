@@ -154,3 +154,13 @@ output "region" {
   description = "AWS region of the deployment."
   value       = var.aws_region
 }
+
+output "assessment_bucket" {
+  description = "Bucket DMS premigration assessment runs write their results to."
+  value       = module.assessment.bucket_name
+}
+
+output "assessment_role_arn" {
+  description = "ARN of the role DMS assumes to write premigration assessment results."
+  value       = module.assessment.role_arn
+}

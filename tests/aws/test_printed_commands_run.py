@@ -86,3 +86,36 @@ def _outputs(instance_arn: str) -> EnvironmentOutputs:
     from tests.ui.test_migrate_screen import fake_outputs
 
     return dataclasses.replace(fake_outputs(), dms_replication_instance_arn=instance_arn, region=REGION)
+
+
+def test_the_assessment_run_command_is_accepted_by_the_aws_cli_as_printed(moto_endpoint: str, tmp_path: Path) -> None:
+    """`aws dms start-replication-task-assessment-run ...` as the Migrate preview and `dms-tui task assess` print it.
+    Moto does not implement the operation (it answers 500), so the proof is that the real AWS CLI accepted every
+    flag and sent the request: it reports the service's answer to StartReplicationTaskAssessmentRun, not a usage
+    error (a mistyped flag, checked too, never reaches the endpoint)."""
+    import dataclasses
+
+    from dms_tui.steps.assessment_run import AssessmentRunStep
+
+    outputs = dataclasses.replace(
+        _outputs(f"arn:aws:dms:{REGION}:123456789012:rep:RI"),
+        assessment_bucket="dev-dms-assessments-123456789012-eu-west-1",
+        assessment_role_arn="arn:aws:iam::123456789012:role/dev-dms-assess-1",
+    )
+    environment = Environment(mode="sandbox", region=REGION, aws_endpoint_url=moto_endpoint).with_outputs(outputs)
+    command = AssessmentRunStep(environment, StepServices()).start_command(f"arn:aws:dms:{REGION}:123456789012:task:X")
+    assert command is not None and " aws dms start-replication-task-assessment-run " in f" {command.text} "
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+
+    def run(text: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S602 - the point is to run the printed shell line
+            ["bash", "-c", text], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    sent = run(command.text)
+    assert "when calling the StartReplicationTaskAssessmentRun operation" in sent.stderr, sent.stderr
+    mistyped = run(command.text.replace("--result-location-bucket", "--result-bucket"))
+    assert mistyped.returncode == 2 and "StartReplicationTaskAssessmentRun operation" not in mistyped.stderr

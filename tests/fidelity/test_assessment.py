@@ -29,6 +29,13 @@ def source_url(pg_source: Any) -> str:
             CREATE TABLE app.notes (body text);
             CREATE TABLE app.typed (id int PRIMARY KEY, mood app.mood, doc tsvector, body text);
             CREATE TABLE app.existing (id int PRIMARY KEY, a int, b int);
+            CREATE TABLE app.kinds (
+                id int PRIMARY KEY, addr inet, mac macaddr, q tsquery, l line, s lseg, b box, p path, c circle,
+                blob oid, at timestamptz, at3 timestamp(3) with time zone, t timetz, span interval day to second,
+                x xml, j json, n numeric, big numeric(40,2), fine numeric(12,2), jb jsonb, tags text[],
+                name varchar(20), code char(3), r int4range, flags bool
+            );
+            CREATE TABLE app.tagged (labels text[]);
             """
         )
     return url
@@ -74,6 +81,11 @@ def test_full_load_findings(source_url: str, target_url: str) -> None:
         ("lob-truncation", "app.nullable_unique"),
         ("user-defined-type", "app.typed"),
         ("unsupported-type", "app.typed"),
+        ("unsupported-type", "app.kinds"),
+        ("partial-type", "app.kinds"),
+        ("user-defined-type", "app.kinds"),  # int4range: a range type, created as character varying
+        ("table-without-key", "app.tagged"),
+        ("array-without-key", "app.tagged"),  # DMS suspends it during full load
     }
     assert found[0].severity == "error" and found[0].check == "target-table-shape"
     for finding in found:
@@ -82,6 +94,26 @@ def test_full_load_findings(source_url: str, target_url: str) -> None:
     assert "character varying" in typed["user-defined-type"].consequence
     assert "tsvector" in typed["unsupported-type"].what
     assert "32 KB" in typed["lob-truncation"].consequence
+    kinds = [f for f in found if f.subject == "app.kinds"]
+    columns = {f.what.split()[1]: f for f in kinds if f.check in ("unsupported-type", "partial-type")}
+    # The DMS guide's PostgreSQL-to-PostgreSQL table: doesn't migrate (error) ...
+    assert {c for c, f in columns.items() if f.severity == "error"} == {
+        "addr",
+        "mac",
+        "q",
+        "l",
+        "s",
+        "b",
+        "p",
+        "c",
+        "blob",
+    }
+    # ... migrates partially (warning); numeric, numeric(12,2), jsonb, text[], varchar(20), char(3), bool migrate.
+    assert {c for c, f in columns.items() if f.severity == "warning"} == {"at", "at3", "t", "span", "x", "j", "big"}
+    assert "STRING" in columns["big"].consequence  # numeric without precision: whole since DMS 3.4.3
+    assert "OID" in columns["blob"].consequence
+    for finding in columns.values():
+        assert finding.consequence[0].isupper() and finding.fix
 
 
 def test_full_lob_mode_and_cdc_findings(source_url: str, target_url: str) -> None:

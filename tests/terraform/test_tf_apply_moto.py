@@ -40,6 +40,7 @@ class BundleRun:
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
     cluster_passwords: dict[str, str] = field(default_factory=dict)
     state_after_apply: str = ""
+    assessment: dict[str, Any] = field(default_factory=dict)  # what S3 and IAM hold for the assessment bucket and role
     resources_after_destroy: list[Any] | None = None
 
     def failure(self, step: str) -> str:
@@ -108,6 +109,21 @@ def bundle_run(terraform_binary: TerraformBinary, tmp_path_factory: pytest.TempP
                     # write-only attribute actually sent.
                     run.cluster_passwords[side] = rds.clusters[cluster_id]._master_user_password
             run.state_after_apply = (workspace.root_module / "terraform.tfstate").read_text(encoding="utf-8")
+            bucket = run.raw_outputs.get("assessment_bucket", {}).get("value")
+            role_arn = run.raw_outputs.get("assessment_role_arn", {}).get("value")
+            if bucket and role_arn:
+                s3, iam = target.client("s3"), target.client("iam")
+                role = role_arn.rsplit("/", 1)[-1]
+                run.assessment = {
+                    "versioning": s3.get_bucket_versioning(Bucket=bucket).get("Status"),
+                    "encryption": s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"],
+                    "public_access": s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
+                    "trust": iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"],
+                    "policies": [
+                        iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+                        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+                    ],
+                }
             destroy = _terraform(run, terraform_binary, "destroy", "destroy", "-auto-approve", "-input=false", var_file)
             if destroy.returncode == 0:
                 state = json.loads((workspace.root_module / "terraform.tfstate").read_text(encoding="utf-8"))
@@ -145,6 +161,32 @@ def test_the_outputs_read_back_into_the_app_model(bundle_run: BundleRun) -> None
     assert outputs.dms_replication_instance_arn.startswith(f"arn:aws:dms:{REGION}:{ACCOUNT}:rep:")
     assert outputs.bastion_instance_id.startswith("i-")
     assert ":role/dev-dms-secrets-" in outputs.dms_access_role_arn
+    assert outputs.assessment_bucket == f"dev-dms-assessments-{ACCOUNT}-{REGION}"
+    assert ":role/dev-dms-assess-" in outputs.assessment_role_arn
+
+
+def test_the_assessment_bucket_and_role_are_what_a_dms_assessment_run_needs(bundle_run: BundleRun) -> None:
+    """StartReplicationTaskAssessmentRun writes to ResultLocationBucket as ServiceAccessRoleArn: the bucket is
+    private, encrypted and versioned; DMS may assume the role; the role may write to that bucket only."""
+    found = bundle_run.assessment
+    assert found, bundle_run.failure("output")
+    assert found["versioning"] == "Enabled"
+    rule = found["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert rule["SSEAlgorithm"] == "AES256"
+    assert all(found["public_access"].values()) and len(found["public_access"]) == 4
+    trust = found["trust"] if isinstance(found["trust"], dict) else json.loads(found["trust"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "dms.amazonaws.com"}
+    (policy,) = found["policies"]
+    policy = policy if isinstance(policy, dict) else json.loads(policy)
+    bucket_arn = f"arn:aws:s3:::{bundle_run.raw_outputs['assessment_bucket']['value']}"
+    resources = {r for statement in policy["Statement"] for r in _as_list(statement["Resource"])}
+    assert resources == {bucket_arn, f"{bucket_arn}/*"}
+    actions = {a for statement in policy["Statement"] for a in _as_list(statement["Action"])}
+    assert {"s3:PutObject", "s3:GetBucketLocation", "s3:ListBucket"} <= actions
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def test_each_secret_holds_what_dms_needs_and_the_password_the_cluster_got(bundle_run: BundleRun) -> None:

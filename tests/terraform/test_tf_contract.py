@@ -9,7 +9,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from dms_tui.provision.outputs import OUTPUT_NAMES
+from dms_tui.provision.outputs import OPTIONAL_OUTPUT_NAMES, OUTPUT_NAMES
 from dms_tui.resources import terraform_bundle_dir
 
 BUNDLE = terraform_bundle_dir()
@@ -57,8 +57,35 @@ def test_the_seed_describes_three_overlapping_vpcs_like_the_aws_sample() -> None
 
 def test_every_output_the_app_reads_is_declared() -> None:
     declared = set(_blocks(ROOT_MODULE, "output"))
-    missing = [name for name in OUTPUT_NAMES if name not in declared]
+    missing = [name for name in (*OUTPUT_NAMES, *OPTIONAL_OUTPUT_NAMES) if name not in declared]
     assert not missing, f"outputs.tf lacks {missing}"
+
+
+def test_the_assessment_bucket_is_private_encrypted_versioned_and_the_role_only_writes_there() -> None:
+    """What a DMS premigration assessment run needs (StartReplicationTaskAssessmentRun's ResultLocationBucket and
+    ServiceAccessRoleArn), declared as checkov expects of a bucket, with a role DMS can assume."""
+    module = ROOT_MODULE.parent / "modules" / "assessment"
+    resources: dict[str, dict[str, Any]] = {}
+    for path in sorted(module.glob("*.tf")):
+        with path.open(encoding="utf-8") as handle:
+            for block in hcl2.load(handle).get("resource", []):
+                for kind, named in block.items():
+                    for name, body in named.items():
+                        resources[f"{kind}.{name}"] = body
+
+    def one(value: Any) -> Any:  # python-hcl2 gives attribute values (and nested blocks) as one-element lists
+        return value[0] if isinstance(value, list) else value
+
+    block = resources["aws_s3_bucket_public_access_block.results"]
+    flags = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+    assert all(one(block[k]) is True for k in flags)
+    assert one(one(resources["aws_s3_bucket_versioning.results"]["versioning_configuration"])["status"]) == "Enabled"
+    sse = one(resources["aws_s3_bucket_server_side_encryption_configuration.results"]["rule"])
+    assert one(one(sse["apply_server_side_encryption_by_default"])["sse_algorithm"]) == "AES256"
+    assert "aws_iam_role_policy.assessment" in resources and "aws_iam_role.assessment" in resources
+    main = (module / "main.tf").read_text(encoding="utf-8")
+    assert "s3:PutObject" in main and "${aws_s3_bucket.results.arn}/*" in main
+    assert "dms.${data.aws_partition.current.dns_suffix}" in main  # the role's trust: the DMS service
 
 
 def test_no_output_exposes_a_password_or_secret_value() -> None:
