@@ -180,7 +180,8 @@ class DmsTuiApp(App[int]):
         self.environment: Environment | None = None  # set by the Welcome screen once it is ready
         self.presenting = self.request.present  # presenter mode: narration, and finished steps move on by themselves
         self.presenter_paused = False
-        self._advance: tuple[Screen[Any], Callable[[], object]] | None = None  # what moves on when the pause ends
+        # What moves on when the pause ends: the screen, its primary action, and how long it stays on screen first.
+        self._advance: tuple[Screen[Any], Callable[[], object], float] | None = None
         self._advance_timer: Timer | None = None
         self._errors_shown: weakref.WeakSet[Worker[Any]] = weakref.WeakSet()
 
@@ -336,19 +337,22 @@ class DmsTuiApp(App[int]):
                 panel.set_class(self.presenting, "presenting")
                 panel.paused = self.presenter_paused
 
-    def advance_when_shown(self, screen: Screen[Any], press: Callable[[], object]) -> None:
-        """Presenter mode: a step's done-event arrived; after a short pause (unless paused) ``press`` its primary
-        action, as a presenter pressing Enter would."""
+    def advance_when_shown(
+        self, screen: Screen[Any], press: Callable[[], object], *, hold: float | None = None
+    ) -> None:
+        """Presenter mode: a step's done-event arrived; after a short pause (``hold`` seconds when given; unless
+        paused) ``press`` its primary action, as a presenter pressing Enter would."""
         if not self.presenting:
             return
-        self._advance = (screen, press)
+        self._advance = (screen, press, self.ADVANCE_DELAY if hold is None else hold)
         if not self.presenter_paused:
             self._schedule_advance()
 
     def _schedule_advance(self) -> None:
         if self._advance_timer is not None:
             self._advance_timer.stop()
-        self._advance_timer = self.set_timer(self.ADVANCE_DELAY, self._advance_now)
+        hold = self._advance[2] if self._advance is not None else self.ADVANCE_DELAY
+        self._advance_timer = self.set_timer(hold, self._advance_now)
 
     def _cancel_advance(self) -> None:
         self._advance = None
@@ -360,7 +364,7 @@ class DmsTuiApp(App[int]):
         if pending is None or not self.presenting or self.presenter_paused:
             self._advance = pending
             return
-        screen, press = pending
+        screen, press, _ = pending
         if self.screen is screen:  # a person moved elsewhere meanwhile: their choice stands
             press()
 

@@ -1,8 +1,9 @@
 """What each step of the journey shows a customer, in plain language: what it proves and why the hop exists.
 
 Text as data, below the UI: the wizard's presenter mode shows it beside each step, and the hand-over report or the
-served demo can print the same words. Keyed by the journey step's name ("configure", "provision", ...) and
-"welcome" for the start.
+served demo can print the same words. Keyed by the journey step's name ("configure", "provision", ...),
+"welcome" for the start, and "<step>-<moment>" for a later moment of a step (the change-data-capture part of
+"migrate").
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ NARRATION: dict[str, Narration] = {
     ),
     "prepare": Narration(
         "Data we can count",
-        "The source gets a demo table with a known number of rows; the target database starts empty.",
+        "The source gets a demo table with a known number of rows and a primary key (live changes need one to "
+        "apply updates and deletes); the target database starts empty.",
         "An empty target means that every row found there afterwards was carried by DMS.",
     ),
     "migrate": Narration(
@@ -56,6 +58,13 @@ NARRATION: dict[str, Narration] = {
         "table by table, with rows per second as it goes.",
         "The task is the same object you would see in the AWS console, with the same statistics.",
     ),
+    # The migrate step once a change-capturing task has loaded every table: the workload's writes keep flowing.
+    "migrate-cdc": Narration(
+        "Live changes, while the source stays in use",
+        "A workload writes 20 changes a second to the source; DMS reads each one from the write-ahead log and "
+        "applies it to Aurora: captured and applied climb together.",
+        "The application keeps running during the copy: it stops only for the seconds of the cutover.",
+    ),
     "diff": Narration(
         "Proof that nothing was lost or changed",
         "Both databases are compared row by row, by hashes of every column, independently of DMS.",
@@ -63,8 +72,9 @@ NARRATION: dict[str, Narration] = {
     ),
     "cutover": Narration(
         "Switching the application over",
-        "Writes to the source stop, the last changes reach Aurora, and the application can point at the target.",
-        "How long the application had to wait is measured and shown.",
+        "Writes to the source stop, the last changes reach Aurora, a final comparison proves both sides equal, "
+        "and the application can point at the target.",
+        "How long the application had to wait is measured and shown in the summary.",
     ),
     "cleanup": Narration(
         "Leaving nothing behind",

@@ -74,10 +74,10 @@ class WizardScreen(Screen[None]):
 
         return enabled
 
-    def step_finished(self, press: Callable[[], object] | None = None) -> None:
+    def step_finished(self, press: Callable[[], object] | None = None, *, hold: float | None = None) -> None:
         """The step's done-event arrived: in presenter mode the app presses ``press`` (the primary action; by
-        default F5's next) after a short pause."""
-        self.wizard.advance_when_shown(self, press or self.action_next)
+        default F5's next) after a short pause (``hold`` seconds when given)."""
+        self.wizard.advance_when_shown(self, press or self.action_next, hold=hold)
 
     def action_next(self) -> None:
         """Subclasses move the journey on (F5)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -48,6 +49,8 @@ class CutoverScreen(WizardScreen):
     STEP = Step.CUTOVER
     TITLE = "Cutover · switch the application to the target"
     BINDINGS = [Binding("u", "cutover", "Cut over"), Binding("f5", "next", "Next")]
+    # Presenter mode: how long the summary of a clean cutover stays on screen before the journey moves on to Cleanup.
+    SUMMARY_HOLD_S: ClassVar[float] = 12.0
 
     def __init__(self, journey: Journey) -> None:
         super().__init__(journey)
@@ -86,6 +89,8 @@ class CutoverScreen(WizardScreen):
             )
         self._show_items()
         self.set_interval(0.5, self._render_timer)
+        if self.wizard.presenting:
+            self.query_one("#cutover", Button).focus()  # the presenter's Enter cuts over (it changes something)
 
     # -- running -----------------------------------------------------------------------------------------------------
 
@@ -165,6 +170,8 @@ class CutoverScreen(WizardScreen):
             self.query_one("#next", Button).display = event.ok
             if event.ok:
                 self.query_one("#next", Button).focus()
+                # Presenter mode: the summary stays a while for the presenter to talk over, then on to Cleanup.
+                self.step_finished(self.query_one("#next", Button).press, hold=self.SUMMARY_HOLD_S)
         self._show_items()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -177,6 +184,7 @@ class CutoverScreen(WizardScreen):
         if event.state == WorkerState.ERROR:
             self.wizard.on_worker_state_changed(event)
 
+    @on(Button.Pressed, "#next")
     def action_next(self) -> None:
         """Next after a clean cutover; otherwise (a full-load migration has nothing to cut over) Cleanup, once asked."""
         if self.done is not None and self.done.ok:

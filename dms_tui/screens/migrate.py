@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -99,6 +99,7 @@ from dms_tui.steps.migrate import (
     all_tables_completed,
     start_type_for,
 )
+from dms_tui.widgets.narration import NarrationPanel
 
 LAUNCH_JOB = "job:create and start the DMS task"  # a long job: quitting during it asks first
 THROUGHPUT_POINTS = 60  # samples kept for the sparkline (two minutes at the running poll interval)
@@ -357,8 +358,15 @@ class MigrateScreen(WizardScreen):
         Binding("f5", "next", "Next"),
     ]
 
+    # Presenter mode tells the change-data-capture story: once a change-capturing task has loaded every table, the
+    # demo workload writes for WORKLOAD_SHOW_S seconds on screen, then stops, and the last changes get DRAIN_S
+    # seconds to reach the target before the Diff.
+    WORKLOAD_SHOW_S: ClassVar[float] = 30.0
+    DRAIN_S: ClassVar[float] = 5.0
+
     def __init__(self, journey: Any) -> None:
         super().__init__(journey)
+        self.presenter_story = ""  # presenter mode's CDC part: "" not begun, "writing", then "told"
         self.step: MigrateStep | None = None  # once the environment is known (on mount)
         self.arn: str | None = journey.state.task_arn
         self.last: ReplicationTaskSnapshot | None = None
@@ -470,6 +478,7 @@ class MigrateScreen(WizardScreen):
         environment = self.wizard.environment
         if environment is not None:
             self.step = MigrateStep(environment, self.wizard.services, self.journey)
+        self._choose_cdc_for_the_presenter()
         self.draft_changed()
         if self.arn is not None:
             self._show_pane("migrate-watch")
@@ -923,6 +932,39 @@ class MigrateScreen(WizardScreen):
             self.latency_history = [*self.latency_history, value][-LATENCY_POINTS:]
         self._update_phase(self.last)
         self._render_latency()
+
+    # -- presenter mode: the change-data-capture story -----------------------------------------------------------------
+
+    def _choose_cdc_for_the_presenter(self) -> None:
+        """Presenter mode: a new task is full-load-and-cdc, so the story goes on to live changes and the cutover
+        (the form still shows the choice; the presenter's Enter creates it)."""
+        if self.wizard.presenting and self.arn is None:
+            self.query_one(f"#type-{MigrationType.FULL_LOAD_AND_CDC}", RadioButton).value = True
+
+    def step_finished(self, press: Any = None, *, hold: float | None = None) -> None:
+        """Every table loaded. A change-capturing task in presenter mode shows its live changes first (the workload
+        writing, then the drain); everything else moves on to the Diff as every finished step does."""
+        last = self.last
+        if self.wizard.presenting and not self.presenter_story and last and captures_changes(last.migration_type):
+            self.wizard.advance_when_shown(self, self._present_live_changes)
+            return
+        super().step_finished(press, hold=hold)
+
+    def _present_live_changes(self) -> None:
+        self.presenter_story = "writing"
+        self.query_one(NarrationPanel).topic = "migrate-cdc"
+        if self._workload_stop is None and self.check_action("toggle_workload", ()):
+            self.action_toggle_workload()  # the sandbox's demo writes; on AWS the application's own writes flow
+        self.wizard.advance_when_shown(self, self._present_the_drain, hold=self.WORKLOAD_SHOW_S)
+
+    def _present_the_drain(self) -> None:
+        self.presenter_story = "told"
+        if self._workload_stop is not None:
+            self.action_toggle_workload()  # stops it
+        self.query_one("#task-events", RichLog).write(
+            Text("· the last changes reach the target; then the diff compares both sides", style="magenta")
+        )
+        self.wizard.advance_when_shown(self, self.query_one("#next", Button).press, hold=self.DRAIN_S)
 
     # -- the demo workload (sandbox) -----------------------------------------------------------------------------------
 

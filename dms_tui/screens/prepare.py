@@ -146,6 +146,10 @@ class PrepareScreen(WizardScreen):
             table.add_column(label, key=label)
         self.query_one("#existing-box").display = False
         self.query_one("#prepare-progress").display = False
+        if self.wizard.presenting:
+            # Presenter mode goes on to live changes (CDC), which apply updates and deletes only to a table with a
+            # primary key: the presenter's Enter prepares the seed with one (the DDL shows it).
+            self.query_one("#primary-key", Checkbox).value = True
         self.inspect()
 
     # -- looking before changing ---------------------------------------------------------------------------------

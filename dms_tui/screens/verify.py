@@ -34,6 +34,7 @@ from dms_tui.steps.verify import (
     verify_command_line,
 )
 from dms_tui.widgets.checklist import MARKS, Checklist
+from dms_tui.widgets.command_hint import CommandHint
 
 JOB = "job:verify"
 
@@ -76,6 +77,7 @@ class VerifyScreen(WizardScreen):
         return verify_command_line(environment) if environment is not None else "dms-tui verify"
 
     def on_mount(self) -> None:
+        self.query_one(CommandHint).hold_height = True  # each check's command, the longest a psql one: whole
         self.set_interval(0.125, self._tick)
         self.query_one(Checklist).focus()
         self.start_run()

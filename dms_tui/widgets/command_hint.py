@@ -27,8 +27,30 @@ class CommandHint(Static):
         super().__init__(id=id)
         self.border_title = "equivalent command · c copies"
         self.set_reactive(CommandHint.command, command)
+        # A screen whose commands differ in length from one moment to the next (Verify's, per highlighted check)
+        # keeps the box as tall as the longest it has shown, so moving through them does not make the layout jump.
+        self.hold_height = False
+        self._held_lines = 0
 
     def render(self) -> Text:
         if not self.command:
             return Text("—", style="dim")
         return Text("$ ") + Text(self.command)  # never markup: paths and ARNs come from outside
+
+    def lines_needed(self, width: int) -> int:
+        """How many lines the command takes when wrapped at ``width`` columns."""
+        return len(self.render().wrap(self.app.console, max(1, width)))
+
+    def watch_command(self) -> None:
+        self._hold()
+
+    def on_resize(self) -> None:
+        self._held_lines = 0  # another width: the longest so far wraps differently
+        self._hold()
+
+    def _hold(self) -> None:
+        width = self.content_size.width
+        if not self.hold_height or not width:
+            return
+        self._held_lines = max(self._held_lines, self.lines_needed(width))
+        self.styles.min_height = self._held_lines + self.styles.gutter.height

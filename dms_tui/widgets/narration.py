@@ -25,13 +25,15 @@ class NarrationPanel(Static):
     """
 
     paused: reactive[bool] = reactive(False)
+    # Which words: the step's own, or a later moment of it (``NARRATION``'s "migrate-cdc").
+    topic: reactive[str] = reactive("", layout=True)
 
     def __init__(self, step: str, position: int, total: int, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.step, self.position, self.total = step, position, total
 
     def render(self) -> Text:
-        narration = narration_for(self.step)
+        narration = narration_for(self.topic or self.step)
         width = max(20, self.content_size.width or 60)
         label = f" STEP {self.position} OF {self.total} · {self.step.upper()} " if self.position else " WELCOME "
         # The bar, then the state on the same line: the panel costs as few of 24 rows as it can.

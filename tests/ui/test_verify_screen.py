@@ -292,3 +292,40 @@ def test_snapshot_a_passing_run(snap_compare, monkeypatch: pytest.MonkeyPatch, s
 def test_snapshot_a_failing_run(snap_compare, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     app = _snapshot_app(True, monkeypatch)
     assert snap_compare(app, terminal_size=size, run_before=app._snapshot_setup)
+
+
+def _rendered_text(widget: Any) -> str:
+    """The characters the widget draws on screen now (its border included), line by line."""
+    from textual.geometry import Region
+
+    strips = widget.render_lines(Region(0, 0, widget.region.width, widget.region.height))
+    return "\n".join(strip.text for strip in strips)
+
+
+async def test_every_checks_command_is_readable_whole_at_80x24(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 80x24 the equivalent command box shows each check's whole command (a psql login with its TLS options, DMS's
+    test-connection with its describe), not only what `c` copies; the primary action stays in view."""
+    from tests.ui.test_viewport import assert_arrival, shown_whole
+
+    app = _snapshot_app(False, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app._snapshot_setup(pilot)  # type: ignore[attr-defined]
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        checklist = screen.query_one(Checklist)
+        hint = screen.query_one(CommandHint)
+        longest = ""
+        for index, option in enumerate(checklist.options):
+            if option.disabled or not option.id:
+                continue
+            checklist.highlighted = index
+            await pilot.pause()
+            command = hint.command
+            assert command, option.id
+            longest = max(longest, command, key=len)
+            assert shown_whole(hint), f"the command box is not whole on screen for {option.id}"
+            drawn = "".join(_rendered_text(hint).split())
+            assert "".join(("$ " + command).split()) in drawn.replace("│", ""), f"{option.id}: {command!r} is cut"
+        assert len(longest) > 4 * 76, "the longest command (DMS's test-connection and its describe) needs 5+ lines"
+        assert_arrival(app, "#next", inputs=False, focused=False)
