@@ -43,10 +43,22 @@ class CommandHint(Static):
 
     def watch_command(self) -> None:
         self._hold()
+        self.call_after_refresh(self._mark_cut)
 
     def on_resize(self) -> None:
         self._held_lines = 0  # another width: the longest so far wraps differently
         self._hold()
+        self.call_after_refresh(self._mark_cut)
+
+    @property
+    def cut(self) -> bool:
+        """Whether the box shows less than the whole command (a long one at 80x24: a task's mappings JSON)."""
+        width, height = self.content_size
+        return bool(self.command) and width > 0 and self.lines_needed(width) > height
+
+    def _mark_cut(self) -> None:
+        # Said where the eye ends, on the box's lower border: a cut command must never pass for the whole one.
+        self.border_subtitle = "cut here · c copies it whole" if self.cut else ""
 
     def _hold(self) -> None:
         width = self.content_size.width

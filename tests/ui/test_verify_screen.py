@@ -327,5 +327,6 @@ async def test_every_checks_command_is_readable_whole_at_80x24(monkeypatch: pyte
             assert shown_whole(hint), f"the command box is not whole on screen for {option.id}"
             drawn = "".join(_rendered_text(hint).split())
             assert "".join(("$ " + command).split()) in drawn.replace("│", ""), f"{option.id}: {command!r} is cut"
+            assert not hint.cut and not hint.border_subtitle, option.id
         assert len(longest) > 4 * 76, "the longest command (DMS's test-connection and its describe) needs 5+ lines"
         assert_arrival(app, "#next", inputs=False, focused=False)
