@@ -81,6 +81,7 @@ SEED: dict[str, Any] = {
     "dms_allocated_storage": 50,
     "bastion_instance_type": "t3.micro",
     "create_dms_service_roles": True,
+    "migration_type": "full-load",
     "tags": {"Project": "dms-tui", "Environment": "dev"},
 }
 
