@@ -135,7 +135,9 @@ class DatabasesScreen(WizardScreen):
     @on(RadioSet.Changed)
     def revalidate(self) -> None:
         config, problems = self.current_config()
-        self.query_one("#migration-type-hint", Static).update(Text(migration_type_hint(config.migration_type, self.journey)))
+        self.query_one("#migration-type-hint", Static).update(
+            Text(migration_type_hint(config.migration_type, self.journey))
+        )
         groups = {"source_db": [], "target_db": [], "other": []}  # type: dict[str, list[Problem]]
         for problem in problems:
             head = problem.field.split(".", 1)[0]

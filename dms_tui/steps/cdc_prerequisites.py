@@ -77,6 +77,27 @@ def needs_prerequisites(migration_type: str) -> bool:
     return migration_type in {t.value for t in MigrationType if t.captures_changes}
 
 
+def source_writer(outputs: EnvironmentOutputs) -> str:
+    """The source writer's instance identifier: the aurora module names it <cluster identifier>-1
+    (terraform/modules/aurora/main.tf)."""
+    return f"{outputs.source.cluster_identifier}-1"
+
+
+def reboot_writer_command(environment: Environment, outputs: EnvironmentOutputs) -> str:
+    """`aws rds reboot-db-instance` for the source writer: what makes a static parameter such as
+    rds.logical_replication take effect."""
+    return shlex.join(
+        [
+            "aws",
+            "rds",
+            "reboot-db-instance",
+            "--db-instance-identifier",
+            source_writer(outputs),
+            *environment.aws_cli_flags(),
+        ]
+    )
+
+
 def logical_replication_fix(
     environment: Environment, outputs: EnvironmentOutputs, migration_type: str
 ) -> LogicalReplicationFix:
@@ -89,11 +110,8 @@ def logical_replication_fix(
     env_flags = ["--env", environment.env] if environment.env != DEFAULT_ENV else []  # `config` takes only --env
     configure = shlex.join(["dms-tui", "config", "migration-type", migration_type, *env_flags])
     apply = shlex.join(["dms-tui", "provision", "apply", *environment.cli_flags()])
-    # The aurora module names the writer instance <cluster identifier>-1 (terraform/modules/aurora/main.tf).
-    writer = f"{outputs.source.cluster_identifier}-1"
-    reboot = shlex.join(
-        ["aws", "rds", "reboot-db-instance", "--db-instance-identifier", writer, *environment.aws_cli_flags()]
-    )
+    writer = source_writer(outputs)
+    reboot = reboot_writer_command(environment, outputs)
     reboot_sentence = (
         f"reboot the source writer {writer}, which restarts it (the source is unavailable for a minute or two; "
         f"a running task on it fails): {reboot}"
