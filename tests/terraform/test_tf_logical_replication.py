@@ -40,6 +40,9 @@ def _terraform(tf: TerraformBinary, workspace: Workspace, *args: str) -> subproc
     )
 
 
+MOTO: dict[str, str] = {}  # the module's moto server URL, for the boto3 calls that stand in for an earlier bundle
+
+
 @pytest.fixture(scope="module")
 def workspace(terraform_binary: TerraformBinary, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     from moto.server import ThreadedMotoServer
@@ -52,7 +55,7 @@ def workspace(terraform_binary: TerraformBinary, tmp_path_factory: pytest.TempPa
     server.start()
     try:
         host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
+        url = MOTO["url"] = f"http://{host}:{port}"
         target = Environment(
             mode="sandbox", region=REGION, aws_endpoint_url=url, terraform_override=sandbox_override(url, REGION)
         )
@@ -105,11 +108,61 @@ def test_the_source_parameter_follows_the_migration_type(
     assert "rds.logical_replication" in source and groups[TARGET_GROUP]["rds.logical_replication"]["value"] == "0"
 
 
-def test_the_description_does_not_depend_on_the_type(terraform_binary: TerraformBinary, workspace: Workspace) -> None:
-    """A description change replaces a parameter group; a type change must update it in place instead."""
-    off = planned_parameters(terraform_binary, workspace, "full-load")[SOURCE_GROUP]["_"]
-    on = planned_parameters(terraform_binary, workspace, "cdc")[SOURCE_GROUP]["_"]
-    assert off["description"] == on["description"] and off["name"] == on["name"]
+def test_changing_the_type_after_provisioning_updates_the_group_in_place(
+    terraform_binary: TerraformBinary, workspace: Workspace
+) -> None:
+    """A source group made by the earlier bundle (logical replication on, a description that followed it) is taken
+    over without a replacement (on AWS a replacement fails while the cluster uses the group), and switching the type
+    to full-load is then an in-place update of the one parameter."""
+    import boto3
+
+    rds = boto3.client(
+        "rds", region_name=REGION, endpoint_url=MOTO["url"], aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    name = "dev-onprem-source-params"
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName=name,
+        DBParameterGroupFamily="aurora-postgresql16",
+        Description="TLS required, logical replication for DMS CDC",  # what the earlier bundle wrote
+    )
+    var_file = f"-var-file={workspace.var_file}"
+    target = f"-target={SOURCE_GROUP}"
+    try:
+        WizardConfig.default().with_value("migration_type", "cdc").save(workspace.var_file)
+        imported = _terraform(terraform_binary, workspace, "import", "-input=false", var_file, SOURCE_GROUP, name)
+        assert imported.returncode == 0, imported.stdout[-4000:] + imported.stderr[-4000:]
+        taken_over = planned_change(terraform_binary, workspace, "cdc")
+        assert "delete" not in taken_over["change"]["actions"], taken_over["change"]["actions"]
+        applied = _terraform(terraform_binary, workspace, "apply", "-auto-approve", "-input=false", var_file, target)
+        assert applied.returncode == 0, applied.stdout[-4000:] + applied.stderr[-4000:]
+
+        switched = planned_change(terraform_binary, workspace, "full-load")
+        assert switched["change"]["actions"] == ["update"], switched["change"]["actions"]
+        before = {p["name"]: p["value"] for p in switched["change"]["before"]["parameter"]}
+        after = {p["name"]: p["value"] for p in switched["change"]["after"]["parameter"]}
+        assert (before["rds.logical_replication"], after["rds.logical_replication"]) == ("1", "0")
+        assert planned_change(terraform_binary, workspace, "cdc")["change"]["actions"] == ["no-op"]  # as applied
+    finally:
+        _terraform(terraform_binary, workspace, "destroy", "-auto-approve", "-input=false", var_file, target)
+
+
+def planned_change(tf: TerraformBinary, workspace: Workspace, migration_type: str) -> dict[str, Any]:
+    """The source group's planned change (actions, before, after) once the tfvars say ``migration_type``."""
+    WizardConfig.default().with_value("migration_type", migration_type).save(workspace.var_file)
+    plan_file = workspace.root_module / f"change-{migration_type}.tfplan"
+    plan = _terraform(
+        tf,
+        workspace,
+        "plan",
+        "-input=false",
+        "-lock=false",
+        f"-var-file={workspace.var_file}",
+        f"-target={SOURCE_GROUP}",
+        f"-out={plan_file}",
+    )
+    assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-4000:]
+    shown = json.loads(_terraform(tf, workspace, "show", "-json", str(plan_file)).stdout)
+    return next(c for c in shown["resource_changes"] if c["address"] == SOURCE_GROUP)
 
 
 def test_a_bad_type_in_a_hand_edited_file_is_refused_by_terraform(

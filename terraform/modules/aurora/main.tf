@@ -46,7 +46,6 @@ resource "aws_vpc_security_group_ingress_rule" "postgres_from_nlb_subnets" {
 resource "aws_rds_cluster_parameter_group" "this" {
   name        = "${local.name}-params"
   family      = "aurora-postgresql${local.major_version}"
-  # Constant: a description change replaces the group, which fails while the cluster uses it (same name).
   description = "TLS required; logical replication as the migration type needs"
 
   # Refuse unencrypted connections: DMS endpoints use ssl_mode=require and psql/psycopg default to prefer.
@@ -73,6 +72,13 @@ resource "aws_rds_cluster_parameter_group" "this" {
     name         = "rds.logical_replication"
     value        = var.logical_replication ? "1" : "0"
     apply_method = "pending-reboot"
+  }
+
+  lifecycle {
+    # A changed description replaces a parameter group, and the replacement fails while the cluster uses the group
+    # (same name). Earlier versions of this bundle wrote one that followed logical_replication: a group created by
+    # them keeps it, and a change of migration type stays an in-place update.
+    ignore_changes = [description]
   }
 }
 
