@@ -65,8 +65,11 @@ TFVARS_KEYS: tuple[str, ...] = (
     "dms_allocated_storage",
     "bastion_instance_type",
     "create_dms_service_roles",
+    "migration_type",
     "tags",
 )
+#: Variables an older version's file may lack: read as their default (what terraform's own default gives too).
+OPTIONAL_TFVARS_KEYS: frozenset[str] = frozenset({"migration_type"})
 VPC_KEYS: tuple[str, ...] = ("name", "cidr", "azs", "private_subnets")
 DATABASE_KEYS: tuple[str, ...] = (
     "cluster_name",
@@ -113,6 +116,10 @@ DMS_REPLICATION_CLASSES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {family: tuple(sizes) for family, sizes in RULES["dms_replication_classes"].items()}
 )
 EC2_BASTION_FAMILIES: tuple[str, ...] = tuple(RULES["ec2_bastion_families"])
+#: DMS migration types (dms_tui.domain.dms.MigrationType; tests/test_config.py holds the two equal). The two that
+#: capture changes turn rds.logical_replication on in the source's parameter group (terraform/provisioning/main.tf).
+MIGRATION_TYPES: tuple[str, ...] = tuple(RULES["migration_types"])
+DEFAULT_MIGRATION_TYPE = "full-load"
 AURORA_POSTGRESQL_MAJOR_VERSIONS: tuple[int, ...] = tuple(RULES["engine_version"]["majors"])
 
 # The table's patterns are RE2 written with ASCII classes only, so Python's re reads them the same way.
@@ -235,6 +242,9 @@ class WizardConfig:
     bastion_instance_type: str
     create_dms_service_roles: bool
     tags: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Chosen before Provision: it decides the source's rds.logical_replication (a static parameter), and it is the
+    #: Migrate step's default.
+    migration_type: str = DEFAULT_MIGRATION_TYPE
 
     def __post_init__(self) -> None:
         # A read-only copy: the caller's dict cannot change a frozen config behind its back.
@@ -262,6 +272,7 @@ class WizardConfig:
             bastion_instance_type="t3.micro",
             create_dms_service_roles=True,
             tags={"Project": "dms-tui", "Environment": env},
+            migration_type=DEFAULT_MIGRATION_TYPE,
         )
 
     def to_tfvars(self) -> dict[str, Any]:
@@ -276,6 +287,7 @@ class WizardConfig:
             "dms_allocated_storage": self.dms_allocated_storage,
             "bastion_instance_type": self.bastion_instance_type,
             "create_dms_service_roles": self.create_dms_service_roles,
+            "migration_type": self.migration_type,
             "tags": dict(self.tags) if isinstance(self.tags, Mapping) else self.tags,
         }
 
@@ -421,6 +433,8 @@ def _parse_tfvars(document: Any) -> WizardConfig:
         for key in keys:
             if key in value:
                 result[key] = value[key]
+            elif path == "" and key in OPTIONAL_TFVARS_KEYS:
+                result[key] = default[key]
             else:
                 full = _join(path, key)
                 example = json.dumps(default.get(key)) if key in default else None
@@ -450,6 +464,7 @@ def _parse_tfvars(document: Any) -> WizardConfig:
         bastion_instance_type=top["bastion_instance_type"],
         create_dms_service_roles=top["create_dms_service_roles"],
         tags=top["tags"],
+        migration_type=top["migration_type"],
     )
     problems.extend(p for p in validate(config) if not _under_any(p.field, reported))
     if problems:
@@ -722,6 +737,25 @@ def validate_instance_class(field_path: str, text: object, kind: InstanceClassKi
     return None
 
 
+def validate_migration_type(field_path: str, value: object) -> Problem | None:
+    """A DMS migration type: full-load, full-load-and-cdc or cdc (the form DMS and `dms-tui migrate` take)."""
+    choices = ", ".join(MIGRATION_TYPES)
+    if not isinstance(value, str):
+        return Problem(field_path, f"must be text, one of {choices}")
+    if value in MIGRATION_TYPES:
+        return None
+    normalised = value.strip().lower().replace("_", "-").replace(" ", "-")
+    if normalised in MIGRATION_TYPES:
+        return Problem(field_path, f"write {value!r} as {normalised!r} (lowercase, with hyphens)")
+    hint = difflib.get_close_matches(normalised, MIGRATION_TYPES, n=1)
+    guess = f"did you mean {hint[0]!r}? " if hint else ""
+    return Problem(
+        field_path,
+        f"{value!r} is not a migration type; {guess}use full-load (copy once), full-load-and-cdc (copy, then "
+        "replicate changes) or cdc (replicate changes only)",
+    )
+
+
 def validate_engine_version(field_path: str, text: object) -> Problem | None:
     """An Aurora PostgreSQL engine version, major.minor (e.g. 16.6)."""
     problem = _text_problem(field_path, text, "16.6")
@@ -935,6 +969,7 @@ def validate(config: WizardConfig) -> list[Problem]:
                 "false uses the ones already in the account",
             )
         )
+    add(validate_migration_type("migration_type", config.migration_type))
     problems.extend(validate_tags("tags", config.tags))
     return problems
 

@@ -81,6 +81,7 @@ SEED: dict[str, Any] = {
     "dms_allocated_storage": 50,
     "bastion_instance_type": "t3.micro",
     "create_dms_service_roles": True,
+    "migration_type": "full-load",
     "tags": {"Project": "dms-tui", "Environment": "dev"},
 }
 
@@ -644,3 +645,107 @@ def test_what_the_model_refuses_terraform_refuses_too(
     file.write_text(broken.to_json())  # bypasses save(), which would refuse to write it
     code, diagnostics = terraform_reads(variables_module, file)
     assert code != 0 and "Invalid value for variable" in diagnostics
+
+
+# ------------------------------------------------------------------------- the migration type (issue 13)
+
+
+def test_the_migration_types_are_dms_s_own() -> None:
+    from dms_tui.config import MIGRATION_TYPES
+    from dms_tui.domain.dms import MigrationType
+
+    assert MIGRATION_TYPES == tuple(t.value for t in MigrationType)
+
+
+@pytest.mark.parametrize("kind", ["full-load", "full-load-and-cdc", "cdc"])
+def test_the_migration_type_survives_a_round_trip_through_the_file(tmp_path: Path, kind: str) -> None:
+    config = WizardConfig.default("stage").with_value("migration_type", kind)
+    path = tfvars_path(tmp_path, "stage")
+    config.save(path)
+    assert json.loads(path.read_text())["migration_type"] == kind
+    assert load(path) == config and load(path).migration_type == kind
+    assert "password" not in path.read_text().lower()
+
+
+def test_a_file_from_before_the_migration_type_reads_as_full_load(tmp_path: Path) -> None:
+    """An environment configured by an older version is not refused: the default is what terraform would use too."""
+    document = seed()
+    del document["migration_type"]
+    config = load(write(tmp_path / "old.tfvars.json", document))
+    assert config.migration_type == "full-load"
+    assert tuple(config.to_tfvars()) == TFVARS_KEYS  # written back whole
+
+
+@pytest.mark.parametrize(
+    ("value", "advice"),
+    [
+        ("CDC", "write 'CDC' as 'cdc' (lowercase, with hyphens)"),
+        ("full_load_and_cdc", "write 'full_load_and_cdc' as 'full-load-and-cdc'"),
+        ("full-lod", "did you mean 'full-load'?"),
+        ("", "use full-load (copy once), full-load-and-cdc (copy, then replicate changes) or cdc"),
+        (1, "must be text, one of full-load, full-load-and-cdc, cdc"),
+    ],
+)
+def test_a_bad_migration_type_is_refused_with_advice(value: Any, advice: str) -> None:
+    document = seed()
+    document["migration_type"] = value
+    assert advice in problems_of(document)["migration_type"]
+
+
+def test_config_migration_type_sets_it_and_running_it_twice_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tfvars_path(tmp_path, "qa")
+    flags = ["--env", "qa", "--workdir", str(tmp_path)]
+    assert cli.main(["config", "migration-type", "full-load-and-cdc", *flags]) == 0
+    said = capsys.readouterr().out
+    assert "migration_type = full-load-and-cdc (was full-load)" in said
+    assert "dms-tui provision apply --env qa sets rds.logical_replication = 1 on the source" in " ".join(said.split())
+    assert "writer reboots" in " ".join(said.split())
+    assert load(saved).migration_type == "full-load-and-cdc"
+    assert load(saved) == WizardConfig.default("qa").with_value("migration_type", "full-load-and-cdc")
+    written = saved.stat().st_mtime_ns, saved.read_text()
+
+    assert cli.main(["config", "migration-type", "full-load-and-cdc", *flags, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["written"] is False and report["migration_type"] == "full-load-and-cdc"
+    assert report["source_logical_replication"] is True
+    assert (saved.stat().st_mtime_ns, saved.read_text()) == written  # the second run wrote nothing
+
+    assert cli.main(["config", "migration-type", *flags]) == 0  # no TYPE: shows it
+    assert (
+        "qa: migration_type = full-load-and-cdc (rds.logical_replication = 1 on the source)" in capsys.readouterr().out
+    )
+
+
+def test_config_migration_type_refuses_a_bad_value_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tfvars_path(tmp_path, "qa")
+    flags = ["--env", "qa", "--workdir", str(tmp_path)]
+    assert cli.main(["config", "migration-type", "full_load", *flags]) == 2
+    assert (
+        capsys.readouterr().out.strip() == "migration_type: write 'full_load' as 'full-load' (lowercase, with hyphens)"
+    )
+    assert not saved.exists()
+    WizardConfig.default("qa").with_value("migration_type", "cdc").save(saved)
+    before = saved.read_text()
+    assert cli.main(["config", "migration-type", "streaming", *flags, "--json"]) == 2
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] is False and report["problems"][0]["field"] == "migration_type"
+    assert saved.read_text() == before
+
+
+def test_config_migration_type_refuses_to_rewrite_an_invalid_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = seed()
+    document["environment"] = "qa"
+    document["target_db"]["port"] = 80
+    saved = tfvars_path(tmp_path, "qa")
+    saved.parent.mkdir(parents=True)
+    write(saved, document)
+    before = saved.read_text()
+    assert cli.main(["config", "migration-type", "cdc", "--env", "qa", "--workdir", str(tmp_path)]) == 2
+    assert "target_db.port" in capsys.readouterr().out
+    assert saved.read_text() == before

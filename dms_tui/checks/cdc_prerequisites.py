@@ -16,7 +16,7 @@ A failed check marked ``blocker`` stops the task from being created; warnings ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,14 +75,33 @@ def _setting(conn: psycopg.Connection[Any], name: str) -> str | None:
     return None if row is None or row[0] in (None, "") else str(row[0])
 
 
-def source_prerequisites(conn: psycopg.Connection[Any], tables: Sequence[QualifiedName]) -> list[Prerequisite]:
+#: The fix for an RDS / Aurora source whose logical decoding is off, given whether rds.logical_replication is already
+#: 1 (then only the writer's reboot is missing). The steps pass one that names this tool's commands.
+LogicalReplicationFix = Callable[[bool], str]
+
+
+def generic_logical_replication_fix(parameter_on: bool) -> str:
+    if parameter_on:
+        return "rds.logical_replication = 1 is not in effect yet: reboot the source's writer instance."
+    return (
+        "Set rds.logical_replication = 1 in the source cluster's DB cluster parameter group, then reboot the writer "
+        "instance."
+    )
+
+
+def source_prerequisites(
+    conn: psycopg.Connection[Any],
+    tables: Sequence[QualifiedName],
+    *,
+    logical_replication_fix: LogicalReplicationFix = generic_logical_replication_fix,
+) -> list[Prerequisite]:
     """The source's findings: logical decoding, slots, WAL senders, the user's privilege, each table's identity."""
-    findings = [_logical_decoding(conn), *_capacity(conn), _replication_privilege(conn)]
+    findings = [_logical_decoding(conn, logical_replication_fix), *_capacity(conn), _replication_privilege(conn)]
     findings += [_source_identity(conn, name) for name in tables]
     return findings
 
 
-def _logical_decoding(conn: psycopg.Connection[Any]) -> Prerequisite:
+def _logical_decoding(conn: psycopg.Connection[Any], aurora_fix: LogicalReplicationFix) -> Prerequisite:
     wal_level = _setting(conn, "wal_level") or "unknown"
     rds = _setting(conn, "rds.logical_replication")
     title = "logical decoding on the source"
@@ -94,12 +113,7 @@ def _logical_decoding(conn: psycopg.Connection[Any]) -> Prerequisite:
             title,
             on and wal_level == "logical",
             f"rds.logical_replication = {rds}, wal_level = {wal_level}",
-            ""
-            if on and wal_level == "logical"
-            else (
-                "Set rds.logical_replication = 1 in the source cluster's DB cluster parameter group (the bundle's "
-                "source cluster has it), then reboot the writer instance."
-            ),
+            "" if on and wal_level == "logical" else aurora_fix(on),
             sql=SETTINGS_SQL,
         )
     ok = wal_level == "logical"

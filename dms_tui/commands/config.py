@@ -1,7 +1,8 @@
-"""`dms-tui config check|show|init`: validate, print and create an environment's tfvars without the wizard.
+"""`dms-tui config check|show|init|migration-type`: validate, print, create and change an environment's tfvars
+without the wizard.
 
-Exit codes: 0 valid / done, 2 the file is invalid, missing or not JSON (every problem is printed, one per line as
-``field: message``), 1 refused to act (``init`` over an existing file without --force).
+Exit codes: 0 valid / done, 2 the file (or the migration type given) is invalid, missing or not JSON (every problem is
+printed, one per line as ``field: message``), 1 refused to act (``init`` over an existing file without --force).
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     init.add_argument("--force", action="store_true", help="replace an existing configuration")
     add_common_options(init)
     init.set_defaults(func=run_init)
+
+    kind = actions.add_parser(
+        "migration-type",
+        help="show or set the migration type the environment is provisioned for (the Migrate step's default)",
+        description=(
+            "Show or set migration_type: full-load, full-load-and-cdc or cdc. The two change-capturing types turn "
+            "rds.logical_replication on in the source cluster's parameter group at the next `dms-tui provision "
+            "apply`; a static parameter, so a source already provisioned takes it when its writer reboots."
+        ),
+    )
+    kind.add_argument("type", nargs="?", metavar="TYPE", help="full-load, full-load-and-cdc or cdc (omit to show)")
+    _add_workdir_option(kind)
+    add_common_options(kind)
+    kind.set_defaults(func=run_migration_type)
 
 
 def _add_workdir_option(parser: argparse.ArgumentParser) -> None:
@@ -156,3 +171,62 @@ def run_init(args: argparse.Namespace) -> int:
 
 def _problems_json(problems: list[Problem]) -> list[dict[str, str]]:
     return [{"field": p.field, "message": p.message} for p in problems]
+
+
+def run_migration_type(args: argparse.Namespace) -> int:
+    """Set (or show) migration_type in the environment's tfvars; the same value again changes nothing."""
+    from rich.text import Text
+
+    from dms_tui.config import ConfigError, WizardConfig, load, validate_migration_type
+
+    env = _environment(args)
+    try:
+        file = _config_file(args)
+        config = load(file) if file.exists() else WizardConfig.default(env)
+        before = config.migration_type
+        wanted = before if args.type is None else args.type
+        problem = validate_migration_type("migration_type", wanted)
+        if problem is not None:
+            raise ConfigError([problem])
+        changed = wanted != before or not file.exists()
+        if args.type is not None and changed:
+            config = config.with_value("migration_type", wanted)
+            config.save(file)  # validated first, written atomically: nothing half-done
+    except ConfigError as exc:
+        if args.json:
+            print_json({"valid": False, "problems": _problems_json(exc.problems)})
+        else:
+            _print_problems(exc.problems)
+        return EXIT_INVALID
+    logical = wanted != "full-load"
+    written = args.type is not None and changed
+    if args.json:
+        print_json(
+            {
+                "file": str(file),
+                "environment": env,
+                "migration_type": wanted,
+                "previous": before,
+                "written": written,
+                "source_logical_replication": logical,
+            }
+        )
+        return EXIT_OK
+    console = stdout_console()
+    parameter = f"rds.logical_replication = {1 if logical else 0} on the source"
+    if args.type is None:
+        console.print(Text(f"{env}: migration_type = {wanted} ({parameter})"), soft_wrap=True)
+    elif not written:
+        console.print(Text(f"{env}: migration_type is already {wanted}; nothing changed ({file})"), soft_wrap=True)
+    else:
+        console.print(Text(f"{env}: migration_type = {wanted} (was {before}), written to {file}"), soft_wrap=True)
+        env_flag = (" --sandbox" if getattr(args, "sandbox", False) else "") + (f" --env {env}" if env != "dev" else "")
+        console.print(
+            Text(
+                f"Next: dms-tui provision apply{env_flag} sets {parameter}. It is a static parameter: a source "
+                "already provisioned takes it only when its writer reboots (the source is unavailable for a minute "
+                "or two)."
+            ),
+            soft_wrap=True,
+        )
+    return EXIT_OK

@@ -50,7 +50,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--mappings", type=Path, metavar="FILE", help="table mappings JSON (default: the seed's)")
     parser.add_argument("--settings", type=Path, metavar="FILE", help="task settings JSON (default: the seed's)")
     parser.add_argument(
-        "--migration-type", choices=[t.value for t in MigrationType], default=MigrationType.FULL_LOAD.value
+        "--migration-type",
+        choices=[t.value for t in MigrationType],
+        default=None,
+        help="full-load, full-load-and-cdc or cdc (default: the environment's configured migration_type, "
+        "see `dms-tui config migration-type`)",
     )
     parser.add_argument(
         "--existing-task",
@@ -78,7 +82,8 @@ def register(subparsers: Any) -> None:
 
 
 def draft_from_args(args: argparse.Namespace) -> TaskDraft:
-    """The task as the files and flags give it (checked by the step, as the screen's form is)."""
+    """The task as the files and flags give it (checked by the step, as the screen's form is); without
+    --migration-type, full-load until :func:`run` puts in the environment's configured type."""
     from dms_tui.dmstask.mappings import default_mappings
     from dms_tui.dmstask.migration import TaskDraft
     from dms_tui.dmstask.settings import SettingsFormatError, TaskSettings, default_settings
@@ -102,7 +107,11 @@ def draft_from_args(args: argparse.Namespace) -> TaskDraft:
             exit_code=exit_codes.NOT_RUN,
         ) from exc
     return TaskDraft.from_documents(
-        args.task_id, args.migration_type, settings, mappings_text, prep_mode=args.prep_mode
+        args.task_id,
+        args.migration_type or MigrationType.FULL_LOAD.value,
+        settings,
+        mappings_text,
+        prep_mode=args.prep_mode,
     )
 
 
@@ -113,7 +122,7 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
     from dms_tui.steps.migrate import CommandIssued, ExistingTask, MigrateStep, MigrationFinished, PrerequisitesChecked
     from dms_tui.steps.services import StepServices
 
-    draft = draft_from_args(args)
+    draft = draft_from_args(args)  # a file that cannot be used is refused before anything starts
     environment = open_environment(request_from_args(args), outputs_file=args.outputs).environment
     # --interval scales the whole schedule; the default 2 s gives PollSchedule's defaults (5 s idle, 30 s/60 s caps).
     i = args.interval
@@ -121,6 +130,8 @@ def run(args: argparse.Namespace, services: StepServices | None = None) -> int:
     base = services or StepServices()
     options = {"migrate_poll_schedule": schedule, "migrate_ready_timeout_s": args.timeout, **base.options}
     journey = Journey.resume_or_start(environment.env, environment.mode)
+    if args.migration_type is None:  # the type the environment was configured, and provisioned, for
+        draft = dataclasses.replace(draft, migration_type=journey.config.migration_type)
     step = MigrateStep(environment, dataclasses.replace(base, options=options), journey, file_threshold=None)
 
     out = None if args.json else stdout_console()

@@ -9,10 +9,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from dms_tui.config import ConfigError, Problem, WizardConfig, validate
-from dms_tui.journey import Step
+from dms_tui.config import MIGRATION_TYPES, ConfigError, Problem, WizardConfig, validate
+from dms_tui.journey import Journey, Step
 from dms_tui.screens.base import WizardScreen
 from dms_tui.screens.network import _input_id
 
@@ -29,7 +29,28 @@ OTHER_FIELDS = (
     ("dms_allocated_storage", "DMS storage (GiB)"),
     ("bastion_instance_type", "Bastion type"),
 )
+# Two to a row, so the migration type fits below them at 80x24 without scrolling.
+OTHER_ROWS = (OTHER_FIELDS[:2], OTHER_FIELDS[2:])
 INTEGER_FIELDS = {"port", "dms_allocated_storage"}
+TYPE_PREFIX = "cfg-type-"
+
+
+def migration_type_hint(migration_type: str, journey: Journey) -> str:
+    """What the chosen type does to the source before the task exists: rds.logical_replication, chosen now because
+    changing it later means applying again and rebooting the source writer."""
+    captures = migration_type != "full-load"
+    said = (
+        "turns rds.logical_replication on in the source's parameter group (DMS reads changes through it)"
+        if captures
+        else "leaves rds.logical_replication off on the source (a full load reads tables only)"
+    )
+    provisioned = journey.state.is_done(Step.PROVISION)
+    later = (
+        "Already provisioned: a change takes effect at the next apply once the source writer reboots."
+        if provisioned
+        else "Chosen before Provision: changing it later means applying again and rebooting the source writer."
+    )
+    return f"{migration_type} {said}; it is also the Migrate step's default. {later}"
 
 
 def _typed(path: str, text: str) -> Any:
@@ -63,16 +84,22 @@ class DatabasesScreen(WizardScreen):
                                 yield Input(str(getattr(db, field)), id=_input_id(f"{role}.{field}"), compact=True)
                         yield Static("", classes="problems", id=f"problems-{role}")
             with Vertical(classes="vpc-panel", id="panel-other") as panel:
-                panel.border_title = "DMS and bastion"
-                yield Static(
-                    "Passwords are generated into Secrets Manager: never typed, never stored.",
-                    classes="hint",
-                    id="passwords-hint",
-                )
-                for field, label in OTHER_FIELDS:
+                panel.border_title = "DMS, bastion and migration type"
+                # In the border, not a line of its own: the fields below keep the room at 80x24.
+                panel.border_subtitle = "passwords: generated into Secrets Manager, never typed or stored"
+                for row in OTHER_ROWS:
                     with Horizontal(classes="field-row"):
-                        yield Label(label, classes="field-label")
-                        yield Input(str(getattr(config, field)), id=_input_id(field), compact=True)
+                        for index, (field, label) in enumerate(row):
+                            yield Label(label, classes="field-label" + (" second-label" if index else ""))
+                            yield Input(str(getattr(config, field)), id=_input_id(field), compact=True)
+                with Horizontal(classes="field-row", id="migration-type-row"):
+                    yield Label("Migration type", classes="field-label")
+                    with RadioSet(id="config-migration-type", compact=True):
+                        for kind in MIGRATION_TYPES:
+                            yield RadioButton(
+                                kind, value=kind == config.migration_type, id=f"{TYPE_PREFIX}{kind}", compact=True
+                            )
+                yield Static("", classes="hint", id="migration-type-hint")
                 yield Static(
                     "The account-wide DMS roles (dms-vpc-role, dms-cloudwatch-logs-role) are looked up before the "
                     "plan: reused when present, created when absent.",
@@ -95,6 +122,9 @@ class DatabasesScreen(WizardScreen):
         try:
             for path in paths:
                 config = config.with_value(path, _typed(path, self.query_one(f"#{_input_id(path)}", Input).value))
+            pressed = self.query_one("#config-migration-type", RadioSet).pressed_button
+            if pressed is not None and pressed.id:
+                config = config.with_value("migration_type", pressed.id.removeprefix(TYPE_PREFIX))
         except (ValueError, KeyError, TypeError) as exc:
             return self.journey.config, [Problem("databases", str(exc))]
         problems = [p for p in validate(config) if not p.field.startswith(("vpcs.", "aws_region"))]
@@ -102,8 +132,12 @@ class DatabasesScreen(WizardScreen):
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
+    @on(RadioSet.Changed)
     def revalidate(self) -> None:
-        _, problems = self.current_config()
+        config, problems = self.current_config()
+        self.query_one("#migration-type-hint", Static).update(
+            Text(migration_type_hint(config.migration_type, self.journey))
+        )
         groups = {"source_db": [], "target_db": [], "other": []}  # type: dict[str, list[Problem]]
         for problem in problems:
             head = problem.field.split(".", 1)[0]

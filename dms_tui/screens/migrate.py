@@ -456,12 +456,15 @@ class MigrateScreen(WizardScreen):
         return "aws dms create-replication-task …"
 
     def _initial_draft(self) -> TaskDraft:
-        """The form's starting point: the mappings saved by an earlier visit, else the seed's."""
+        """The form's starting point: the mappings saved by an earlier visit, else the seed's; the migration type the
+        environment was configured (and provisioned) for."""
         task = self.journey.state.task
         saved = task.table_mappings if task else None
         draft = TaskDraft(identifier=(task.identifier if task and task.identifier else DEFAULT_TASK_ID))
         return TaskDraft(
-            identifier=draft.identifier, mappings_text=saved if isinstance(saved, str) else draft.mappings_text
+            identifier=draft.identifier,
+            migration_type=self.journey.config.migration_type,
+            mappings_text=saved if isinstance(saved, str) else draft.mappings_text,
         )
 
     def on_mount(self) -> None:

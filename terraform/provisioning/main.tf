@@ -24,8 +24,10 @@ module "vpc" {
   private_subnets = each.value.private_subnets
 }
 
-# logical_replication is on whatever the migration type: the type is chosen later (Migrate step), and turning the
-# parameter on then would need a writer reboot. The Migrate step's CDC prerequisites read it from the source.
+# logical_replication follows the migration type chosen before Provision (Configure, or `dms-tui config
+# migration-type`): on for full-load-and-cdc and cdc, off for full-load. It is chosen before the first apply because
+# rds.logical_replication is static: changing it later means applying again and rebooting the writer. The Migrate
+# step's CDC prerequisites read it from the source and say so when a CDC task meets a source that has it off.
 module "source_db" {
   source = "../modules/aurora"
 
@@ -35,7 +37,7 @@ module "source_db" {
   subnet_ids          = module.vpc["source"].private_subnet_ids
   allowed_cidrs       = var.vpcs.source.private_subnets
   connection_host     = module.source_link.endpoint_dns_name
-  logical_replication = true
+  logical_replication = var.migration_type != "full-load" # full-load-and-cdc and cdc capture changes
 }
 
 module "target_db" {

@@ -282,6 +282,17 @@ variable "create_dms_service_roles" {
   description = "Create the account-wide dms-vpc-role and dms-cloudwatch-logs-role. Set false when the account already has them (a second deployment would collide)."
 }
 
+variable "migration_type" {
+  type        = string
+  description = "The DMS task's migration type this environment is provisioned for: full-load, full-load-and-cdc or cdc. The two change-capturing types turn rds.logical_replication on in the source cluster's parameter group (a static parameter: the writer must be rebooted for a change to take effect)."
+  default     = "full-load"
+
+  validation {
+    condition     = contains(local.rules.migration_types, var.migration_type)
+    error_message = "migration_type must be full-load, full-load-and-cdc or cdc."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags applied to every resource (provider default_tags)."

@@ -119,3 +119,43 @@ def test_the_assessment_run_command_is_accepted_by_the_aws_cli_as_printed(moto_e
     assert "when calling the StartReplicationTaskAssessmentRun operation" in sent.stderr, sent.stderr
     mistyped = run(command.text.replace("--result-location-bucket", "--result-bucket"))
     assert mistyped.returncode == 2 and "StartReplicationTaskAssessmentRun operation" not in mistyped.stderr
+
+
+def test_the_writer_reboot_of_the_logical_replication_fix_runs_as_printed(moto_endpoint: str, tmp_path: Path) -> None:
+    """Issue 13: the CDC prerequisite's fix tells an AWS user to reboot the source writer; that line runs."""
+    import dataclasses
+    import shlex
+
+    from dms_tui.steps.cdc_prerequisites import logical_replication_fix, reboot_writer_command
+    from tests.ui.test_migrate_screen import fake_outputs
+
+    environment = Environment(mode="sandbox", region=REGION, aws_endpoint_url=moto_endpoint)
+    rds = environment.client("rds")
+    rds.create_db_cluster(
+        DBClusterIdentifier="qa-onprem-source",
+        Engine="aurora-postgresql",
+        MasterUsername="postgres",
+        MasterUserPassword="not-a-secret-1",
+    )
+    rds.create_db_instance(
+        DBInstanceIdentifier="qa-onprem-source-1",
+        DBClusterIdentifier="qa-onprem-source",
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.r6g.large",
+    )
+    plain = fake_outputs()
+    outputs = dataclasses.replace(
+        plain, source=dataclasses.replace(plain.source, cluster_identifier="qa-onprem-source")
+    )
+    command = reboot_writer_command(environment, outputs)
+    assert command in logical_replication_fix(environment, outputs, "cdc")(False)
+    # The fix is shown on AWS, where the person's own credentials apply; moto takes any keys.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {
+        "AWS_CONFIG_FILE": "/dev/null",
+        **environment.aws_cli_environment(),
+    }
+    result = subprocess.run(  # noqa: S603 - the printed line, split as a shell would
+        shlex.split(command), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, f"{command}\n{result.stderr}"
+    assert json.loads(result.stdout)["DBInstance"]["DBInstanceIdentifier"] == "qa-onprem-source-1"

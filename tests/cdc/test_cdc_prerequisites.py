@@ -209,3 +209,72 @@ def test_headless_migrate_prints_each_finding_with_its_fix(replica_source: str, 
     assert "✗ logical decoding on the source: wal_level = replica" in printed
     assert "fix: Run ALTER SYSTEM SET wal_level = logical" in printed
     assert "! shop.audit: primary key or replica identity: no primary key" in printed
+
+
+def _on_aurora(url: str, logical_replication: str) -> str:
+    """The same cluster as Aurora shows itself: rds.logical_replication is a setting a session can read."""
+    return psycopg.conninfo.make_conninfo(url, options=f"-c rds.logical_replication={logical_replication}")
+
+
+def test_an_aurora_source_provisioned_for_full_load_is_told_how_to_fix_it_with_this_tool(
+    logical_source: str, target: str, tmp_path: Any
+) -> None:
+    """Issue 13: the bundle set rds.logical_replication from the configured type (full-load: off); the fix names the
+    configure command, the apply, and the writer's reboot, each as a command that runs as printed."""
+    import shlex
+
+    from dms_tui import cli
+    from dms_tui.config import WizardConfig, load, tfvars_path
+    from dms_tui.environment import Environment
+    from dms_tui.steps.cdc_prerequisites import logical_replication_fix
+
+    environment = Environment(mode="aws", region="eu-west-1", env="qa", profile="demo")
+    fix = logical_replication_fix(environment, _outputs(), "full-load-and-cdc")
+    with (
+        psycopg.connect(_on_aurora(logical_source, "0"), autocommit=True) as s,
+        psycopg.connect(target, autocommit=True) as t,
+    ):
+        report = findings_for(s, t, mappings(), "full-load-and-cdc", logical_replication_fix=fix)
+    finding = by_id(report)["source.logical_replication"]
+    assert finding.blocks and finding.detail == "rds.logical_replication = 0, wal_level = logical"
+    configure = "dms-tui config migration-type full-load-and-cdc --env qa"
+    assert f"Set the type: {configure};" in finding.fix
+    assert "apply it: dms-tui provision apply --env qa --profile demo (sets rds.logical_replication = 1" in finding.fix
+    assert (
+        "reboot the source writer source-cluster-1, which restarts it (the source is unavailable for a minute or two"
+        in finding.fix
+    )
+    assert (
+        "aws rds reboot-db-instance --db-instance-identifier source-cluster-1 --region eu-west-1 --profile demo"
+        in finding.fix
+    )
+    assert configure in report.error().why  # the headless refusal carries the same fix
+
+    # The configure command runs as printed and does what it says.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DMS_TUI_HOME", str(tmp_path))
+        assert cli.main(shlex.split(configure)[1:]) == 0
+        from dms_tui import paths
+
+        saved = tfvars_path(paths.environment_dir("qa") / "terraform", "qa")
+        assert load(saved) == WizardConfig.default("qa").with_value("migration_type", "full-load-and-cdc")
+
+
+def test_an_aurora_source_with_the_parameter_set_but_not_rebooted_is_told_to_reboot(
+    replica_source: str, target: str
+) -> None:
+    from dms_tui.environment import Environment
+    from dms_tui.steps.cdc_prerequisites import logical_replication_fix
+
+    fix = logical_replication_fix(Environment(mode="aws", region="us-east-1"), _outputs(), "cdc")
+    with (
+        psycopg.connect(_on_aurora(replica_source, "1"), autocommit=True) as s,
+        psycopg.connect(target, autocommit=True) as t,
+    ):
+        finding = by_id(findings_for(s, t, mappings(), "cdc", logical_replication_fix=fix))[
+            "source.logical_replication"
+        ]
+    assert finding.blocks and finding.detail == "rds.logical_replication = 1, wal_level = replica"
+    assert finding.fix.startswith("rds.logical_replication = 1 is set but not in effect until the writer reboots")
+    assert "aws rds reboot-db-instance --db-instance-identifier source-cluster-1 --region us-east-1" in finding.fix
+    assert "config migration-type" not in finding.fix  # the type is right already: only the reboot is missing

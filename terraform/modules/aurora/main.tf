@@ -46,7 +46,7 @@ resource "aws_vpc_security_group_ingress_rule" "postgres_from_nlb_subnets" {
 resource "aws_rds_cluster_parameter_group" "this" {
   name        = "${local.name}-params"
   family      = "aurora-postgresql${local.major_version}"
-  description = "TLS required${var.logical_replication ? ", logical replication for DMS CDC" : ""}"
+  description = "TLS required; logical replication as the migration type needs"
 
   # Refuse unencrypted connections: DMS endpoints use ssl_mode=require and psql/psycopg default to prefer.
   parameter {
@@ -66,13 +66,19 @@ resource "aws_rds_cluster_parameter_group" "this" {
     value = "none"
   }
 
-  dynamic "parameter" {
-    for_each = var.logical_replication ? [1] : []
-    content {
-      name         = "rds.logical_replication"
-      value        = "1"
-      apply_method = "pending-reboot"
-    }
+  # Always written, 1 or 0, so switching it off is a visible change in the plan (a parameter dropped from the block
+  # would only be reset by the provider). Static: it takes effect when the writer reboots.
+  parameter {
+    name         = "rds.logical_replication"
+    value        = var.logical_replication ? "1" : "0"
+    apply_method = "pending-reboot"
+  }
+
+  lifecycle {
+    # A changed description replaces a parameter group, and the replacement fails while the cluster uses the group
+    # (same name). Earlier versions of this bundle wrote one that followed logical_replication: a group created by
+    # them keeps it, and a change of migration type stays an in-place update.
+    ignore_changes = [description]
   }
 }
 
