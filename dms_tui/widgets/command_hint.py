@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.css.scalar import Unit
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -43,18 +44,26 @@ class CommandHint(Static):
 
     def watch_command(self) -> None:
         self._hold()
-        self.call_after_refresh(self._mark_cut)
+        self._mark_cut()
 
     def on_resize(self) -> None:
         self._held_lines = 0  # another width: the longest so far wraps differently
         self._hold()
-        self.call_after_refresh(self._mark_cut)
+        self._mark_cut()
 
     @property
     def cut(self) -> bool:
-        """Whether the box shows less than the whole command (a long one at 80x24: a task's mappings JSON)."""
-        width, height = self.content_size
-        return bool(self.command) and width > 0 and self.lines_needed(width) > height
+        """Whether the box shows less than the whole command (a long one at 80x24: a task's mappings JSON).
+
+        Worked out from the width and the box's max-height rather than its drawn height, so that it is settled in the
+        same refresh as the command (a screenshot never catches the mark a frame late)."""
+        width = self.content_size.width
+        if not self.command or width <= 0:
+            return False
+        limit = self.styles.max_height
+        if limit is None or limit.unit != Unit.CELLS:
+            return False  # no fixed ceiling: the box grows to the whole command
+        return self.lines_needed(width) > int(limit.value) - self.styles.gutter.height
 
     def _mark_cut(self) -> None:
         # Said where the eye ends, on the box's lower border: a cut command must never pass for the whole one.
