@@ -835,10 +835,9 @@ class FullLoadTask:
                 m.changes_read += m.incoming_changes
                 m.latency_source_s = max(0.0, (read_at - fresh[-1].commit_time).total_seconds()) if fresh else 0.0
                 if fresh:
-                    applied = 0
+                    # The whole batch in one target transaction with its checkpoint (exactly once: see cdc).
                     with tgt.pipeline(), tgt.transaction(), tgt.cursor() as cur:  # no round trip per change
-                        for txn in fresh:
-                            applied += applier.apply(cur, txn)
+                        applied = applier.apply_batch(cur, fresh)
                         last = fresh[-1]
                         cdc.write_checkpoint(tgt, self.task_id, slot, last.commit_lsn, last.commit_time)
                     checkpoint = last.commit_lsn
