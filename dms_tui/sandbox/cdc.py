@@ -155,7 +155,9 @@ def _columns(text: str, pos: int, end: int) -> tuple[dict[str, str | None], set[
             k = text.find(" ", i)
             k = end if k == -1 or k > end else k
             raw = text[i:k]
-            if raw == "null":
+            if raw.startswith("B'") and raw.endswith("'"):  # bit / bit varying: B'0101'
+                values[name] = raw[2:-1]
+            elif raw == "null":
                 values[name] = None
             elif raw == "unchanged-toast-datum":
                 unchanged.add(name)
@@ -174,9 +176,11 @@ def _columns(text: str, pos: int, end: int) -> tuple[dict[str, str | None], set[
 # new column) goes through learning, and what learning cannot read goes to the general reader, so they always agree.
 _FAST_HEAD = re.compile(r"table ([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*): (INSERT|UPDATE|DELETE): ")
 _VALUE = r"(?:'((?:[^']|'')*)'|([^ ]+))"  # 'quoted value' (quotes doubled) or a bare one (null, numbers, ...)
+# bit and bit varying values come as B'0101' (bare): the digits go to the "quoted" group, as the general reader does
+_BIT_VALUE = r"(?:B'([01]*)'|([^ ]+))"
 _FAST_COLUMN = re.compile(
     r"""(?:([a-z_][a-z0-9_]*)|"((?:[^"]|"")*)")"""  # name, as quote_identifier() writes it
-    r"\[(?:[^\]]|\](?!:))*\]:" + _VALUE + r"(?: |\Z)",  # [type], up to the first "]:" (array types end in "[]")
+    r"\[((?:[^\]]|\](?!:))*)\]:" + _VALUE + r"(?: |\Z)",  # [type], up to the first "]:" (arrays end in "[]")
     re.S,
 )
 _SHAPE_LIMIT = 1000
@@ -194,7 +198,7 @@ class _Shape:
 _shapes: dict[str, list[_Shape]] = {}
 
 
-def _fast_change(data: str) -> Change | None:
+def _fast_change(data: str, *, learn: bool = True) -> Change | None:
     for shape in _shapes.get(data[: data.find("[")], ()):
         m = shape.pattern.fullmatch(data)
         if m is None:
@@ -211,7 +215,7 @@ def _fast_change(data: str) -> Change | None:
         if shape.kind == "DELETE":
             return Change("DELETE", shape.schema, shape.table, {}, values)
         return Change(shape.kind, shape.schema, shape.table, values, {}, frozenset(unchanged))
-    return _learn_shape(data)
+    return _fast_change(data, learn=False) if learn and _learn_shape(data) else None
 
 
 def _values(
@@ -231,30 +235,31 @@ def _values(
     return values, unchanged
 
 
-def _learn_shape(data: str) -> Change | None:
-    """Read ``data`` column by column; remember its shape's pattern; None when it is not a common line."""
+def _learn_shape(data: str) -> bool:
+    """Read ``data`` column by column and remember its shape's pattern; False when it is not a common line."""
     head = _FAST_HEAD.match(data)
     if head is None or data.startswith("old-key: ", head.end()):
-        return None
+        return False
     names: list[str] = []
     parts = [re.escape(head.group(0))]
     pos = head.end()
     for m in _FAST_COLUMN.finditer(data, pos):
         if m.start() != pos:
-            return None
-        name, quoted_name, quoted, _bare = m.groups()
+            return False
+        name, quoted_name, type_sql, quoted, _bare = m.groups()
         names.append(name if name is not None else quoted_name.replace('""', '"'))
-        value_start = m.start(3) - 1 if quoted is not None else m.start(4)
-        parts.append(("" if pos == head.end() else " ") + re.escape(data[m.start() : value_start]) + _VALUE)
+        value_start = m.start(4) - 1 if quoted is not None else m.start(5)
+        value = _BIT_VALUE if type_sql.startswith("bit") else _VALUE
+        parts.append(("" if pos == head.end() else " ") + re.escape(data[m.start() : value_start]) + value)
         pos = m.end()
     if pos != len(data) or not names:
-        return None
+        return False
     schema, table, kind = head.groups()
     shape = _Shape(re.compile("".join(parts), re.S), tuple(names), kind, schema, table)  # type: ignore[arg-type]
     if len(_shapes) >= _SHAPE_LIMIT:
         _shapes.clear()
     _shapes.setdefault(data[: data.find("[")], []).append(shape)
-    return _fast_change(data)
+    return True
 
 
 def parse_change(data: str) -> Change:
