@@ -836,7 +836,7 @@ class FullLoadTask:
         slot itself, read between applies."""
         try:
             return cdc.ReadAhead(self.source.conninfo(), slot, CDC_BATCH)
-        except psycopg.errors.ObjectNotInPrerequisiteState:  # all replication slots are in use
+        except psycopg.errors.ConfigurationLimitExceeded:  # all replication slots are in use
             return cdc.PeekReader(src, slot, CDC_BATCH)
 
     def _apply_batches(

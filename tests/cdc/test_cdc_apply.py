@@ -2,20 +2,26 @@
 line of real test_decoding output exactly as the general reader does, and a batch applied as net changes per key
 leaves the target exactly as applying each change in source order does (key moves, a key swap, delete-then-reinsert
 resetting a target-only column's default, insert-then-update in one transaction); tables whose target could see the
-order of rows (a trigger, another unique index) keep one statement per change."""
+order of rows (a trigger, another unique index) keep one statement per change; without a free replication slot for
+the read-ahead copy the engine reads its own slot and still replicates."""
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
+from engine_endpoint import endpoint  # type: ignore[import-not-found]
 
 from dms_tui.dmstask.mappings import TableMappings
 from dms_tui.dmstask.preview import plan_tables, read_source_catalog
+from dms_tui.dmstask.settings import TaskSettings
+from dms_tui.domain.dms import TaskStatus
 from dms_tui.sandbox import cdc
+from dms_tui.sandbox.dms_engine import FullLoadTask
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -160,3 +166,53 @@ def test_a_target_that_could_see_the_order_of_rows_keeps_one_statement_per_chang
         found = cdc.apply_targets(plans, src, tgt)
         assert {k[1]: bool(t.bulk_types) for k, t in found.items()} == {"items": False, "pairs": False}
         assert all(t.keyed for t in found.values())
+
+
+def test_without_a_free_slot_for_the_read_ahead_the_engine_reads_its_own_slot_and_still_replicates(
+    dbs: tuple[str, str, str],
+) -> None:
+    source, target, _ = dbs
+    rule = {"rule-type": "selection", "rule-id": "1", "rule-name": "1", "rule-action": "include"}
+    task = FullLoadTask(
+        endpoint(source),
+        endpoint(target),
+        TableMappings.from_dict({"rules": [{**rule, "object-locator": {"schema-name": "app", "table-name": "pairs"}}]}),
+        TaskSettings(),
+        migration_type="cdc",
+        task_id="cdc-apply-fallback",
+    )
+    with psycopg.connect(source, autocommit=True) as holder:
+        # Every free slot but one taken (temporary slots of this session): the task's own slot gets the last one.
+        row = holder.execute(
+            "SELECT current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots)"
+        ).fetchone()
+        assert row is not None and row[0] >= 1
+        for i in range(row[0] - 1):
+            holder.execute("SELECT pg_create_logical_replication_slot(%s, 'test_decoding', true)", (f"hold_{i}",))
+        task.start()
+        try:
+            wait_for(lambda: task.metrics.phase == "ongoing replication", "replicating")
+            with psycopg.connect(source, autocommit=True) as conn:
+                conn.execute("INSERT INTO app.pairs VALUES (7, 'fallback', 1)")
+            with psycopg.connect(target, autocommit=True) as conn:
+                wait_for(
+                    lambda: conn.execute("SELECT amount FROM app.pairs WHERE account = 'fallback'").fetchone() == (1,),
+                    "the insert applied",
+                )
+            slots = [r[0] for r in holder.execute("SELECT slot_name FROM pg_replication_slots").fetchall()]
+            assert task.slot_name in slots and not [s for s in slots if s.startswith(task.slot_name + "_r")]
+        finally:
+            task.stop()
+            task.wait(30)
+            task.drop_slot()
+            for i in range(row[0] - 1):
+                holder.execute("SELECT pg_drop_replication_slot(%s)", (f"hold_{i}",))
+    assert task.status == TaskStatus.STOPPED
+
+
+def wait_for(predicate: Any, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
