@@ -7,9 +7,10 @@ Plugin and client path
     functions: the task's slot is only ever moved with ``pg_replication_slot_advance`` once the target has committed
     what precedes the new position; the changes themselves are consumed ahead of the apply from a TEMPORARY copy of
     the slot (``ReadAhead``), or, when no slot is free for the copy, peeked from the slot itself
-    (``pg_logical_slot_peek_changes``, read without consuming). The one replication-protocol command used is ``CREATE_REPLICATION_SLOT ... (SNAPSHOT
-    'export')``, sent as a simple query on a ``replication=database`` connection, because only it exports the slot's
-    snapshot (the SQL function ``pg_create_logical_replication_slot`` does not).
+    (``pg_logical_slot_peek_changes``, read without consuming). The one replication-protocol command used is
+    ``CREATE_REPLICATION_SLOT ... (SNAPSHOT 'export')``, sent as a simple query on a ``replication=database``
+    connection, because only it exports the slot's snapshot (the SQL function ``pg_create_logical_replication_slot``
+    does not).
 
 Consistency of the full load and the start of capture (no change lost, none applied twice)
     The slot is created FIRST, with an exported snapshot, and every table of the full load is copied inside that very
@@ -23,12 +24,12 @@ Consistency of the full load and the start of capture (no change lost, none appl
     slot's changes at or before it are skipped for that table only.
 
 Exactly once across a crash (SIGKILL of the daemon or the engine)
-    Each batch of source transactions is applied in ONE target transaction that also writes the batch's last commit
-    LSN to ``awsdms_txn_state.checkpoint_lsn`` (within it, keyed tables get net changes per key: see ``Applier``).
-    The task's slot is advanced only after that commit; the read-ahead copy dies with its session. After a crash the slot
-    may hand out transactions already applied (the crash fell between the target commit and the advance); they are
-    recognised by their commit LSN (at or below the checkpoint) and skipped. Nothing is lost because the slot never
-    moves past what the target holds.
+    Each batch of source transactions is applied in ONE target transaction that also writes the batch's last commit LSN
+    to ``awsdms_txn_state.checkpoint_lsn`` (within it, keyed tables get net changes per key: see ``Applier``). The
+    task's slot is advanced only after that commit; the read-ahead copy dies with its session. After a crash the
+    slot may hand out transactions already applied (the crash fell between the target commit and the advance); they
+    are recognised by their commit LSN (at or below the checkpoint) and skipped. Nothing is lost because the slot
+    never moves past what the target holds.
 
 Tables DMS cannot apply updates and deletes to
     Without a primary key on the source (test_decoding then sends no old key for UPDATE/DELETE, or none at all with
