@@ -79,9 +79,11 @@ ITEMS: tuple[tuple[str, str], ...] = (
 TITLES = dict(ITEMS)
 
 LSN_SQL = "SELECT pg_current_wal_insert_lsn()"
+# A replication task's slot is permanent; a temporary one belongs to a session (the sandbox engine's read-ahead copy
+# of the task's slot, a tool's own), and its position says nothing about what the task applied.
 SLOTS_SQL = (
     "SELECT slot_name, active, confirmed_flush_lsn FROM pg_replication_slots "
-    "WHERE database = current_database() AND slot_type = 'logical'"
+    "WHERE database = current_database() AND slot_type = 'logical' AND NOT temporary"
 )
 SESSIONS_SQL = (
     "SELECT pid, usename, application_name, client_addr, state, xact_start FROM pg_stat_activity "
