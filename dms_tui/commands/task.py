@@ -49,8 +49,10 @@ def register(subparsers: Any) -> None:
     check.add_argument(
         "--migration-type",
         choices=("full-load", "full-load-and-cdc", "cdc"),
-        default="full-load",
-        help="the task's migration type, for --assess (CDC checks run for the two CDC types)",
+        help=(
+            "the task's migration type, for --assess (CDC checks run for the two CDC types; default: the "
+            "environment's configured migration_type, `dms-tui config migration-type`)"
+        ),
     )
     check.add_argument(
         "--outputs",
@@ -86,7 +88,11 @@ def _register_assess(actions: Any) -> None:
     assess.add_argument(
         "--prep-mode", metavar="MODE", help="FullLoadSettings.TargetTablePrepMode (overrides --settings)"
     )
-    assess.add_argument("--migration-type", choices=("full-load", "full-load-and-cdc", "cdc"), default="full-load")
+    assess.add_argument(
+        "--migration-type",
+        choices=("full-load", "full-load-and-cdc", "cdc"),
+        help="default: the environment's configured migration_type (`dms-tui config migration-type`)",
+    )
     assess.add_argument("--task-id", default=DEFAULT_TASK_ID, help=f"task identifier (default: {DEFAULT_TASK_ID})")
     assess.add_argument(
         "--outputs",
@@ -142,7 +148,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _assess(args: argparse.Namespace, result: Any) -> list[Any]:
     from dms_tui.environment import open_environment
-    from dms_tui.journey import load_checkpoint
+    from dms_tui.journey import Journey, load_checkpoint
     from dms_tui.provision.outputs import EnvironmentOutputs
     from dms_tui.steps.task_check import assess_definition
 
@@ -152,7 +158,9 @@ def _assess(args: argparse.Namespace, result: Any) -> list[Any]:
         state = load_checkpoint(environment.env, environment.mode)  # read only: checking writes nothing
         recorded = state.outputs if state is not None else None
         outputs = EnvironmentOutputs.from_json(recorded) if recorded else environment.require_outputs()
-    return assess_definition(environment, outputs, result.mappings_text, result.settings_text, args.migration_type)
+    # The type the environment was configured (and provisioned) for, unless given; reading it writes nothing.
+    migration_type = args.migration_type or Journey(environment.env, environment.mode).config.migration_type
+    return assess_definition(environment, outputs, result.mappings_text, result.settings_text, migration_type)
 
 
 def run_assess(args: argparse.Namespace, services: Any = None) -> int:
@@ -180,6 +188,8 @@ def run_assess(args: argparse.Namespace, services: Any = None) -> int:
     base = services or StepServices()
     options = {"assessment_poll_interval_s": args.interval, "assessment_timeout_s": args.timeout, **base.options}
     journey = Journey.resume_or_start(environment.env, environment.mode)
+    if args.migration_type is None:  # the type the environment was configured, and provisioned, for
+        draft = dataclasses.replace(draft, migration_type=journey.config.migration_type)
     step = AssessmentRunStep(environment, dataclasses.replace(base, options=options), journey)
     out = None if args.json else stdout_console()
     document: dict[str, Any] = {"findings": [], "dms_run": None, "dms_run_unavailable": None, "commands": []}

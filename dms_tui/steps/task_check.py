@@ -17,6 +17,7 @@ environment (what its Migrate screen would send), else the seed's (what `dms-tui
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ from dms_tui.domain.dms import MigrationType
 from dms_tui.errors import StepError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from dms_tui.dmstask.assessment import Finding
     from dms_tui.environment import Environment
     from dms_tui.provision.outputs import EnvironmentOutputs
@@ -288,4 +291,17 @@ def assess_definition(
     assert source_extra is not None
     keyed, server = source_extra
     plans = plan_tables(source_tables, mappings, settings)
-    return assess(plans, settings, migration_type, keyed=keyed, target_tables=catalogs["target"][0], server=server)
+    found = assess(plans, settings, migration_type, keyed=keyed, target_tables=catalogs["target"][0], server=server)
+    from dms_tui.steps.cdc_prerequisites import logical_replication_fix
+
+    return aurora_fix_said_with_this_tool(found, server, logical_replication_fix(environment, outputs, migration_type))
+
+
+def aurora_fix_said_with_this_tool(found: list[Finding], server: Any, fix: Callable[[bool], str]) -> list[Finding]:
+    """An Aurora source without logical decoding gets the fix Migrate's CDC prerequisite gives, with this tool's
+    commands (the bundle sets rds.logical_replication from the configured type; a static parameter, so the writer
+    reboots), instead of the assessment's generic one. Other sources and findings are left as they are."""
+    if server is None or server.rds_logical_replication is None:
+        return found
+    text = fix(server.rds_logical_replication in ("1", "on"))
+    return [dataclasses.replace(f, fix=text) if f.check == "cdc-wal-level" else f for f in found]

@@ -131,6 +131,22 @@ def test_full_lob_mode_and_cdc_findings(source_url: str, target_url: str) -> Non
     assert not any(f.check == "lob-truncation" for f in found)  # full LOB mode truncates nothing
     assert ("target-table-shape", "app.existing") not in by  # no prep mode: DMS's default DROP_AND_CREATE
 
+    # Through the step, an Aurora source's fix is said with this tool's commands (the same as Migrate's prerequisite).
+    from dms_tui.environment import Environment
+    from dms_tui.steps.cdc_prerequisites import logical_replication_fix
+    from dms_tui.steps.task_check import aurora_fix_said_with_this_tool
+    from tests.ui.test_migrate_screen import fake_outputs
+
+    tool_fix = logical_replication_fix(Environment(mode="aws", region="us-east-1"), fake_outputs(), "cdc")
+    said = {(f.check, f.subject): f for f in aurora_fix_said_with_this_tool(found, server, tool_fix)}
+    wal = said[("cdc-wal-level", "source wal_level")].fix
+    assert wal == tool_fix(False) and "dms-tui config migration-type cdc" in wal and "reboot-db-instance" in wal
+    assert said[("table-without-key", "app.notes")] == by[("table-without-key", "app.notes")]
+    plain = SourceServer(
+        "replica", max_replication_slots=2, replication_slots_used=0, max_wal_senders=10, rds_logical_replication=None
+    )  # a self-managed source: the generic fix stays
+    assert aurora_fix_said_with_this_tool(found, plain, tool_fix) == found
+
 
 def test_the_step_reads_both_catalogs_through_the_environment(pg_source: Any, pg_target: Any) -> None:
     """The step behind `task check --assess`: secrets from (moto's) Secrets Manager, the databases through the
