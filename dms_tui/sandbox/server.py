@@ -349,6 +349,10 @@ def warm_backends(dispatcher: WsgiApp, region: str) -> None:
             log.warning("could not warm moto's %s backend: %s", service, exc)
 
 
+# How often the daemon checks that its daemon file still names it (PostgreSQL's postmaster checks once a minute).
+WATCH_INTERVAL_S = 10.0
+
+
 def _write_daemon_file(workdir: Path, port: int, info: dict[str, Any]) -> Path:
     path = workdir / DAEMON_FILE
     tmp = path.with_suffix(".tmp")
@@ -357,8 +361,35 @@ def _write_daemon_file(workdir: Path, port: int, info: dict[str, Any]) -> Path:
     return path
 
 
-def serve(port: int, workdir: Path, region: str, host: str = "127.0.0.1") -> int:
-    """Run the daemon until SIGTERM/SIGINT or a shutdown request; returns the exit code."""
+def _still_ours(daemon_file: Path) -> bool:
+    """Whether the daemon file still names this process (see :func:`_watch_daemon_file`)."""
+    try:
+        return json.loads(daemon_file.read_text()).get("pid") == os.getpid()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _watch_daemon_file(daemon_file: Path, interval: float, shutdown: Callable[[], None]) -> None:
+    """Stop when the daemon file is gone or names another process, as PostgreSQL's postmaster does with its
+    postmaster.pid: the state directory was removed (or another daemon took it over), so no `sandbox down` can find
+    this process any more, and it would otherwise serve an emptied sandbox until the machine restarts."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if not _still_ours(daemon_file):
+                log.warning("sandbox daemon: %s is gone or names another process; shutting down", daemon_file)
+                shutdown()
+                return
+
+    threading.Thread(target=watch, name="daemon-file-watch", daemon=True).start()
+
+
+def serve(
+    port: int, workdir: Path, region: str, host: str = "127.0.0.1", *, watch_interval: float = WATCH_INTERVAL_S
+) -> int:
+    """Run the daemon until SIGTERM/SIGINT, a shutdown request, or the loss of its daemon file; returns the exit
+    code."""
     from werkzeug.serving import make_server
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -384,6 +415,7 @@ def serve(port: int, workdir: Path, region: str, host: str = "127.0.0.1") -> int
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, lambda *_: shutdown())
     daemon_file = _write_daemon_file(workdir, real_port, application.info)
+    _watch_daemon_file(daemon_file, watch_interval, shutdown)
     log.info("sandbox daemon pid %s listening on http://%s:%s (%s)", os.getpid(), host, real_port, application.info)
     try:
         server.serve_forever(poll_interval=0.2)
@@ -423,10 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="loopback port (0: any free port)")
     parser.add_argument("--workdir", type=Path, required=True, help="the sandbox's working directory")
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--watch-interval", type=float, default=WATCH_INTERVAL_S, help=argparse.SUPPRESS)  # tests
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    return serve(args.port, args.workdir, args.region)
+    return serve(args.port, args.workdir, args.region, watch_interval=args.watch_interval)
 
 
 if __name__ == "__main__":
