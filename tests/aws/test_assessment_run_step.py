@@ -275,6 +275,7 @@ def test_the_headless_command_prints_the_findings_and_says_so_in_the_sandbox(
         with psycopg.connect(pg_source.url(VERIFY_DB), autocommit=True) as conn:
             conn.execute("DROP SCHEMA IF EXISTS assess_app CASCADE")
             conn.execute("CREATE SCHEMA assess_app; CREATE TABLE assess_app.log (line int PRIMARY KEY)")
+        build_parser()  # import every command module first: one imported under the patch would keep the stand-in
         monkeypatch.setattr(
             "dms_tui.environment.open_environment",
             lambda *_a, **_k: type("Opened", (), {"environment": world.target})(),
@@ -295,6 +296,7 @@ def test_the_headless_command_on_aws_exits_1_when_an_assessment_fails(
 
     environment, outputs = aws_world
     monkeypatch.setenv("DMS_TUI_HOME", str(tmp_path))
+    build_parser()  # import every command module first: one imported under the patch would keep the stand-in
     monkeypatch.setattr(
         "dms_tui.environment.open_environment",
         lambda *_a, **_k: type("Opened", (), {"environment": environment})(),
