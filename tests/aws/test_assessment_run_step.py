@@ -8,9 +8,11 @@ its status, the secrets) is moto's. The sandbox path runs for real: moto plus tw
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -73,6 +75,18 @@ def _run(status: str, completed: int, task_arn: str, **more: Any) -> dict[str, A
         "ServiceAccessRoleArn": ROLE,
         **more,
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_schema_left_behind(pg_source: Any, pg_target: Any) -> Iterator[None]:
+    """The test clusters are the session's: a schema left here would be one more table in later tests' diffs."""
+    from tests.checks.moto_environment import VERIFY_DB
+
+    yield
+    for server in (pg_source, pg_target):
+        with contextlib.suppress(psycopg.OperationalError):  # a test that failed before the database existed
+            with psycopg.connect(server.url(VERIFY_DB), autocommit=True) as conn:
+                conn.execute("DROP SCHEMA IF EXISTS assess_app CASCADE")
 
 
 @pytest.fixture
