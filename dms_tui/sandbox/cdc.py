@@ -961,12 +961,7 @@ class Applier:
                 self._ident(target), sql.SQL(", ").join(sql.Identifier(t) for t in tcols), values
             )
             others = [t for c, t in zip(cols, tcols, strict=True) if c not in target.key_source]
-            conflict = sql.SQL(", ").join(sql.Identifier(k) for k in target.key_target)
-            if others:
-                sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in others)
-                found += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, sets)
-            else:
-                found += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
+            found += _on_conflict(target, others)
             self._statements[cache] = cached = found.as_bytes(None)
         return cached
 
@@ -1026,13 +1021,7 @@ class Applier:
                 self._ident(target), sql.SQL(", ").join(tcols), sql.SQL(", ").join(sql.Placeholder() * len(cols))
             )
             if target.keyed:
-                others = [names[c] for c in cols if c not in target.key_source]
-                conflict = sql.SQL(", ").join(sql.Identifier(k) for k in target.key_target)
-                if others:
-                    sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in others)
-                    found += sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, sets)
-                else:
-                    found += sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
+                found += _on_conflict(target, [names[c] for c in cols if c not in target.key_source])
             self._statements[cache] = rendered = found.as_bytes(None)
             return rendered
         return cached
@@ -1058,3 +1047,13 @@ class Applier:
             self._statements[cache] = rendered = found.as_bytes(None)
             return rendered
         return cached
+
+
+def _on_conflict(target: ApplyTarget, others: list[str]) -> sql.Composed:
+    """The upsert tail of an INSERT on a keyed target: a row already there under the key takes the other columns
+    (``others``, target names), so an insert replayed after a crash, or folded with its updates, lands once."""
+    conflict = sql.SQL(", ").join(sql.Identifier(k) for k in target.key_target)
+    if not others:
+        return sql.SQL(" ON CONFLICT ({}) DO NOTHING").format(conflict)
+    sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(n)) for n in others)
+    return sql.SQL(" ON CONFLICT ({}) DO UPDATE SET {}").format(conflict, sets)
