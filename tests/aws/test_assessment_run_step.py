@@ -122,9 +122,8 @@ def _draft() -> TaskDraft:
     )
 
 
-def test_on_aws_a_stopped_task_is_assessed_with_the_terraform_bucket_and_role(aws_world: Any) -> None:
-    environment, outputs = aws_world
-    moto_dms = boto3.client("dms", region_name=REGION)
+def _moto_task(moto_dms: Any, outputs: Any) -> str:
+    """The draft's task, made in moto (stopped, as created); its ARN."""
     task = moto_dms.create_replication_task(
         ReplicationTaskIdentifier="assess-task",
         SourceEndpointArn=outputs.source.dms_endpoint_arn,
@@ -133,7 +132,13 @@ def test_on_aws_a_stopped_task_is_assessed_with_the_terraform_bucket_and_role(aw
         MigrationType="full-load",
         TableMappings=default_mappings("assess_app").to_json(),
     )["ReplicationTask"]
-    arn = task["ReplicationTaskArn"]
+    return str(task["ReplicationTaskArn"])
+
+
+def test_on_aws_a_stopped_task_is_assessed_with_the_terraform_bucket_and_role(aws_world: Any) -> None:
+    environment, outputs = aws_world
+    moto_dms = boto3.client("dms", region_name=REGION)
+    arn = _moto_task(moto_dms, outputs)
     moto_dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     moto_dms.stop_replication_task(ReplicationTaskArn=arn)
     stubbed = boto3.client("dms", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
@@ -197,14 +202,7 @@ def test_on_aws_a_stopped_task_is_assessed_with_the_terraform_bucket_and_role(aw
 def test_on_aws_a_running_task_is_refused_with_the_stop_command(aws_world: Any) -> None:
     environment, outputs = aws_world
     moto_dms = boto3.client("dms", region_name=REGION)
-    arn = moto_dms.create_replication_task(
-        ReplicationTaskIdentifier="assess-task",
-        SourceEndpointArn=outputs.source.dms_endpoint_arn,
-        TargetEndpointArn=outputs.target.dms_endpoint_arn,
-        ReplicationInstanceArn=outputs.dms_replication_instance_arn,
-        MigrationType="full-load",
-        TableMappings=default_mappings("assess_app").to_json(),
-    )["ReplicationTask"]["ReplicationTaskArn"]
+    arn = _moto_task(moto_dms, outputs)
     moto_dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     stubbed = boto3.client("dms", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(stubbed) as stub:  # nothing queued: an assessment call would fail the test
@@ -318,14 +316,7 @@ def test_the_headless_command_on_aws_exits_1_when_an_assessment_fails(
     mappings = tmp_path / "mappings.json"
     mappings.write_text(default_mappings("assess_app").to_json())
     moto_dms = boto3.client("dms", region_name=REGION)
-    arn = moto_dms.create_replication_task(
-        ReplicationTaskIdentifier="assess-task",
-        SourceEndpointArn=outputs.source.dms_endpoint_arn,
-        TargetEndpointArn=outputs.target.dms_endpoint_arn,
-        ReplicationInstanceArn=outputs.dms_replication_instance_arn,
-        MigrationType="full-load",
-        TableMappings=default_mappings("assess_app").to_json(),
-    )["ReplicationTask"]["ReplicationTaskArn"]
+    arn = _moto_task(moto_dms, outputs)
     moto_dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
     moto_dms.stop_replication_task(ReplicationTaskArn=arn)
     stubbed = boto3.client("dms", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
