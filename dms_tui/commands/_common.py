@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dms_tui.errors import StepError
@@ -76,3 +77,14 @@ def append_fix(
         line.append("\n    $ ", style="dim")
         line.append(command, style="dim")
     return line
+
+
+def add_outputs_option(parser: argparse.ArgumentParser, *, used_for: str = "") -> None:
+    """``--outputs FILE``: the environment's `terraform output -json` instead of what provisioning recorded (one
+    definition for every command that reads the environment's outputs)."""
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        metavar="FILE",
+        help=f"`terraform output -json` document{used_for} (AWS mode; default: the outputs the wizard recorded)",
+    )

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dms_tui import exit_codes
-from dms_tui.commands._common import add_common_options, print_json, report_error
+from dms_tui.commands._common import add_common_options, add_outputs_option, print_json, report_error
 from dms_tui.environment import add_environment_options, open_environment, request_from_args
 
 if TYPE_CHECKING:
@@ -53,9 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="list at most N rows per kind of difference",
     )
-    parser.add_argument(
-        "--outputs", type=Path, metavar="FILE", help="terraform outputs (`terraform output -json`) on AWS"
-    )
+    add_outputs_option(parser)
     add_environment_options(parser)
     add_common_options(parser)
     parser.set_defaults(func=run)

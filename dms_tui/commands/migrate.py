@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dms_tui import exit_codes
-from dms_tui.commands._common import add_common_options, print_json, stdout_console
+from dms_tui.commands._common import add_common_options, add_outputs_option, print_json, stdout_console
 from dms_tui.domain.dms import MigrationType
 from dms_tui.environment import add_environment_options, open_environment, request_from_args
 
@@ -64,12 +64,7 @@ def register(subparsers: Any) -> None:
         "restart it (keep it as DMS has it, load every table again) or reuse it (watch it if it runs, else resume)",
     )
     parser.add_argument("--task-id", default=DEFAULT_TASK_ID, help=f"task identifier (default: {DEFAULT_TASK_ID})")
-    parser.add_argument(
-        "--outputs",
-        type=Path,
-        metavar="FILE",
-        help="`terraform output -json` document (AWS mode; default: the outputs the wizard recorded)",
-    )
+    add_outputs_option(parser)
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls while the task runs")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the task to become ready")
     parser.add_argument(

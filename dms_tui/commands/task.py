@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dms_tui import exit_codes
-from dms_tui.commands._common import add_common_options, print_json, stdout_console
+from dms_tui.commands._common import add_common_options, add_outputs_option, print_json, stdout_console
 from dms_tui.environment import add_environment_options, request_from_args
 
 
@@ -54,12 +54,7 @@ def register(subparsers: Any) -> None:
             "environment's configured migration_type, `dms-tui config migration-type`)"
         ),
     )
-    check.add_argument(
-        "--outputs",
-        type=Path,
-        metavar="FILE",
-        help="`terraform output -json` document for --assess (AWS mode; default: the outputs the wizard recorded)",
-    )
+    add_outputs_option(check, used_for=" for --assess")
     check.set_defaults(func=run_check)
     _register_assess(actions)
     parser.set_defaults(func=lambda args: _usage(parser))
@@ -94,12 +89,7 @@ def _register_assess(actions: Any) -> None:
         help="default: the environment's configured migration_type (`dms-tui config migration-type`)",
     )
     assess.add_argument("--task-id", default=DEFAULT_TASK_ID, help=f"task identifier (default: {DEFAULT_TASK_ID})")
-    assess.add_argument(
-        "--outputs",
-        type=Path,
-        metavar="FILE",
-        help="`terraform output -json` document (AWS mode; default: the outputs the wizard recorded)",
-    )
+    add_outputs_option(assess)
     assess.add_argument("--interval", type=float, default=15.0, help="seconds between reads of the DMS run")
     assess.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait for the DMS run to finish")
     assess.set_defaults(func=run_assess)

@@ -7,13 +7,13 @@ environment to verify (no running sandbox, no terraform outputs).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from dms_tui import environment as environments
 from dms_tui import exit_codes
 from dms_tui.commands._common import (
     add_common_options,
+    add_outputs_option,
     append_fix,
     print_json,
     report_error,
@@ -43,15 +43,6 @@ def register(subparsers: Any) -> None:
         "--dms-timeout", type=float, metavar="SECONDS", help="how long to wait for DMS's own test connection"
     )
     parser.set_defaults(func=run)
-
-
-def add_outputs_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--outputs",
-        type=Path,
-        metavar="FILE",
-        help="`terraform output -json` of the environment (default: what provisioning recorded)",
-    )
 
 
 def result_line(result: Any) -> Any:
