@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,24 +19,13 @@ import pytest
 from dms_tui.config import WizardConfig
 from dms_tui.environment import Environment
 from dms_tui.provision.workspace import TerraformBinary, Workspace, prepare_workspace, sandbox_override
+from tests.terraform.run import terraform_in
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
 REGION = "us-east-1"
 SOURCE_GROUP = "module.source_db.aws_rds_cluster_parameter_group.this"
 TARGET_GROUP = "module.target_db.aws_rds_cluster_parameter_group.this"
-
-
-def _terraform(tf: TerraformBinary, workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(tf.path), *args, "-no-color"],
-        cwd=workspace.root_module,
-        env=workspace.env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 MOTO: dict[str, str] = {}  # the module's moto server URL, for the boto3 calls that stand in for an earlier bundle
@@ -62,7 +50,7 @@ def workspace(terraform_binary: TerraformBinary, tmp_path_factory: pytest.TempPa
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("DMS_TUI_HOME", str(tmp_path_factory.mktemp("tf-logical-home")))
             prepared = prepare_workspace("dev", target)
-        init = _terraform(terraform_binary, prepared, "init", "-input=false")
+        init = terraform_in(terraform_binary, prepared, "init", "-input=false")
         assert init.returncode == 0, init.stdout + init.stderr
         yield prepared
     finally:
@@ -73,7 +61,7 @@ def planned_parameters(tf: TerraformBinary, workspace: Workspace, migration_type
     """The parameters each cluster parameter group would get, planned from the wizard's own tfvars for that type."""
     WizardConfig.default().with_value("migration_type", migration_type).save(workspace.var_file)
     plan_file = workspace.root_module / f"{migration_type}.tfplan"
-    plan = _terraform(
+    plan = terraform_in(
         tf,
         workspace,
         "plan",
@@ -85,7 +73,7 @@ def planned_parameters(tf: TerraformBinary, workspace: Workspace, migration_type
         f"-out={plan_file}",
     )
     assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-4000:]
-    shown = _terraform(tf, workspace, "show", "-json", str(plan_file))
+    shown = terraform_in(tf, workspace, "show", "-json", str(plan_file))
     assert shown.returncode == 0, shown.stderr
     groups: dict[str, dict[str, Any]] = {}
     for change in json.loads(shown.stdout)["resource_changes"]:
@@ -129,11 +117,11 @@ def test_changing_the_type_after_provisioning_updates_the_group_in_place(
     target = f"-target={SOURCE_GROUP}"
     try:
         WizardConfig.default().with_value("migration_type", "cdc").save(workspace.var_file)
-        imported = _terraform(terraform_binary, workspace, "import", "-input=false", var_file, SOURCE_GROUP, name)
+        imported = terraform_in(terraform_binary, workspace, "import", "-input=false", var_file, SOURCE_GROUP, name)
         assert imported.returncode == 0, imported.stdout[-4000:] + imported.stderr[-4000:]
         taken_over = planned_change(terraform_binary, workspace, "cdc")
         assert "delete" not in taken_over["change"]["actions"], taken_over["change"]["actions"]
-        applied = _terraform(terraform_binary, workspace, "apply", "-auto-approve", "-input=false", var_file, target)
+        applied = terraform_in(terraform_binary, workspace, "apply", "-auto-approve", "-input=false", var_file, target)
         assert applied.returncode == 0, applied.stdout[-4000:] + applied.stderr[-4000:]
 
         switched = planned_change(terraform_binary, workspace, "full-load")
@@ -143,14 +131,14 @@ def test_changing_the_type_after_provisioning_updates_the_group_in_place(
         assert (before["rds.logical_replication"], after["rds.logical_replication"]) == ("1", "0")
         assert planned_change(terraform_binary, workspace, "cdc")["change"]["actions"] == ["no-op"]  # as applied
     finally:
-        _terraform(terraform_binary, workspace, "destroy", "-auto-approve", "-input=false", var_file, target)
+        terraform_in(terraform_binary, workspace, "destroy", "-auto-approve", "-input=false", var_file, target)
 
 
 def planned_change(tf: TerraformBinary, workspace: Workspace, migration_type: str) -> dict[str, Any]:
     """The source group's planned change (actions, before, after) once the tfvars say ``migration_type``."""
     WizardConfig.default().with_value("migration_type", migration_type).save(workspace.var_file)
     plan_file = workspace.root_module / f"change-{migration_type}.tfplan"
-    plan = _terraform(
+    plan = terraform_in(
         tf,
         workspace,
         "plan",
@@ -161,7 +149,7 @@ def planned_change(tf: TerraformBinary, workspace: Workspace, migration_type: st
         f"-out={plan_file}",
     )
     assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-4000:]
-    shown = json.loads(_terraform(tf, workspace, "show", "-json", str(plan_file)).stdout)
+    shown = json.loads(terraform_in(tf, workspace, "show", "-json", str(plan_file)).stdout)
     return next(c for c in shown["resource_changes"] if c["address"] == SOURCE_GROUP)
 
 
@@ -171,7 +159,7 @@ def test_a_bad_type_in_a_hand_edited_file_is_refused_by_terraform(
     document = WizardConfig.default().to_tfvars() | {"migration_type": "CDC"}
     var_file = tmp_path / "bad.tfvars.json"
     var_file.write_text(json.dumps(document), encoding="utf-8")
-    plan = _terraform(
+    plan = terraform_in(
         terraform_binary,
         workspace,
         "plan",

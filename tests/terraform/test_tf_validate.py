@@ -12,20 +12,9 @@ import pytest
 from dms_tui.environment import Environment
 from dms_tui.provision.workspace import TerraformBinary, Workspace, prepare_workspace, sandbox_override
 from dms_tui.resources import terraform_bundle_dir
+from tests.terraform.run import terraform_in
 
 pytestmark = pytest.mark.terraform
-
-
-def _run(tf: TerraformBinary, workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(tf.path), *args, "-no-color"],
-        cwd=workspace.root_module,
-        env=workspace.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +29,7 @@ def initialised(terraform_binary: TerraformBinary, tmp_path_factory: pytest.Temp
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DMS_TUI_HOME", str(tmp_path_factory.mktemp("tf-validate-home")))
         workspace = prepare_workspace("dev", target)
-    init = _run(terraform_binary, workspace, "init", "-backend=false", "-input=false")
+    init = terraform_in(terraform_binary, workspace, "init", "-backend=false", "-input=false", timeout=300)
     assert init.returncode == 0, init.stdout + init.stderr
     assert "hashicorp/aws v5.100" in init.stdout
     return workspace
@@ -60,7 +49,7 @@ def test_the_bundle_is_terraform_fmt_clean(terraform_binary: TerraformBinary) ->
 def test_the_bundle_initialises_offline_and_validates(
     terraform_binary: TerraformBinary, initialised: Workspace
 ) -> None:
-    validate = _run(terraform_binary, initialised, "validate", "-json")
+    validate = terraform_in(terraform_binary, initialised, "validate", "-json", timeout=300)
     assert validate.returncode == 0, validate.stdout + validate.stderr
     assert json.loads(validate.stdout)["valid"] is True
 
